@@ -1,0 +1,3 @@
+from facecraft.cli.main import main
+
+raise SystemExit(main())

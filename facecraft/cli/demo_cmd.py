@@ -1,0 +1,25 @@
+"""``facecraft demo`` (what ``make demo`` runs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from facecraft.demo import run_demo
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo", help="run the pipeline on the built-in portraits, or on your own A and B media"
+    )
+    p.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
+    p.add_argument("--a", nargs="+", metavar="MEDIA", help="videos/photos of person A (default: built-in)")
+    p.add_argument("--b", nargs="+", metavar="MEDIA", help="videos/photos of person B (default: built-in)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = run_demo(args.output, args.a, args.b, progress=not args.quiet)
+    print(f"demo finished; outputs in {result.out}/:")
+    for label, path in result.files.items():
+        print(f"  {label}: {path}")
+    return 0

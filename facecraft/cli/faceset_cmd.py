@@ -1,0 +1,86 @@
+"""``facecraft faceset info | preview | curate | merge``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from facecraft.faceset import Faceset
+from facecraft.faceset.curate import CurateConfig, curate
+from facecraft.faceset.info import faceset_info, format_info
+from facecraft.faceset.merge import merge
+from facecraft.faceset.preview import write_preview
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("faceset", help="inspect, preview, curate and merge facesets")
+    fsub = p.add_subparsers(dest="faceset_command", required=True, metavar="ACTION")
+
+    info = fsub.add_parser("info", help="counts, identities, pose coverage, blur stats")
+    info.add_argument("faceset")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=run_info)
+
+    prev = fsub.add_parser("preview", help="write a contact sheet of the faces")
+    prev.add_argument("faceset")
+    prev.add_argument("-o", "--output", required=True, help="PNG/JPEG to write")
+    prev.add_argument("--max", type=int, default=64, help="faces on the sheet (default 64)")
+    prev.set_defaults(func=run_preview)
+
+    cur = fsub.add_parser("curate", help="keep one identity, drop blur and duplicates, cover poses evenly")
+    cur.add_argument("faceset")
+    cur.add_argument(
+        "--keep", type=int, default=0, metavar="N", help="faces to keep (default: all that pass)"
+    )
+    cur.add_argument("-o", "--output", metavar="NEW", help="write a new faceset instead of curating in place")
+    cur.add_argument("--identity", type=int, metavar="ID", help="identity cluster to keep (default: largest)")
+    cur.add_argument("--min-sharpness", type=float, help="blur threshold (default: half the median)")
+    cur.add_argument("--json", action="store_true", help="print the coverage report as JSON")
+    cur.set_defaults(func=run_curate)
+
+    mer = fsub.add_parser("merge", help="merge facesets of the same person")
+    mer.add_argument("facesets", nargs="+", metavar="FACESET")
+    mer.add_argument("-o", "--output", required=True, help="merged faceset (created or extended)")
+    mer.add_argument("--force", action="store_true", help="merge even if the identities differ")
+    mer.set_defaults(func=run_merge)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    with Faceset.open(args.faceset) as fs:
+        info = faceset_info(fs)
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    return 0
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    with Faceset.open(args.faceset) as fs:
+        path = write_preview(fs, args.output, args.max)
+    print(f"wrote {path}")
+    return 0
+
+
+def run_curate(args: argparse.Namespace) -> int:
+    config = CurateConfig(keep=args.keep, identity=args.identity, min_sharpness=args.min_sharpness)
+    result = curate(args.faceset, config, args.output)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    b, a, d = result["before"], result["after"], result["dropped"]
+    print(
+        f"dropped {d['other_identities']} of other people, {d['blurry']} blurry (sharpness < "
+        f"{result['min_sharpness']}), {d['duplicates_or_unselected']} duplicates/unselected"
+    )
+    for label, c in (("before", b), ("after ", a)):
+        print(
+            f"{label}: {c['faces']} faces, {c['pose_cells']} pose cells, yaw {c['yaw_range']}, "
+            f"pitch {c['pitch_range']}, brightness {c['brightness_range']}, expression spread "
+            f"{c['expression_spread']}"
+        )
+    print(f"curated faceset: {result['faceset']}")
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    n = merge(args.facesets, args.output, force=args.force)
+    print(f"merged faceset {args.output} holds {n} faces")
+    return 0

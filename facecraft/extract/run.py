@@ -1,0 +1,288 @@
+"""The ``extract`` verb: media in, faceset out. Resumable, streamed, with a progress bar.
+
+Three threads share the work on a video: one decodes frames, the caller's thread analyses them,
+and one writes aligned PNGs and commits rows to the faceset. OpenCV, MediaPipe and the PNG encoder
+release the GIL, so this keeps both cores of a small machine busy.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from facecraft.errors import FacecraftError
+from facecraft.extract.analyze import AnalyzedFace, FrameAnalyzer
+from facecraft.extract.config import ExtractConfig
+from facecraft.face.track import Tracker
+from facecraft.faceset.cluster import assign_clusters
+from facecraft.faceset.schema import FACES_DIR
+from facecraft.faceset.store import Faceset
+from facecraft.media.image import read_image
+from facecraft.media.inputs import MediaFile, collect_media
+from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames, probe
+
+log = logging.getLogger("facecraft.extract")
+
+TRACK_ID_STRIDE = 1_000_000  # track ids are source_id * stride + n, so they are stable across resumes
+
+
+@dataclass
+class ExtractReport:
+    faceset: Path
+    faces_added: int = 0
+    faces_total: int = 0
+    frames_processed: int = 0
+    seconds: float = 0.0
+    sources: int = 0
+    clusters: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames_processed / self.seconds if self.seconds > 0 else 0.0
+
+    def output_summary(self) -> str:
+        people = f"{self.clusters} identit{'y' if self.clusters == 1 else 'ies'}"
+        return f"the faceset {self.faceset} holds {self.faces_total} faces of {people}"
+
+
+def extract(
+    inputs: list[str | Path],
+    output: str | Path,
+    config: ExtractConfig | None = None,
+    identity: str | Path | None = None,
+    progress: bool = True,
+) -> ExtractReport:
+    """Extract aligned faces from videos, photos or folders of them into the faceset ``output``.
+
+    Running it again with the same inputs and output skips what is already done. ``identity``: a photo
+    of one person; only faces of that person are kept. Raises FacecraftError on bad input.
+    """
+    config = config or ExtractConfig()
+    media = collect_media(inputs)
+    infos = {m.path: probe(m.path) for m in media if m.kind == "video"}
+    output = Path(output)
+    if any(output.resolve() == m.path.resolve() for m in media):
+        raise FacecraftError(f"the output {output} is one of the inputs; choose a new folder")
+
+    analyzer_ref = _reference_embedding(identity, config) if identity else None
+    report = ExtractReport(output)
+    start = time.perf_counter()
+    with Faceset.create(output, config.faceset_settings()) as faceset:
+        if analyzer_ref is not None:
+            faceset.set_meta("identity_reference", str(identity))
+        todo = [m for m in media if not faceset.source_complete(str(m.path))]
+        total = sum(_frames_left(faceset, m, infos.get(m.path), config) for m in todo)
+        analyzer = FrameAnalyzer(config, analyzer_ref)
+        bar = tqdm(total=total, unit="frame", disable=not progress, dynamic_ncols=True, desc="extract")
+        try:
+            for m in todo:
+                added, frames = _extract_one(faceset, analyzer, m, infos.get(m.path), config, bar, report)
+                report.faces_added += added
+                report.frames_processed += frames
+                report.sources += 1
+        finally:
+            bar.close()
+            analyzer.close()
+            report.seconds = time.perf_counter() - start
+        _remove_orphans(faceset)
+        report.clusters = assign_clusters(faceset)
+        report.faces_total = faceset.count()
+    if report.faces_total == 0:
+        names = ", ".join(str(m.path.name) for m in media[:3]) + (" ..." if len(media) > 3 else "")
+        who = " of the --identity person" if identity else ""
+        raise FacecraftError(f"no faces{who} found in {names}")
+    return report
+
+
+def _reference_embedding(path: str | Path, config: ExtractConfig) -> np.ndarray:
+    """The identity embedding of the single (largest) face in a reference photo."""
+    image = read_image(path)
+    analyzer = FrameAnalyzer(config)
+    try:
+        faces = analyzer.analyze(image, str(path), 0, 0.0, Tracker(), video=False)
+    finally:
+        analyzer.close()
+    if not faces:
+        raise FacecraftError(f"no face found in the --identity photo {path}")
+    return faces[0].record.embedding
+
+
+def _frames_left(faceset: Faceset, m: MediaFile, info: VideoInfo | None, config: ExtractConfig) -> int:
+    if info is None:
+        return 1
+    row = [s for s in faceset.sources() if s["path"] == str(m.path)]
+    done = len(faceset.frames_done(row[0]["id"])) if row else 0
+    return max(0, -(-info.frame_count // config.every) - done)
+
+
+def _extract_one(
+    faceset: Faceset,
+    analyzer: FrameAnalyzer,
+    m: MediaFile,
+    info: VideoInfo | None,
+    config: ExtractConfig,
+    bar: tqdm,
+    report: ExtractReport,
+) -> tuple[int, int]:
+    if info is None:
+        return _extract_image(faceset, analyzer, m, bar, report)
+    return _extract_video(faceset, analyzer, info, config, bar, report)
+
+
+def _extract_image(
+    faceset: Faceset, analyzer: FrameAnalyzer, m: MediaFile, bar: tqdm, report: ExtractReport
+) -> tuple[int, int]:
+    try:
+        image = read_image(m.path)
+    except FacecraftError as exc:
+        report.warnings.append(f"skipped {m.path}: {exc}")
+        bar.update(1)
+        return 0, 0
+    h, w = image.shape[:2]
+    sid = faceset.source_id(str(m.path), "image", w, h, 0.0, 1)
+    tracker = Tracker(id_base=sid * TRACK_ID_STRIDE)
+    faces = analyzer.analyze(image, str(m.path), 0, 0.0, tracker, video=False)
+    _write_faces(faceset, sid, faces)
+    faceset.commit_frames(sid, [0], [f.record for f in faces])
+    faceset.mark_source_complete(sid)
+    if not faces:
+        report.warnings.append(f"no face found in {m.path}")
+    bar.update(1)
+    return len(faces), 1
+
+
+def _write_faces(faceset: Faceset, source_id: int, faces: list[AnalyzedFace]) -> None:
+    for f in faces:
+        r = f.record
+        r.image = f"{source_id:04d}_{r.frame_index:06d}_{r.face_index:02d}.png"
+        faceset.write_image(r.image, f.aligned)
+
+
+@dataclass
+class _Batch:
+    """Frames analysed since the last commit, their faces, and the tracker state after them."""
+
+    indices: list[int]
+    faces: list[AnalyzedFace]
+    state: dict[str, Any]
+
+
+def _extract_video(
+    faceset: Faceset,
+    analyzer: FrameAnalyzer,
+    info: VideoInfo,
+    config: ExtractConfig,
+    bar: tqdm,
+    report: ExtractReport,
+) -> tuple[int, int]:
+    path = str(info.path)
+    sid = faceset.source_id(path, "video", info.width, info.height, info.fps, info.frame_count)
+    done = faceset.frames_done(sid)
+    state = faceset.resume_state(sid)
+    tracker = Tracker.from_json(state["tracker"]) if state else Tracker(id_base=sid * TRACK_ID_STRIDE)
+    start = max(done) + 1 if done else 0
+
+    frames: queue.Queue[Frame | None] = queue.Queue(maxsize=8)
+    writes: queue.Queue[_Batch | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    decode_error: list[DecodeError] = []
+
+    def read() -> None:
+        try:
+            for frame in iter_frames(path, start):
+                if stop.is_set():
+                    return
+                if frame.index % config.every == 0:
+                    frames.put(frame)
+        except DecodeError as exc:
+            decode_error.append(exc)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            frames.put(None)
+
+    def write() -> None:
+        while (batch := writes.get()) is not None:
+            if errors:
+                continue  # drain without writing after a failure
+            try:
+                _write_faces(faceset, sid, batch.faces)
+                faceset.commit_frames(sid, batch.indices, [f.record for f in batch.faces], batch.state)
+            except BaseException as exc:
+                errors.append(exc)
+
+    reader = threading.Thread(target=read, name="facecraft-decode", daemon=True)
+    writer = threading.Thread(target=write, name="facecraft-write", daemon=True)
+    reader.start()
+    writer.start()
+    added = processed = 0
+    batch_idx: list[int] = []
+    batch_faces: list[AnalyzedFace] = []
+
+    def flush() -> None:
+        if batch_idx:
+            writes.put(_Batch(list(batch_idx), list(batch_faces), {"tracker": tracker.to_json()}))
+            batch_idx.clear()
+            batch_faces.clear()
+
+    try:
+        for frame in _frames(frames):
+            if errors:
+                break
+            faces = analyzer.analyze(frame.image, path, frame.index, frame.time, tracker, video=True)
+            batch_idx.append(frame.index)
+            batch_faces.extend(faces)
+            added += len(faces)
+            processed += 1
+            bar.update(1)
+            if len(batch_idx) >= config.commit_every:
+                flush()
+        flush()
+    finally:
+        stop.set()
+        _drain(frames)
+        writes.put(None)
+        writer.join()
+        reader.join(timeout=5)
+    if errors:
+        raise errors[0]
+    if decode_error:
+        report.warnings.append(
+            f"{path}: the video data is corrupt after frame {decode_error[0].frames_read}; kept the faces before it"
+        )
+    if processed == 0 and not done:
+        report.warnings.append(f"{path}: no frames could be decoded (empty or corrupt video)")
+    faceset.mark_source_complete(sid)
+    return added, processed
+
+
+def _frames(q: queue.Queue[Frame | None]) -> Iterator[Frame]:
+    while (item := q.get()) is not None:
+        yield item
+
+
+def _drain(q: queue.Queue[Frame | None]) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _remove_orphans(faceset: Faceset) -> None:
+    """Delete images left by a run that was killed between writing an image and committing its row."""
+    known = {r[0] for r in faceset.conn.execute("SELECT image FROM faces")}
+    for p in (faceset.root / FACES_DIR).glob("*.png"):
+        if p.name not in known:
+            p.unlink(missing_ok=True)

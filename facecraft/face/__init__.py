@@ -1,0 +1,1 @@
+"""Face analysis building blocks: detection, mesh, alignment, identity, quality, tracking."""
