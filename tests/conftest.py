@@ -1,0 +1,20 @@
+"""Shared fixtures: the real test media in ../shared/data (skipped where a clone has none)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+SHARED = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder with images/, videos/ and portraits/ (see its MANIFEST.csv)."""
+    if not (SHARED / "MANIFEST.csv").is_file():
+        pytest.skip(f"test media not found at {SHARED} (set FACECRAFT_TEST_DATA)")
+    return SHARED
