@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-faces", type=int, default=0, metavar="K", help="at most K faces per frame (largest)"
     )
+    p.add_argument("--min-score", type=float, default=0.8, help="detector confidence to start a face (0..1)")
     p.add_argument("--no-smooth", action="store_true", help="do not smooth landmarks along video tracks")
     p.set_defaults(func=run)
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         every=args.every,
         max_faces=args.max_faces,
         smooth=not args.no_smooth,
+        min_score=args.min_score,
     )
     report = extract(args.inputs, args.output, config, identity=args.identity, progress=not args.quiet)
     for w in report.warnings:

@@ -96,6 +96,8 @@ class FrameAnalyzer:
                 track = tracker.match(det.bbox, taken)
                 if track is not None:
                     taken.add(track.id)
+                elif det.score < self.config.min_score:
+                    continue  # weak detections may follow a known face but never start a new one
                 out.append(_Candidate(track, det.bbox, det.score))
         # Faces the detector missed this frame (turned, blurred) are still followed by their mesh.
         out.extend(_Candidate(t, t.bbox, 0.0) for t in tracks if t.id not in taken)

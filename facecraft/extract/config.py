@@ -23,6 +23,8 @@ class ExtractConfig:
     """Run the detector every N processed frames (between, faces are followed by their mesh)."""
     embed_every: int = 8
     """Refresh a track's identity embedding every N processed frames."""
+    min_score: float = 0.8
+    """Detector confidence (0..1) needed to start following a new face; known faces are kept from 0.6."""
     min_face: int = 24
     """Ignore faces smaller than this (pixels, box side)."""
     smooth: bool = True
@@ -38,6 +40,8 @@ class ExtractConfig:
         for name in ("every", "detect_every", "embed_every", "commit_every"):
             if getattr(self, name) < 1:
                 raise FacecraftError(f"{name} must be at least 1")
+        if not 0.0 < self.min_score <= 1.0:
+            raise FacecraftError(f"--min-score must be in (0, 1], got {self.min_score}")
         if self.max_faces < 0:
             raise FacecraftError("--max-faces must be 0 (all) or more")
 

@@ -24,10 +24,12 @@ class VideoInfo:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    if path.is_file() and path.stat().st_size == 0:
+        raise FacecraftError(f"{path} is empty (0 bytes)")
     try:
         return av.open(str(path), mode="r")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise FacecraftError(f"{path} is not a readable video ({type(exc).__name__}: {exc})") from None
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        raise FacecraftError(f"{path} is not a readable video (corrupt, truncated, or not a video)") from None
 
 
 def probe(path: str | Path) -> VideoInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Mapping
@@ -20,9 +21,19 @@ class VideoWriter:
     half-written output behind. Use as a context manager.
     """
 
-    def __init__(self, path: str | Path, width: int, height: int, fps: float, *, crf: int = 18,
-                 audio_from: str | Path | None = None, audio_start: float = 0.0,
-                 audio_duration: float | None = None, metadata: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: float,
+        *,
+        crf: int = 18,
+        audio_from: str | Path | None = None,
+        audio_start: float = 0.0,
+        audio_duration: float | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ):
         self.path = Path(path)
         self.size = (width, height)
         self.frames = 0
@@ -32,16 +43,29 @@ class VideoWriter:
         except OSError as exc:
             raise FacecraftError(f"cannot create the folder {self.path.parent}: {exc.strerror}") from None
         if not os.access(self.path.parent, os.W_OK):
-            raise FacecraftError(f"no permission to write in {self.path.parent}; choose another output folder")
-        cmd = encode_command(self._tmp, width, height, fps, crf=crf, audio_from=audio_from,
-                             audio_start=audio_start, audio_duration=audio_duration, metadata=metadata)
+            raise FacecraftError(
+                f"no permission to write in {self.path.parent}; choose another output folder"
+            )
+        cmd = encode_command(
+            self._tmp,
+            width,
+            height,
+            fps,
+            crf=crf,
+            audio_from=audio_from,
+            audio_start=audio_start,
+            audio_duration=audio_duration,
+            metadata=metadata,
+        )
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def write(self, frame: np.ndarray) -> None:
         """Append one BGR uint8 frame of the writer's size."""
         h, w = frame.shape[:2]
         if (w, h) != self.size or frame.dtype != np.uint8:
-            raise ValueError(f"frame is {w}x{h} {frame.dtype}, writer expects {self.size[0]}x{self.size[1]} uint8")
+            raise ValueError(
+                f"frame is {w}x{h} {frame.dtype}, writer expects {self.size[0]}x{self.size[1]} uint8"
+            )
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
@@ -58,10 +82,8 @@ class VideoWriter:
     def close(self) -> Path:
         """Finish the file and move it into place. Returns its path."""
         assert self._proc.stdin is not None
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
-        except BrokenPipeError:
-            pass
         if self._proc.wait() != 0:
             detail = self._stderr()
             self._tmp.unlink(missing_ok=True)
