@@ -31,12 +31,14 @@ def encode_command(
     audio_duration: float | None = None,
     metadata: Mapping[str, str] | None = None,
     container_format: str = "mp4",
+    pix_fmt: str = "yuv420p",
 ) -> list[str]:
     """ffmpeg arguments that read raw BGR frames on stdin and write H.264 (yuv420p) to ``output``.
 
     ``audio_from``: a media file whose first audio stream is muxed in, cut to start at ``audio_start``
     seconds and last ``audio_duration`` seconds (the video's length), so sound stays in sync.
     ``metadata``: container tags (e.g. comment) written into the output.
+    ``pix_fmt``: yuv420p (the most compatible; odd sizes are padded to even) or yuv444p (any size, kept exact).
     """
     cmd = [
         ffmpeg_exe(),
@@ -62,8 +64,8 @@ def encode_command(
             cmd += ["-t", f"{audio_duration:.6f}"]
         cmd += ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", "aac", "-b:a", "160k"]
     # H.264 in yuv420p needs even sizes: pad odd ones by one pixel (cropped back by players via SAR-less pad).
-    pad = "pad=ceil(iw/2)*2:ceil(ih/2)*2" if width % 2 or height % 2 else None
-    cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    pad = "pad=ceil(iw/2)*2:ceil(ih/2)*2" if (width % 2 or height % 2) and pix_fmt == "yuv420p" else None
+    cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", pix_fmt]
     if pad:
         cmd += ["-vf", pad]
     for key, value in (metadata or {}).items():

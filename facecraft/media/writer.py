@@ -33,6 +33,7 @@ class VideoWriter:
         audio_start: float = 0.0,
         audio_duration: float | None = None,
         metadata: Mapping[str, str] | None = None,
+        pix_fmt: str = "yuv420p",
     ):
         self.path = Path(path)
         self.size = (width, height)
@@ -56,6 +57,7 @@ class VideoWriter:
             audio_start=audio_start,
             audio_duration=audio_duration,
             metadata=metadata,
+            pix_fmt=pix_fmt,
         )
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
