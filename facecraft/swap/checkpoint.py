@@ -1,0 +1,138 @@
+"""Resumable video swaps: finished output segments plus the state needed to continue after them.
+
+A swap writes its video in segments of a fixed number of frames into a work folder next to the output.
+After each segment is safely on disk, ``state.json`` records it together with the tracker and colour
+state at that frame, so a rerun starts from the next segment and produces the same frames. The final
+output is the segments joined without re-encoding, with the source audio muxed in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from facecraft.media.ffmpeg import ffmpeg_exe
+
+STATE = "state.json"
+
+
+def work_folder(output: Path) -> Path:
+    """The hidden folder next to ``output`` that holds an unfinished swap."""
+    return output.with_name(f".{output.name}.swap-work")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class Checkpoint:
+    """What a video swap has finished. ``segments``: frame counts of the finished segments, in order."""
+
+    folder: Path
+    fingerprint: dict[str, Any]
+    segments: list[int] = field(default_factory=list)
+    complete: bool = False
+    tracker: dict[str, Any] | None = None
+    color: dict[str, Any] | None = None
+    counters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, folder: Path, fingerprint: dict[str, Any]) -> tuple[Checkpoint, bool]:
+        """The checkpoint in ``folder`` when it was made with the same ``fingerprint``; otherwise a fresh one
+        (the folder's old contents are removed). The flag says whether earlier work is reused."""
+        state = folder / STATE
+        if state.is_file():
+            try:
+                data = json.loads(state.read_text())
+            except (OSError, ValueError):
+                data = {}
+            if data.get("fingerprint") == json.loads(json.dumps(fingerprint)):
+                cp = cls(
+                    folder,
+                    fingerprint,
+                    list(data["segments"]),
+                    bool(data["complete"]),
+                    data["tracker"],
+                    data["color"],
+                    dict(data["counters"]),
+                )
+                return cp, bool(cp.segments)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        return cls(folder, fingerprint), False
+
+    @property
+    def frames_done(self) -> int:
+        return sum(self.segments)
+
+    def segment_path(self, index: int, preview: bool = False) -> Path:
+        return self.folder / f"{'preview' if preview else 'segment'}_{index:05d}.mp4"
+
+    def save(self) -> None:
+        data = {
+            "fingerprint": self.fingerprint,
+            "segments": self.segments,
+            "complete": self.complete,
+            "tracker": self.tracker,
+            "color": self.color,
+            "counters": self.counters,
+        }
+        write_atomic(self.folder / STATE, json.dumps(data).encode())
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def concat_command(
+    list_file: str | Path,
+    output: str | Path,
+    *,
+    audio_from: str | Path | None = None,
+    audio_start: float = 0.0,
+    audio_duration: float | None = None,
+    rotation: int = 0,
+    metadata: Mapping[str, str] | None = None,
+) -> list[str]:
+    """ffmpeg arguments that join the H.264 segments listed in ``list_file`` (concat demuxer format) without
+    re-encoding, mux the first audio stream of ``audio_from`` cut to [audio_start, audio_start +
+    audio_duration] seconds, and restore a display ``rotation`` (degrees, counter-clockwise) of the source."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    if rotation:
+        cmd += ["-display_rotation:v:0", str(rotation)]
+    cmd += ["-f", "concat", "-safe", "0", "-i", str(list_file)]
+    if audio_from is not None:
+        if audio_start > 0:
+            cmd += ["-ss", f"{audio_start:.6f}"]
+        if audio_duration is not None:
+            cmd += ["-t", f"{audio_duration:.6f}"]
+        cmd += ["-i", str(audio_from)]
+    cmd += ["-map", "0:v:0"]
+    if audio_from is not None:
+        cmd += ["-map", "1:a:0?", "-c:a", "aac", "-b:a", "160k"]
+    cmd += ["-c:v", "copy"]
+    for key, value in (metadata or {}).items():
+        cmd += ["-metadata", f"{key}={value}"]
+    cmd += ["-movflags", "+faststart", "-f", "mp4", str(output)]
+    return cmd
+
+
+def concat_list(paths: list[Path]) -> str:
+    """The concat demuxer's list of files (absolute paths, quotes escaped)."""
+    lines = []
+    for p in paths:
+        escaped = str(p.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{escaped}'")
+    return "\n".join(lines) + "\n"

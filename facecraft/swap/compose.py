@@ -1,0 +1,104 @@
+"""Compositing the generated faces of one frame: mask, colour, blend — pure given the colour history.
+
+:class:`Compositor` holds the chosen methods and the per-track running colour statistics (plain data,
+saved with each checkpoint so a resumed swap continues exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from facecraft.face.regions import polygon
+from facecraft.swap.blend import get_blend
+from facecraft.swap.color import ColorTransfer, get_color
+from facecraft.swap.config import SwapConfig
+from facecraft.swap.mask import get_mask
+from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
+from facecraft.swap.paste import paste_face
+
+DEFAULT_FEATHER = 0.06  # share of the face width softened at the mask edge when --feather is not given
+
+
+@dataclass(frozen=True)
+class TargetFace:
+    """A face to replace: its track, the frame -> aligned affine (2, 3), the aligned crop (S, S, 3) BGR uint8
+    and the aligned landmarks (478, 2) in aligned pixels."""
+
+    track_id: int
+    affine: np.ndarray
+    aligned: np.ndarray
+    aligned_landmarks: np.ndarray
+
+
+class ColorTracks:
+    """Running averages of source and target colour statistics, one pair per track.
+
+    ``weight`` is the share of the past in each update (an exponential moving average over frames).
+    """
+
+    def __init__(self, weight: float, state: dict[str, Any] | None = None):
+        self.weight = weight
+        self.stats: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for key, (src, tgt) in (state or {}).items():
+            self.stats[int(key)] = (np.array(src, np.float64), np.array(tgt, np.float64))
+
+    def update(self, track_id: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        old = self.stats.get(track_id)
+        if old is not None and old[0].shape == source.shape:
+            w = self.weight
+            source, target = w * old[0] + (1 - w) * source, w * old[1] + (1 - w) * target
+        self.stats[track_id] = (source, target)
+        return source, target
+
+    def to_json(self) -> dict[str, Any]:
+        return {str(k): [s.tolist(), t.tolist()] for k, (s, t) in self.stats.items()}
+
+
+class Compositor:
+    """Turns (target face, generated face, learned mask) into pixels of the output frame."""
+
+    def __init__(self, config: SwapConfig, color_state: dict[str, Any] | None = None):
+        self.config = config
+        self.color: ColorTransfer = get_color(config.color)
+        self.blender = get_blend(config.blend)
+        self.mask_method = get_mask(config.mask)
+        self.colors = ColorTracks(config.color_smoothing, color_state)
+
+    def face_mask(self, target: TargetFace, learned: np.ndarray | None) -> np.ndarray:
+        """The (S, S) float32 mask in 0..1 of one face, in aligned pixels."""
+        cfg = self.config
+        size = target.aligned.shape[0]
+        lm = target.aligned_landmarks
+        mask = self.mask_method.make(lm, learned, size)
+        kept = (EYES if cfg.keep_eyes else ()) + (MOUTH if cfg.keep_mouth else ())
+        mask = keep_regions(mask, lm, kept)
+        scale = float(np.sqrt(abs(np.linalg.det(target.affine[:, :2]))))  # aligned px per frame px
+        mask = erode_dilate(mask, (cfg.dilate - cfg.erode) * scale)
+        width = float(np.ptp(polygon(lm, "face_oval")[:, 0]))
+        feather_px = DEFAULT_FEATHER * width if cfg.feather < 0 else cfg.feather * scale
+        return feather(mask, feather_px)
+
+    def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:
+        """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin, smoothed along its track."""
+        skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
+        source = self.color.measure(generated, skin)
+        dest = self.color.measure(target.aligned, skin)
+        if source is None or dest is None:
+            return generated
+        source, dest = self.colors.update(target.track_id, source, dest)
+        return self.color.transfer(generated, source, dest)
+
+    def composite(
+        self, frame: np.ndarray, targets: list[TargetFace], generated: np.ndarray, learned: np.ndarray
+    ) -> np.ndarray:
+        """A copy of ``frame`` with each target replaced by its ``generated`` face (N, S, S, 3) under a mask
+        built from ``learned`` (N, S, S). Faces are pasted in order; pixels outside every mask are unchanged."""
+        out = frame.copy()
+        for i, target in enumerate(targets):
+            face = self.recolour(target, generated[i])
+            mask = self.face_mask(target, learned[i])
+            paste_face(out, face, mask, target.affine, self.blender)
+        return out

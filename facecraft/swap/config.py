@@ -1,0 +1,83 @@
+"""Typed settings of the swap stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from facecraft.errors import FacecraftError
+from facecraft.swap.blend import list_blends
+from facecraft.swap.color import list_colors
+from facecraft.swap.mask import list_masks
+
+
+@dataclass(frozen=True)
+class SwapConfig:
+    to: str | None = None
+    """Decoder (identity name) whose face is put in; None: the model's first identity."""
+    track: int | None = None
+    """Swap only this track id (as printed by swap; extract's ids modulo 1,000,000 match)."""
+    all_faces: bool = False
+    """Swap every face (otherwise the largest face of each frame, unless a reference photo or track is given)."""
+    start: float = 0.0
+    """Seconds into the input where the output starts."""
+    end: float | None = None
+    """Seconds into the input where the output ends (None: the end)."""
+    mask: str = "landmarks"
+    """landmarks (mesh face oval), learned (the model's mask) or both (their intersection)."""
+    erode: float = 0.0
+    """Shrink the mask by this many frame pixels."""
+    dilate: float = 0.0
+    """Grow the mask by this many frame pixels."""
+    feather: float = -1.0
+    """Soften the mask edge over this many frame pixels; -1: 6 % of the face width."""
+    color: str = "rct"
+    """Colour transfer: rct, lct, hist, mkl or none."""
+    color_smoothing: float = 0.8
+    """Weight of the past in the running average of colour statistics along a track (0: none)."""
+    blend: str = "alpha"
+    """Blending: alpha, laplacian or poisson."""
+    keep_eyes: bool = False
+    """Keep the target's real eyes."""
+    keep_mouth: bool = False
+    """Keep the target's real mouth."""
+    smooth: bool = True
+    """Smooth landmarks (and so the alignment) along each track with a One-Euro filter."""
+    detect_every: int = 5
+    """Run the face detector every N frames; between, faces are followed by their mesh."""
+    batch: int = 8
+    """Faces per model call."""
+    segment: int = 50
+    """Frames per checkpointed output segment (an interruption loses at most this many)."""
+    crf: int = 18
+    """H.264 quality of the output (lower is better and larger)."""
+
+    def __post_init__(self) -> None:
+        if self.mask not in list_masks():
+            raise FacecraftError(f"unknown --mask {self.mask!r}; choose one of {', '.join(list_masks())}")
+        if self.color not in list_colors():
+            raise FacecraftError(f"unknown --color {self.color!r}; choose one of {', '.join(list_colors())}")
+        if self.blend not in list_blends():
+            raise FacecraftError(f"unknown --blend {self.blend!r}; choose one of {', '.join(list_blends())}")
+        for name in ("erode", "dilate"):
+            if getattr(self, name) < 0:
+                raise FacecraftError(f"--{name} must be 0 or more pixels")
+        if self.feather < 0 and self.feather != -1:
+            raise FacecraftError("--feather must be 0 or more pixels")
+        if self.start < 0:
+            raise FacecraftError("--start must be 0 or more seconds")
+        if self.end is not None and self.end <= self.start:
+            raise FacecraftError(f"--end ({self.end}) must be after --start ({self.start})")
+        if not 0 <= self.color_smoothing < 1:
+            raise FacecraftError("color_smoothing must be in [0, 1)")
+        for name in ("detect_every", "batch", "segment"):
+            if getattr(self, name) < 1:
+                raise FacecraftError(f"{name} must be at least 1")
+        if not 0 <= self.crf <= 51:
+            raise FacecraftError("crf must be between 0 and 51")
+        if self.all_faces and self.track is not None:
+            raise FacecraftError("give either --all or --track, not both")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that changes the output pixels: a resumed run must match it."""
+        return asdict(self)

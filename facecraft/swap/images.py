@@ -1,0 +1,99 @@
+"""Swapping faces in photos: one photo, or every photo of a folder (mirrored into the output folder).
+
+Each output is written atomically, so an interrupted folder run resumes by skipping finished photos.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from facecraft.errors import FacecraftError
+from facecraft.face.track import Tracker
+from facecraft.media.image import read_image
+from facecraft.media.inputs import collect_media
+from facecraft.swap.compose import Compositor
+from facecraft.swap.config import SwapConfig
+from facecraft.swap.model import FaceModelLike, convert_checked
+from facecraft.swap.preview import preview_path, side_by_side
+from facecraft.swap.targets import FaceFinder
+
+if TYPE_CHECKING:
+    from facecraft.swap.run import SwapReport
+
+Finish = Callable[[Path, str], bool]  # labels a finished file (path, "image" | "video") before it is moved in
+
+
+def swap_image(
+    image: np.ndarray, model: FaceModelLike, to: str, config: SwapConfig, finder: FaceFinder
+) -> tuple[np.ndarray, int]:
+    """``image`` (BGR uint8) with the chosen faces swapped, and how many were."""
+    targets = finder.find(image, 0, 0.0, Tracker(), video=False)
+    if not targets:
+        return image, 0
+    generated, masks = convert_checked(model, np.stack([t.aligned for t in targets]), to)
+    return Compositor(config).composite(image, targets, generated, masks), len(targets)
+
+
+def write_image(path: Path, image: np.ndarray, finish: Finish | None = None) -> bool:
+    """Encode ``image`` by ``path``'s extension and move it into place atomically; ``finish`` labels the
+    temporary file first. Returns what ``finish`` returned (False without one)."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    ok, data = cv2.imencode(path.suffix, image, params)
+    if not ok:
+        raise FacecraftError(f"cannot encode an image as {path.suffix}")
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data.tobytes())
+        labelled = finish(tmp, "image") if finish else False
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise FacecraftError(f"cannot write {path}: {exc.strerror}") from None
+    return labelled
+
+
+def swap_images(
+    src: Path,
+    dst: Path,
+    model: FaceModelLike,
+    to: str,
+    config: SwapConfig,
+    finder: FaceFinder,
+    preview: bool,
+    progress: bool,
+    finish: Finish | None,
+    report: SwapReport,
+) -> None:
+    """Swap one photo (``src`` a file, ``dst`` a file) or a folder of photos (``dst`` a folder). Photos whose
+    output exists are skipped (a folder run resumes); videos inside a folder are left out with a warning."""
+    if src.is_dir():
+        media = collect_media([src])
+        jobs = [(m.path, dst / m.path.relative_to(src)) for m in media if m.kind == "image"]
+        skipped = [m.path.name for m in media if m.kind != "image"]
+        if skipped:
+            report.warnings.append(f"videos in a folder are not swapped (left out: {', '.join(skipped[:3])})")
+    else:
+        jobs = [(src, dst)]
+    labelled = []
+    for path, out in tqdm(jobs, unit="photo", desc="swap", disable=not progress or len(jobs) < 2):
+        if src.is_dir() and out.is_file():
+            report.resumed_frames += 1
+            report.frames += 1
+            continue
+        image = read_image(path)
+        swapped, n = swap_image(image, model, to, config, finder)
+        labelled.append(write_image(out, swapped, finish))
+        if preview:
+            write_image(preview_path(out), side_by_side(image, swapped), finish)
+        report.frames += 1
+        report.faces_swapped += n
+        report.frames_with_faces += bool(n)
+    report.labelled = bool(labelled) and all(labelled)

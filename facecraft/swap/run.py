@@ -1,0 +1,253 @@
+"""The ``swap`` verb: put the model's face into a video, a photo or a folder of photos.
+
+Video output keeps the input's size, frame rate, frame count and audio (cut to match --start/--end).
+An interrupted video swap resumes from its last finished segment when run again with the same arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+from tqdm import tqdm
+
+from facecraft.errors import FacecraftError
+from facecraft.media.inputs import IMAGE_EXTS, media_kind
+from facecraft.media.video import VideoInfo, probe
+from facecraft.swap.checkpoint import Checkpoint, concat_command, concat_list, work_folder, write_atomic
+from facecraft.swap.config import SwapConfig
+from facecraft.swap.images import Finish, swap_images
+from facecraft.swap.label import label_output
+from facecraft.swap.model import FaceModelLike, load_model, pick_identity
+from facecraft.swap.preview import preview_path
+from facecraft.swap.targets import FaceFinder
+from facecraft.swap.video import VideoRange, run_segments, segment_paths
+
+VIDEO_OUT_EXTS = (".mp4", ".m4v", ".mov")
+
+
+@dataclass
+class SwapReport:
+    output: Path
+    preview: Path | None = None
+    frames: int = 0
+    frames_with_faces: int = 0
+    faces_swapped: int = 0
+    resumed_frames: int = 0
+    seconds: float = 0.0
+    tracks: dict[int, int] = field(default_factory=dict)
+    labelled: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def frames_per_second(self) -> float:
+        done = self.frames - self.resumed_frames
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+
+def swap(
+    input: str | Path,
+    model: str | Path | FaceModelLike,
+    output: str | Path,
+    config: SwapConfig | None = None,
+    *,
+    face: str | Path | None = None,
+    preview: bool = False,
+    consent: str | Path | None = None,
+    label: bool = False,
+    progress: bool = True,
+    device: str = "auto",
+) -> SwapReport:
+    """Swap faces in ``input`` (video, photo or folder of photos) with the face the ``model`` (a trained model
+    folder or a loaded model) makes for identity ``config.to``, writing ``output``.
+
+    ``face``: a photo of the person to replace (others are left alone). ``preview``: also write an
+    original | swapped side-by-side next to the output. ``consent``/``label``: passed to the provenance
+    labeller. Raises FacecraftError on bad input.
+    """
+    config = config or SwapConfig()
+    src, dst = Path(input), Path(output)
+    if not src.exists():
+        raise FacecraftError(f"{src} does not exist")
+    if dst.resolve() == src.resolve():
+        raise FacecraftError(f"the output {dst} is the input; choose another output path")
+    if face is not None and config.track is not None:
+        raise FacecraftError("give either --face or --track, not both")
+    kind = "folder" if src.is_dir() else media_kind(src)
+    if kind is None:
+        raise FacecraftError(f"{src} is not a video, photo or folder this tool reads (by its extension)")
+    _check_output(src, dst, kind)
+    info = probe(src) if kind == "video" else None  # fails early on an audio-only or broken file
+    loaded = load_model(model, device)
+    to = pick_identity(loaded, config.to)
+    start = time.perf_counter()
+    finish = _labeller([str(src), str(model) if isinstance(model, str | Path) else "model"], consent, label)
+    report = SwapReport(dst, preview_path(dst) if preview and kind != "folder" else None)
+    finder = FaceFinder(loaded.size, loaded.coverage, config, face)
+    try:
+        if info is not None:
+            _swap_video(info, loaded, to, config, finder, preview, progress, _model_id(model), finish, report)
+        else:
+            swap_images(src, dst, loaded, to, config, finder, preview, progress, finish, report)
+    finally:
+        finder.close()
+    report.seconds = time.perf_counter() - start
+    if report.faces_swapped == 0:
+        report.warnings.append(f"no face to swap was found in {src}; the output shows the input unchanged")
+    return report
+
+
+def _check_output(src: Path, dst: Path, kind: str) -> None:
+    if kind == "video" and dst.suffix.lower() not in VIDEO_OUT_EXTS:
+        raise FacecraftError(f"the output of a video must be {', '.join(VIDEO_OUT_EXTS)}; got {dst.name}")
+    if kind == "image" and dst.suffix.lower() not in IMAGE_EXTS:
+        raise FacecraftError(f"the output of a photo must be an image file ({', '.join(sorted(IMAGE_EXTS))})")
+    if kind == "folder" and dst.resolve().is_relative_to(src.resolve()):
+        raise FacecraftError(f"the output folder {dst} is inside the input folder; choose another one")
+    folder = dst if kind == "folder" else dst.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FacecraftError(f"cannot create the output folder {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise FacecraftError(f"no permission to write in {folder}; choose another output folder")
+
+
+def _model_id(model: str | Path | FaceModelLike) -> str:
+    """What identifies the model in a resume checkpoint: its folder and newest file time, or its type."""
+    if isinstance(model, str | Path):
+        path = Path(model).resolve()
+        newest = max((p.stat().st_mtime_ns for p in path.rglob("*") if p.is_file()), default=0)
+        return f"{path}@{newest}"
+    return f"{type(model).__module__}.{type(model).__qualname__}:{','.join(model.identities)}"
+
+
+def _labeller(inputs: list[str], consent: str | Path | None, visible: bool) -> Finish:
+    def finish(path: Path, kind: str) -> bool:
+        return label_output(path, kind, inputs, consent, visible)
+
+    return finish
+
+
+def _swap_video(
+    info: VideoInfo,
+    model: FaceModelLike,
+    to: str,
+    config: SwapConfig,
+    finder: FaceFinder,
+    preview: bool,
+    progress: bool,
+    model_id: str,
+    finish: Finish,
+    report: SwapReport,
+) -> None:
+    dst = report.output
+    span = _frame_range(info, config)
+    stat = info.path.stat()
+    fingerprint = {
+        "config": config.fingerprint(),
+        "input": [str(info.path.resolve()), stat.st_size, stat.st_mtime_ns],
+        "model": model_id,
+        "to": to,
+        "reference": repr(finder.analyzer.reference is not None and finder.analyzer.reference.tolist()),
+        "preview": preview,
+    }
+    checkpoint, resumed = Checkpoint.open(work_folder(dst), fingerprint)
+    report.resumed_frames = checkpoint.frames_done
+    if not checkpoint.complete:
+        total = (span.last if span.last is not None else info.frame_count) - span.first
+        bar = tqdm(
+            total=max(0, total),
+            initial=checkpoint.frames_done,
+            unit="frame",
+            desc="swap",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        try:
+            counters = run_segments(info, span, model, to, config, finder, checkpoint, preview, bar)
+        finally:
+            bar.close()
+        if counters.decode_warning:
+            report.warnings.append(counters.decode_warning)
+    if checkpoint.frames_done == 0:
+        raise FacecraftError(f"no frames could be decoded from {info.path} in the chosen range")
+    c = checkpoint.counters
+    report.frames = checkpoint.frames_done
+    report.faces_swapped, report.frames_with_faces = (
+        int(c.get("faces", 0)),
+        int(c.get("frames_with_faces", 0)),
+    )
+    report.tracks = {int(k): int(v) for k, v in c.get("tracks", {}).items()}
+    start_s = span.first / info.fps
+    duration = report.frames / info.fps
+    report.labelled = _join(checkpoint, dst, info, start_s, duration, False, finish)
+    if preview:
+        _join(checkpoint, preview_path(dst), info, start_s, duration, True, finish)
+    if resumed:
+        report.warnings.append(f"resumed after {report.resumed_frames} frames done by an earlier run")
+    checkpoint.remove()
+
+
+def _frame_range(info: VideoInfo, config: SwapConfig) -> VideoRange:
+    first = round(config.start * info.fps)
+    last = None if config.end is None else round(config.end * info.fps)
+    if info.frame_count and first >= info.frame_count:
+        raise FacecraftError(
+            f"--start {config.start} s is past the end of {info.path} ({info.duration:.2f} s)"
+        )
+    if last is not None and info.frame_count:
+        last = min(last, info.frame_count) if last < info.frame_count else None
+    return VideoRange(first, last)
+
+
+def _join(
+    checkpoint: Checkpoint,
+    dst: Path,
+    info: VideoInfo,
+    start: float,
+    duration: float,
+    preview: bool,
+    finish: Finish,
+) -> bool:
+    """Join the finished segments into ``dst`` with the source audio cut to the output, label it and move it
+    into place. Returns whether it was labelled."""
+    parts = segment_paths(checkpoint, preview)
+    listing = checkpoint.folder / ("preview.txt" if preview else "segments.txt")
+    write_atomic(listing, concat_list(parts).encode())
+    tmp = dst.with_name(f".{dst.stem}.partial.mp4")
+    cmd = concat_command(
+        listing,
+        tmp,
+        audio_from=info.path if info.has_audio else None,
+        audio_start=start,
+        audio_duration=duration,
+        rotation=_rotation(info.path),
+    )
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        detail = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise FacecraftError(f"ffmpeg could not write {dst}: {detail} (run again to retry)")
+    try:
+        labelled = finish(tmp, "video")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, dst)
+    return labelled
+
+
+def _rotation(path: Path) -> int:
+    """Display rotation (degrees) stored in the source's first video frame, so the output shows the same way."""
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                return round(float(getattr(frame, "rotation", 0) or 0))
+    except (av.error.FFmpegError, OSError):
+        return 0
+    return 0

@@ -1,0 +1,290 @@
+"""Swapping faces in a video: decode, analyse, convert and encode run concurrently, in resumable segments.
+
+Four stages share the work, joined by small queues: a thread decodes frames; the caller's thread finds
+the faces (detection, mesh, tracking, smoothing, alignment); a thread runs the model on batches of faces
+and composites them; a thread encodes the output segments. OpenCV, MediaPipe, torch and ffmpeg release
+the GIL, so the stages overlap on a small CPU as well as on a GPU machine.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from facecraft.face.track import Tracker
+from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames
+from facecraft.media.writer import VideoWriter
+from facecraft.swap.checkpoint import Checkpoint
+from facecraft.swap.compose import Compositor, TargetFace
+from facecraft.swap.config import SwapConfig
+from facecraft.swap.model import FaceModelLike, convert_checked
+from facecraft.swap.preview import side_by_side
+from facecraft.swap.targets import FaceFinder
+
+
+@dataclass
+class _Batch:
+    """Frames with their faces to replace; ``segment_end`` closes segment ``segment_end`` after them."""
+
+    frames: list[tuple[Frame, list[TargetFace]]]
+    segment_end: int | None = None
+    tracker: dict[str, Any] | None = None
+    counters: dict[str, Any] | None = None
+    final: bool = False
+
+
+@dataclass
+class _Done:
+    """Marker for the encoder: segment ``index`` is complete (``final``: it is the last one)."""
+
+    index: int
+    tracker: dict[str, Any] | None
+    counters: dict[str, Any] | None
+    color: dict[str, Any]
+    final: bool
+
+
+@dataclass
+class VideoRange:
+    """The frames [first, last) of the input that make the output; ``last`` None: to the end."""
+
+    first: int
+    last: int | None
+
+
+@dataclass
+class _Counters:
+    faces: int = 0
+    frames_with_faces: int = 0
+    decode_warning: str | None = None
+    tracks: dict[int, int] = field(default_factory=dict)
+
+
+class _Pipeline:
+    def __init__(
+        self,
+        info: VideoInfo,
+        span: VideoRange,
+        model: FaceModelLike,
+        to: str,
+        config: SwapConfig,
+        finder: FaceFinder,
+        checkpoint: Checkpoint,
+        preview: bool,
+        bar: tqdm,
+    ):
+        self.info, self.span, self.model, self.to, self.config = info, span, model, to, config
+        self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
+        self.compositor = Compositor(config, checkpoint.color)
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.counters = _Counters(**{k: v for k, v in checkpoint.counters.items() if k != "tracks"})
+        self.counters.tracks = {int(k): v for k, v in checkpoint.counters.get("tracks", {}).items()}
+
+    # ---- the stages ------------------------------------------------------------------------------
+    def _decode(self, out: queue.Queue[Frame | None]) -> None:
+        start = self.span.first + self.checkpoint.frames_done
+        try:
+            for frame in iter_frames(self.info.path, start):
+                if self.span.last is not None and frame.index >= self.span.last:
+                    break
+                if not self._put(out, frame):
+                    return
+        except DecodeError as exc:
+            self.counters.decode_warning = (
+                f"{self.info.path}: the video data is corrupt after frame {exc.frames_read}; "
+                "the output ends there"
+            )
+        finally:
+            self._put(out, None)
+
+    def _convert(self, inbox: queue.Queue[_Batch | None], out: queue.Queue[Any]) -> None:
+        while (batch := self._get(inbox)) is not None:
+            targets = [t for _, faces in batch.frames for t in faces]
+            generated = masks = np.zeros((0,))
+            if targets:
+                generated, masks = convert_checked(
+                    self.model, np.stack([t.aligned for t in targets]), self.to
+                )
+            at = 0
+            for frame, faces in batch.frames:
+                n = len(faces)
+                image = (
+                    self.compositor.composite(frame.image, faces, generated[at : at + n], masks[at : at + n])
+                    if n
+                    else frame.image
+                )
+                at += n
+                if not self._put(out, (frame, image)):
+                    return
+            if batch.segment_end is not None:
+                color = self.compositor.colors.to_json()
+                marker = _Done(batch.segment_end, batch.tracker, batch.counters, color, batch.final)
+                if not self._put(out, marker):
+                    return
+        self._put(out, None)
+
+    def _encode(self, inbox: queue.Queue[Any]) -> None:
+        writers: list[VideoWriter] = []
+        cp = self.checkpoint
+        try:
+            while (item := self._get(inbox)) is not None:
+                if isinstance(item, _Done):
+                    for w in writers:
+                        w.close()
+                    count = writers[0].frames if writers else 0
+                    writers = []
+                    if count:
+                        cp.segments.append(count)
+                    cp.complete = item.final
+                    cp.tracker, cp.color, cp.counters = item.tracker, item.color, item.counters or {}
+                    cp.save()
+                    continue
+                frame, image = item
+                if not writers:
+                    writers = self._open_writers(len(cp.segments))
+                writers[0].write(image)
+                if self.preview:
+                    writers[1].write(side_by_side(frame.image, image))
+                self.bar.update(1)
+        finally:
+            for w in writers:
+                w.abort()  # an unfinished segment is dropped; the checkpoint still points before it
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def _open_writers(self, index: int) -> list[VideoWriter]:
+        w, h, fps = self.info.width, self.info.height, self.info.fps
+        cp, crf = self.checkpoint, self.config.crf
+        writers = [VideoWriter(cp.segment_path(index), w, h, fps, crf=crf, pix_fmt=_pix_fmt(w, h))]
+        if self.preview:
+            writers.append(
+                VideoWriter(cp.segment_path(index, True), 2 * w, h, fps, crf=crf, pix_fmt=_pix_fmt(w, h))
+            )
+        return writers
+
+    def _counter_state(self) -> dict[str, Any]:
+        c = self.counters
+        return {"faces": c.faces, "frames_with_faces": c.frames_with_faces, "tracks": dict(c.tracks)}
+
+    def _put(self, q: queue.Queue[Any], item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _get(self, q: queue.Queue[Any]) -> Any:
+        while not self.stop.is_set():
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return None
+
+    def _thread(self, name: str, target: Callable[..., None], *args: Any) -> threading.Thread:
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:
+                self.errors.append(exc)
+                self.stop.set()
+
+        t = threading.Thread(target=run, name=f"facecraft-{name}", daemon=True)
+        t.start()
+        return t
+
+    # ---- the caller's stage: finding faces ---------------------------------------------------------
+    def run(self) -> None:
+        frames: queue.Queue[Frame | None] = queue.Queue(maxsize=8)
+        batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        encoded: queue.Queue[Any] = queue.Queue(maxsize=16)
+        tracker = (
+            Tracker.from_json(self.checkpoint.tracker) if self.checkpoint.tracker is not None else Tracker()
+        )
+        threads = [
+            self._thread("decode", self._decode, frames),
+            self._thread("convert", self._convert, batches, encoded),
+            self._thread("encode", self._encode, encoded),
+        ]
+        try:
+            self._find_faces(self._frames(frames), tracker, batches)
+            for t in threads[1:]:
+                while t.is_alive() and not self.stop.is_set():
+                    t.join(timeout=0.2)
+        finally:
+            self.stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        if self.errors:
+            raise self.errors[0]
+
+    def _frames(self, q: queue.Queue[Frame | None]) -> Iterator[Frame]:
+        while (frame := self._get(q)) is not None:
+            yield frame
+
+    def _find_faces(self, frames: Iterator[Frame], tracker: Tracker, out: queue.Queue[_Batch | None]) -> None:
+        cfg, seg_len = self.config, self.config.segment
+        pending: list[tuple[Frame, list[TargetFace]]] = []
+        n_faces, segment = 0, len(self.checkpoint.segments)
+        for frame in frames:
+            faces = self.finder.find(frame.image, frame.index, frame.time, tracker, video=True)
+            pending.append((frame, faces))
+            n_faces += len(faces)
+            self._count(faces)
+            local = frame.index - self.span.first
+            if (local + 1) % seg_len == 0:
+                last = self._is_last(frame.index)
+                self._put(out, _Batch(pending, segment, tracker.to_json(), self._counter_state(), last))
+                pending, n_faces, segment = [], 0, segment + 1
+            elif n_faces >= cfg.batch:
+                self._put(out, _Batch(pending))
+                pending, n_faces = [], 0
+        if not self.stop.is_set():
+            # The input ended (or reached --end) inside a segment, or exactly at a segment boundary.
+            self._put(out, _Batch(pending, segment, tracker.to_json(), self._counter_state(), final=True))
+            self._put(out, None)
+
+    def _is_last(self, index: int) -> bool:
+        return self.span.last is not None and index + 1 >= self.span.last
+
+    def _count(self, faces: list[TargetFace]) -> None:
+        c = self.counters
+        c.faces += len(faces)
+        c.frames_with_faces += bool(faces)
+        for f in faces:
+            c.tracks[f.track_id] = c.tracks.get(f.track_id, 0) + 1
+
+
+def _pix_fmt(width: int, height: int) -> str:
+    """4:2:0 needs even sides; odd-sized videos keep their exact size in 4:4:4 instead of being padded."""
+    return "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+
+
+def run_segments(
+    info: VideoInfo,
+    span: VideoRange,
+    model: FaceModelLike,
+    to: str,
+    config: SwapConfig,
+    finder: FaceFinder,
+    checkpoint: Checkpoint,
+    preview: bool,
+    bar: tqdm,
+) -> _Counters:
+    """Encode every missing segment of the output into ``checkpoint``'s folder. Returns the counters."""
+    pipeline = _Pipeline(info, span, model, to, config, finder, checkpoint, preview, bar)
+    pipeline.run()
+    return pipeline.counters
+
+
+def segment_paths(checkpoint: Checkpoint, preview: bool = False) -> list[Path]:
+    return [checkpoint.segment_path(i, preview) for i in range(len(checkpoint.segments))]
