@@ -1,0 +1,97 @@
+"""``facecraft swap``."""
+
+from __future__ import annotations
+
+import argparse
+
+from facecraft.swap import SwapConfig, swap
+from facecraft.swap.blend import list_blends
+from facecraft.swap.color import list_colors
+from facecraft.swap.mask import list_masks
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "swap",
+        help="put the trained face into a video, photo or folder of photos",
+        description="Replace faces in a video (keeping its size, frame rate, frame count and audio), a photo or "
+        "a folder of photos with the face a trained model makes. Run it again to resume an interrupted swap.",
+    )
+    p.add_argument("input", metavar="INPUT", help="video, photo or folder of photos")
+    p.add_argument("-m", "--model", required=True, metavar="MODEL", help="trained model folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="output video, photo or folder")
+    p.add_argument("--to", metavar="NAME", help="identity (decoder) to put in (default: the model's first)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--face", metavar="REF_IMAGE", help="swap only the person in this photo")
+    who.add_argument("--track", type=int, metavar="ID", help="swap only this track id")
+    who.add_argument(
+        "--all", action="store_true", help="swap every face (default: the largest in each frame)"
+    )
+    p.add_argument("--start", type=float, default=0.0, metavar="T", help="start at T seconds")
+    p.add_argument("--end", type=float, metavar="T", help="end at T seconds")
+    p.add_argument("--mask", choices=list_masks(), default="landmarks", help="face mask (default landmarks)")
+    p.add_argument("--erode", type=float, default=0.0, metavar="PX", help="shrink the mask by PX pixels")
+    p.add_argument("--dilate", type=float, default=0.0, metavar="PX", help="grow the mask by PX pixels")
+    p.add_argument(
+        "--feather",
+        type=float,
+        default=-1.0,
+        metavar="PX",
+        help="soften the mask edge (default 6%% of face width)",
+    )
+    p.add_argument("--color", choices=list_colors(), default="rct", help="colour transfer (default rct)")
+    p.add_argument("--blend", choices=list_blends(), default="alpha", help="blending (default alpha)")
+    p.add_argument("--keep-eyes", action="store_true", help="keep the original eyes")
+    p.add_argument("--keep-mouth", action="store_true", help="keep the original mouth")
+    p.add_argument("--no-smooth", action="store_true", help="do not smooth face positions along tracks")
+    p.add_argument("--batch", type=int, default=8, metavar="N", help="faces per model call (default 8)")
+    p.add_argument("--preview", action="store_true", help="also write an original | swapped side-by-side")
+    p.add_argument("--device", default="auto", help="model device: auto, cpu, cuda (default auto)")
+    p.add_argument("--consent", metavar="FILE", help="consent record to attach to the output's provenance")
+    p.add_argument(
+        "--label", action="store_true", help="also burn a visible 'synthetic' label into the output"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = SwapConfig(
+        to=args.to,
+        track=args.track,
+        all_faces=args.all,
+        start=args.start,
+        end=args.end,
+        mask=args.mask,
+        erode=args.erode,
+        dilate=args.dilate,
+        feather=args.feather,
+        color=args.color,
+        blend=args.blend,
+        keep_eyes=args.keep_eyes,
+        keep_mouth=args.keep_mouth,
+        smooth=not args.no_smooth,
+        batch=args.batch,
+    )
+    report = swap(
+        args.input,
+        args.model,
+        args.output,
+        config,
+        face=args.face,
+        preview=args.preview,
+        consent=args.consent,
+        label=args.label,
+        progress=not args.quiet,
+        device=args.device,
+    )
+    for w in report.warnings:
+        print(f"warning: {w}")
+    tracks = ", ".join(f"{k} ({v} frames)" for k, v in sorted(report.tracks.items())) or "none"
+    print(
+        f"swapped {report.faces_swapped} faces in {report.frames_with_faces} of {report.frames} frames in "
+        f"{report.seconds:.1f} s ({report.frames_per_second:.1f} frames/s); tracks swapped: {tracks}"
+    )
+    print(f"wrote {report.output}" + (f" and {report.preview}" if report.preview else ""))
+    if not report.labelled:
+        print("note: the output is not labelled as synthetic (the provenance stage is not installed)")
+    return 0
