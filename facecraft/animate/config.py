@@ -1,0 +1,58 @@
+"""Typed settings of the animate stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from facecraft.animate.retarget import RetargetSettings
+from facecraft.errors import FacecraftError
+
+CROPS = ("face", "portrait", "full")
+
+
+@dataclass(frozen=True)
+class AnimateConfig:
+    relative: bool = True
+    """Transfer motion relative to the driving video's first frame (the portrait keeps its face shape);
+    False: the portrait takes on the driving face's expression shape frame by frame."""
+    expression_scale: float = 1.0
+    """Multiplier on expression motion (mouth, brows, lids, gaze)."""
+    pose_scale: float = 1.0
+    """Multiplier on head rotation, shift and zoom."""
+    crop: str = "portrait"
+    """Output framing: face (tight square), portrait (head and shoulders square) or full (the whole image)."""
+    size: int = 512
+    """Longer side of the output video, in pixels (even)."""
+    renderer: str = "geometric"
+    """Which renderer turns motion into frames (see facecraft.animate.renderers.list_renderers())."""
+    smooth: bool = True
+    """Smooth the driving mesh over time (One-Euro filter) so the head does not wobble."""
+    field_scale: float = 0.5
+    """Resolution of the warp field relative to the output (the image itself is always sampled at full size)."""
+    max_rotation_deg: float = 30.0
+    """Clamp head rotation relative to the portrait's pose, in degrees."""
+    ease_seconds: float = 0.4
+    """After the driving face is lost and found again, ease from the held pose over this long."""
+
+    def __post_init__(self) -> None:
+        if self.crop not in CROPS:
+            raise FacecraftError(f"unknown --crop {self.crop!r}; choose one of {', '.join(CROPS)}")
+        if not 64 <= self.size <= 2048:
+            raise FacecraftError(f"--size must be between 64 and 2048 pixels, got {self.size}")
+        for name in ("expression_scale", "pose_scale"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 3.0:
+                raise FacecraftError(f"--{name.replace('_', '-')} must be between 0 and 3, got {value}")
+        if not 0.1 <= self.field_scale <= 1.0:
+            raise FacecraftError(f"field_scale must be between 0.1 and 1, got {self.field_scale}")
+        if not 0.0 < self.max_rotation_deg <= 60.0:
+            raise FacecraftError(f"max_rotation_deg must be in (0, 60], got {self.max_rotation_deg}")
+        if self.ease_seconds < 0:
+            raise FacecraftError("ease_seconds must be 0 or more")
+
+    def retarget_settings(self) -> RetargetSettings:
+        return RetargetSettings(
+            expression_scale=self.expression_scale,
+            pose_scale=self.pose_scale,
+            max_rotation_deg=self.max_rotation_deg,
+        )

@@ -1,0 +1,152 @@
+"""Mouth interior: when the target mouth opens wider than the portrait's, paint what is inside it.
+
+With a driving frame, the inside of the driving mouth (teeth, tongue) is mapped into the target lip
+opening and colour-matched to the portrait; without one (a performance), a dark interior with a band
+of upper teeth, toned from the portrait's own skin, is drawn. Pure functions on images and points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facecraft.animate.geometry import face_width, mouth_opening
+from facecraft.face import regions
+
+
+@dataclass(frozen=True)
+class ColourMatch:
+    """Per-channel Lab mean/std transfer from the driving face's skin to the portrait's."""
+
+    src_mean: np.ndarray
+    src_std: np.ndarray
+    dst_mean: np.ndarray
+    dst_std: np.ndarray
+
+    def apply(self, bgr: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+        lab = (lab - self.src_mean) * (self.dst_std / self.src_std) + self.dst_mean
+        return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def skin_stats(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lab mean and std (3,) of the face inside its outline, without eyes and mouth."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(regions.polygon(landmarks, "face_oval")).astype(np.int32)], 255)
+    for name in ("left_eye", "right_eye", "lips_outer", "left_eyebrow", "right_eyebrow"):
+        cv2.fillPoly(mask, [np.round(regions.polygon(landmarks, name)).astype(np.int32)], 0)
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3)[mask.ravel() > 0].astype(np.float32)
+    if len(lab) < 10:
+        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
+    return lab.mean(0), np.maximum(lab.std(0), 1.0)
+
+
+def colour_match(
+    src_image: np.ndarray, src_lm: np.ndarray, dst_image: np.ndarray, dst_lm: np.ndarray
+) -> ColourMatch:
+    sm, ss = skin_stats(src_image, src_lm)
+    dm, ds = skin_stats(dst_image, dst_lm)
+    # Keep the interior's contrast (teeth against a dark mouth): only shift and mildly rescale.
+    ratio = np.clip(ds / ss, 0.6, 1.6)
+    return ColourMatch(sm, ss, dm, ss * ratio)
+
+
+def interior_strength(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
+    """0..1: how much wider the target mouth is open than the portrait's (0 when not wider)."""
+    extra = mouth_opening(target_lm) - mouth_opening(portrait_lm)
+    return float(np.clip(extra / (0.03 * face_width(portrait_lm)), 0.0, 1.0))
+
+
+def _roi(poly: np.ndarray, shape: tuple[int, ...], pad: int) -> tuple[int, int, int, int] | None:
+    x0, y0 = np.floor(poly.min(0)).astype(int) - pad
+    x1, y1 = np.ceil(poly.max(0)).astype(int) + pad
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, shape[1]), min(y1, shape[0])
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def paint_interior(
+    frame: np.ndarray,
+    portrait_lm: np.ndarray,
+    target_lm: np.ndarray,
+    lip_colour: np.ndarray,
+    skin_colour: np.ndarray,
+    driving: tuple[np.ndarray, np.ndarray, ColourMatch] | None = None,
+) -> np.ndarray:
+    """Paint the mouth interior into ``frame`` (BGR uint8, modified copy returned) inside the target inner lips.
+
+    lip_colour, skin_colour: (3,) BGR of the portrait's lips and skin. driving: (driving frame, its mesh,
+    colour match) to take the real interior from.
+    """
+    strength = interior_strength(portrait_lm, target_lm)
+    if strength <= 0.0:
+        return frame
+    poly = regions.polygon(target_lm, "lips_inner")
+    box = _roi(poly, frame.shape, 3)
+    if box is None:
+        return frame
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    local = poly - (x0, y0)
+    if driving is not None:
+        inside = _driving_interior(driving, local, (x0, y0), (w, h))
+    else:
+        inside = _drawn_interior(target_lm, local, (x0, y0), (w, h), lip_colour, skin_colour)
+    mask = np.zeros((h, w), np.float32)
+    cv2.fillPoly(mask, [np.round(local * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    mask = cv2.GaussianBlur(mask, (3, 3), 0) * strength
+    out = frame.copy()
+    patch = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(patch + mask[..., None] * (inside.astype(np.float32) - patch), 0, 255).astype(
+        np.uint8
+    )
+    return out
+
+
+def _driving_interior(
+    driving: tuple[np.ndarray, np.ndarray, ColourMatch],
+    local: np.ndarray,
+    origin: tuple[int, int],
+    size: tuple[int, int],
+) -> np.ndarray:
+    """The driving mouth's inside, mapped (least-squares affine of the inner lips) into the target box."""
+    image, lm, match = driving
+    src = regions.polygon(lm, "lips_inner").astype(np.float64)
+    dst = local.astype(np.float64)
+    a = np.c_[src, np.ones(len(src))]
+    coef, *_ = np.linalg.lstsq(a, dst, rcond=None)  # (3, 2): dst = [x y 1] @ coef
+    affine = coef.T
+    patch = cv2.warpAffine(image, affine, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return match.apply(patch)
+
+
+def _drawn_interior(
+    target_lm: np.ndarray,
+    local: np.ndarray,
+    origin: tuple[int, int],
+    size: tuple[int, int],
+    lip_colour: np.ndarray,
+    skin_colour: np.ndarray,
+) -> np.ndarray:
+    """A dark interior, darker in the middle, with a softly shaded band of upper teeth below the upper lip."""
+    w, h = size
+    dark = (lip_colour.astype(np.float32) * 0.22 + 4).reshape(1, 1, 3)
+    inside = np.repeat(np.repeat(dark, h, 0), w, 1)
+    upper_lip = target_lm[regions.UPPER_LIP_INNER, :2] - origin
+    opening = mouth_opening(target_lm)
+    teeth_h = min(0.32 * opening, 0.045 * face_width(target_lm))
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    band = np.clip((upper_lip[1] + teeth_h - ys) / 1.5, 0, 1)
+    half = max(float(np.ptp(local[:, 0])) / 2, 1.0)
+    across = np.clip(1.0 - np.abs(xs - upper_lip[0]) / (0.8 * half), 0, 1) ** 0.6
+    teeth = (0.45 * skin_colour.astype(np.float32) + 0.55 * np.array([214, 222, 226], np.float32)).reshape(
+        1, 1, 3
+    )
+    shade = (0.55 + 0.45 * across)[..., None]
+    alpha = (band * (across > 0))[..., None]
+    return np.clip(inside + alpha * (teeth * shade - inside), 0, 255).astype(np.uint8)

@@ -1,0 +1,56 @@
+"""The default renderer: a dense mesh-guided warp of the portrait plus a synthesised mouth interior.
+
+No learned weights: the motion field comes from the retargeted mesh (see facecraft.animate.warp),
+the pixels all come from the portrait, except inside a mouth opened wider than in the portrait.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facecraft.animate import mouth, warp
+from facecraft.animate.config import AnimateConfig
+from facecraft.animate.portrait import Portrait
+from facecraft.animate.renderers import register
+from facecraft.animate.renderers.base import FrameRequest, Renderer
+from facecraft.face import regions
+
+
+@register("geometric")
+class GeometricRenderer(Renderer):
+    def __init__(
+        self, portrait: Portrait, config: AnimateConfig, reference: tuple[np.ndarray, np.ndarray] | None
+    ):
+        super().__init__(portrait, config, reference)
+        h, w = portrait.image.shape[:2]
+        self.layout = warp.build_layout(portrait.landmarks, (w, h), config.field_scale)
+        self.lip_colour = _region_colour(portrait.image, portrait.landmarks, "lips_outer")
+        self.skin_colour = _region_colour(portrait.image, portrait.landmarks, "face_oval")
+        self.match = (
+            mouth.colour_match(reference[0], reference[1], portrait.image, portrait.landmarks)
+            if reference is not None
+            else None
+        )
+
+    def render(self, request: FrameRequest) -> np.ndarray:
+        lm = self.portrait.landmarks
+        map_x, map_y = warp.backward_map(self.layout, lm, request.target)
+        frame = warp.warp_image(self.portrait.image, map_x, map_y)
+        motion = request.motion
+        driving = None
+        if self.match is not None and motion.image is not None and motion.landmarks is not None:
+            driving = (motion.image, motion.landmarks, self.match)
+        return mouth.paint_interior(frame, lm, request.target, self.lip_colour, self.skin_colour, driving)
+
+
+def _region_colour(image: np.ndarray, landmarks: np.ndarray, name: str) -> np.ndarray:
+    """Median BGR colour (3,) inside a mesh region."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(regions.polygon(landmarks, name)).astype(np.int32)], 255)
+    if name == "lips_outer":
+        cv2.fillPoly(mask, [np.round(regions.polygon(landmarks, "lips_inner")).astype(np.int32)], 0)
+    pixels = image.reshape(-1, 3)[mask.ravel() > 0]
+    if len(pixels) == 0:
+        return np.array([60.0, 60.0, 140.0]) if name == "lips_outer" else np.array([150.0, 170.0, 200.0])
+    return np.median(pixels, axis=0).astype(np.float64)

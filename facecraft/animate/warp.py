@@ -1,0 +1,228 @@
+"""Dense backward warp of the portrait from its mesh points to their target positions.
+
+Inside the face: a piecewise-affine map over a fixed triangulation of the portrait's mesh (sharp,
+exact at every mesh point). Outside: a thin-plate spline through the face outline, rings around
+the head that follow the head's motion (hair, ears, neck), and the image border, which stays put,
+so the background bends smoothly instead of tearing. The two are blended across a feathered band.
+
+The map is computed at a reduced resolution (``field_scale``), upsampled, and applied once with
+``cv2.remap`` on the full-resolution portrait, so the output stays sharp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.spatial import Delaunay
+
+from facecraft.animate.geometry import STABLE_POINTS, face_width
+from facecraft.face import regions
+from facecraft.face.align import umeyama
+
+_TPS_GRID = 48  # the smooth outer field is evaluated on this many points per side, then upsampled
+
+
+@dataclass(frozen=True)
+class WarpLayout:
+    """Everything about the warp that depends only on the portrait (computed once)."""
+
+    size: tuple[int, int]  # (width, height) of the output
+    field_size: tuple[int, int]  # (width, height) of the field grid
+    triangles: np.ndarray  # (T, 3) mesh point indices
+    oval: np.ndarray  # (K,) face outline point indices
+    rings: np.ndarray  # (R, 2) portrait pixels of points around the head
+    ring_weight: np.ndarray  # (R,) how much each ring point follows the head (0..1)
+    tps_weights: (
+        np.ndarray
+    )  # (G*G, K+R+B) displacement at the coarse grid = tps_weights @ control displacement
+    grid_x: np.ndarray  # (Hf, Wf) field pixel centres in output pixels
+    grid_y: np.ndarray
+
+
+def build_layout(landmarks: np.ndarray, size: tuple[int, int], field_scale: float = 0.5) -> WarpLayout:
+    """Precompute the triangulation and the outer thin-plate spline for a portrait mesh (478, >=2) of
+    an output image of ``size`` (width, height) pixels."""
+    w, h = size
+    pts = landmarks[:, :2].astype(np.float64)
+    triangles = Delaunay(pts).simplices.astype(np.int32)
+    oval = np.array(regions.region("face_oval"), np.int32)
+    rings, weights = _head_rings(pts, face_width(landmarks), oval)
+    margin = 0.04 * max(w, h)
+    inside = (rings[:, 0] > margin) & (rings[:, 0] < w - 1 - margin)
+    inside &= (rings[:, 1] > margin) & (rings[:, 1] < h - 1 - margin)
+    rings, weights = rings[inside], weights[inside]
+    n = 9
+    tx, ty = np.linspace(0, w - 1, n), np.linspace(0, h - 1, n)
+    border = np.concatenate(
+        [
+            np.c_[tx, np.zeros(n)],
+            np.c_[tx, np.full(n, h - 1)],
+            np.c_[np.zeros(n - 2), ty[1:-1]],
+            np.c_[np.full(n - 2, w - 1), ty[1:-1]],
+        ]
+    )
+    ctrl = np.concatenate([pts[oval], rings, border])
+    cx = (np.arange(_TPS_GRID) + 0.5) * (w / _TPS_GRID) - 0.5
+    cy = (np.arange(_TPS_GRID) + 0.5) * (h / _TPS_GRID) - 0.5
+    qx, qy = np.meshgrid(cx, cy)
+    fwid, fhei = max(8, round(w * field_scale)), max(8, round(h * field_scale))
+    gx = (np.arange(fwid) + 0.5) * (w / fwid) - 0.5
+    gy = (np.arange(fhei) + 0.5) * (h / fhei) - 0.5
+    grid_x, grid_y = np.meshgrid(gx, gy)
+    return WarpLayout(
+        (w, h),
+        (fwid, fhei),
+        triangles,
+        oval,
+        rings,
+        weights,
+        thin_plate_weights(ctrl, np.c_[qx.ravel(), qy.ravel()], span=float(max(w, h))),
+        grid_x.astype(np.float32),
+        grid_y.astype(np.float32),
+    )
+
+
+def _head_rings(pts: np.ndarray, fw: float, oval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points on three rings around the face (hair, ears, neck) and how much each follows the head."""
+    centre = pts[list(STABLE_POINTS)].mean(0)
+    rings, weights = [], []
+    for grow, weight in ((1.25, 1.0), (1.6, 0.85), (2.2, 0.45)):
+        ring = centre + (pts[oval[::2]] - centre) * grow
+        below = (ring[:, 1] - pts[regions.CHIN, 1]) / fw  # neck and shoulders follow the head less
+        rings.append(ring)
+        weights.append(weight * np.clip(1.0 - 0.9 * below, 0.15, 1.0))
+    return np.concatenate(rings), np.concatenate(weights)
+
+
+def _tps_kernel(r2: np.ndarray) -> np.ndarray:
+    return np.where(r2 > 1e-12, r2 * np.log(np.maximum(r2, 1e-12)), 0.0) * 0.5
+
+
+def thin_plate_weights(ctrl: np.ndarray, query: np.ndarray, span: float, smooth: float = 1e-4) -> np.ndarray:
+    """(M, N) matrix W such that W @ values interpolates per-control-point ``values`` (N, ...) at ``query``
+    (M, 2) with a (lightly regularised) thin-plate spline through the control points ``ctrl`` (N, 2)."""
+    c, q = ctrl / span, query / span
+    n = len(c)
+    a = np.zeros((n + 3, n + 3))
+    a[:n, :n] = _tps_kernel(((c[:, None] - c[None]) ** 2).sum(-1)) + smooth * np.eye(n)
+    a[:n, n:] = np.c_[np.ones(n), c]
+    a[n:, :n] = a[:n, n:].T
+    basis = np.c_[_tps_kernel(((q[:, None] - c[None]) ** 2).sum(-1)), np.ones(len(q)), q]
+    return np.linalg.solve(a.T, basis.T).T[:, :n]
+
+
+def _outer_field(layout: WarpLayout, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth backward map (source x, y at every field pixel) from the outline, rings and border.
+
+    The spline interpolates the forward displacement over the portrait; the backward map is found by a
+    few fixed-point steps b = x - f(b), sampling f with remap.
+    """
+    idx = list(STABLE_POINTS)
+    head = umeyama(src[idx], dst[idx])  # the head's in-plane motion, for the rings
+    moved = layout.rings @ head[:, :2].T + head[:, 2]
+    n_border = layout.tps_weights.shape[1] - len(layout.oval) - len(layout.rings)
+    disp = np.concatenate(
+        [
+            dst[layout.oval] - src[layout.oval],
+            layout.ring_weight[:, None] * (moved - layout.rings),
+            np.zeros((n_border, 2)),
+        ]
+    )
+    fwd = (layout.tps_weights @ disp).astype(np.float32).reshape(_TPS_GRID, _TPS_GRID, 2)
+    fw, fh = layout.field_size
+    w, h = layout.size
+    fwd = cv2.resize(fwd, (fw, fh), interpolation=cv2.INTER_LINEAR)
+    gx, gy = layout.grid_x, layout.grid_y
+    bx, by = gx - fwd[..., 0], gy - fwd[..., 1]
+    for _ in range(2):
+        f = cv2.remap(
+            fwd,
+            (bx + 0.5) * (fw / w) - 0.5,
+            (by + 0.5) * (fh / h) - 0.5,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        bx, by = gx - f[..., 0], gy - f[..., 1]
+    return bx, by
+
+
+def _field_roi(layout: WarpLayout, dst: np.ndarray) -> tuple[slice, slice]:
+    fw, fh = layout.field_size
+    w, h = layout.size
+    lo = np.floor((dst.min(0) + 0.5) * (fw / w, fh / h) - 2).astype(int)
+    hi = np.ceil((dst.max(0) + 0.5) * (fw / w, fh / h) + 2).astype(int)
+    x0, y0 = np.clip(lo, 0, (fw, fh))
+    x1, y1 = np.clip(hi, 0, (fw, fh))
+    return slice(int(y0), int(y1)), slice(int(x0), int(x1))
+
+
+def _face_field(
+    layout: WarpLayout, src: np.ndarray, dst: np.ndarray, roi: tuple[slice, slice]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Piecewise-affine backward map over the mesh triangles inside ``roi`` of the field:
+    (map_x, map_y, covered)."""
+    w, h = layout.size
+    fw, fh = layout.field_size
+    ys, xs = roi
+    tri = layout.triangles
+    d, s = dst[tri], src[tri]  # (T, 3, 2) target and source corners
+    dm = np.concatenate([d, np.ones((len(tri), 3, 1))], axis=2)  # (T, 3, 3)
+    det = np.linalg.det(dm)
+    # Skip triangles squashed to nothing (closed lids, lips) or turned over (an iris under a closing lid,
+    # the far cheek in a strong turn): the neighbours fill their few pixels, so nothing folds over.
+    src_det = np.linalg.det(np.concatenate([s, np.ones((len(tri), 3, 1))], axis=2))
+    ok = (np.abs(det) > 0.25) & (np.sign(det) == np.sign(src_det))
+    aff = np.zeros((len(tri) + 1, 3, 2))
+    aff[:-1][ok] = np.linalg.solve(dm[ok], s[ok])  # [x y 1] @ aff = source (x, y)
+    ids = np.full((ys.stop - ys.start, xs.stop - xs.start), -1, np.int32)
+    fx = (d[..., 0] + 0.5) * (fw / w) - 0.5 - xs.start
+    fy = (d[..., 1] + 0.5) * (fh / h) - 0.5 - ys.start
+    corners = np.round(np.stack([fx, fy], -1) * 16).astype(np.int32)
+    # Paint the larger triangles first, so folds from extreme poses show the smaller, nearer detail on top.
+    order = np.argsort(-np.abs(det))
+    for t in order[ok[order]]:
+        cv2.fillConvexPoly(ids, corners[t], int(t), lineType=cv2.LINE_8, shift=4)
+    # Triangles squashed flat (closed lids, closed lips) leave pixel-wide cracks: give each crack pixel
+    # its neighbour's triangle, so the crack does not show the portrait's open eye through it.
+    grown = cv2.dilate(ids.astype(np.float32), np.ones((3, 3), np.uint8), iterations=3).astype(np.int32)
+    ids = np.where(ids < 0, grown, ids)
+    ids[ids < 0] = len(tri)
+    gx, gy = layout.grid_x[roi], layout.grid_y[roi]
+    coef = aff.reshape(len(aff), 6)
+    mx = gx * coef[ids, 0] + gy * coef[ids, 2] + coef[ids, 4]
+    my = gx * coef[ids, 1] + gy * coef[ids, 3] + coef[ids, 5]
+    return mx.astype(np.float32), my.astype(np.float32), ids < len(tri)
+
+
+def backward_map(
+    layout: WarpLayout, src: np.ndarray, dst: np.ndarray, feather: float = 0.04
+) -> tuple[np.ndarray, np.ndarray]:
+    """Full-resolution (map_x, map_y) for ``cv2.remap``: for each output pixel, where to sample the portrait.
+
+    src, dst: (478, >=2) portrait mesh points and their target positions, in output pixels.
+    ``feather``: width of the band (in face widths) over which the face map hands over to the outer one.
+    """
+    src2 = np.asarray(src[:, :2], np.float64)
+    dst2 = np.asarray(dst[:, :2], np.float64)
+    mx, my = _outer_field(layout, src2, dst2)
+    roi = _field_roi(layout, dst2)
+    fx, fy, covered = _face_field(layout, src2, dst2, roi)
+    if covered.any():
+        fw_px = face_width(np.c_[dst2, np.zeros(len(dst2))])
+        k = max(round(feather * fw_px * layout.field_size[0] / layout.size[0]), 1)
+        inner = cv2.erode(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+        alpha = cv2.GaussianBlur(inner, (2 * k + 1, 2 * k + 1), 0) * inner
+        mx[roi] += alpha * (fx - mx[roi])
+        my[roi] += alpha * (fy - my[roi])
+    w, h = layout.size
+    return (
+        cv2.resize(mx, (w, h), interpolation=cv2.INTER_LINEAR),
+        cv2.resize(my, (w, h), interpolation=cv2.INTER_LINEAR),
+    )
+
+
+def warp_image(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """Sample ``image`` (BGR uint8) at the backward map."""
+    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -1,0 +1,100 @@
+"""``facecraft animate``."""
+
+from __future__ import annotations
+
+import argparse
+
+from facecraft.animate.config import CROPS, AnimateConfig
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from facecraft.animate import list_performances, list_renderers
+
+    p = sub.add_parser(
+        "animate",
+        help="bring a portrait to life, driven by a video of a face or a built-in performance",
+        description="Animate one photo or painting: the head, expressions, blinks and gaze of the driving video "
+        "(or of a built-in performance) are transferred onto the portrait. Runs on the CPU, no downloads.",
+    )
+    p.add_argument("portrait", metavar="PORTRAIT", help="photo or painting with a face")
+    p.add_argument(
+        "driving", metavar="DRIVING_VIDEO", nargs="?", help="video of a face that drives the portrait"
+    )
+    p.add_argument(
+        "--performance",
+        metavar="NAME",
+        choices=list_performances(),
+        help=f"built-in performance instead of a video: {', '.join(list_performances())}",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="output video (.mp4)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--relative",
+        dest="relative",
+        action="store_true",
+        default=True,
+        help="transfer motion relative to the driving video's first frame (default; keeps the portrait's face shape)",
+    )
+    mode.add_argument(
+        "--absolute",
+        dest="relative",
+        action="store_false",
+        help="the portrait takes on the driving face's shape",
+    )
+    p.add_argument(
+        "--expression-scale", type=float, default=1.0, metavar="S", help="expression strength (default 1)"
+    )
+    p.add_argument(
+        "--pose-scale", type=float, default=1.0, metavar="S", help="head motion strength (default 1)"
+    )
+    p.add_argument("--crop", choices=CROPS, default="portrait", help="output framing (default portrait)")
+    p.add_argument("--size", type=int, default=512, help="longer side of the output in pixels (default 512)")
+    p.add_argument("--seconds", type=float, metavar="S", help="length of a --performance (default: its own)")
+    p.add_argument(
+        "--audio", metavar="FROM", help="take the sound from this file (default: the driving video's)"
+    )
+    p.add_argument(
+        "--face", type=int, metavar="N", help="which face of the portrait to animate (0 = largest)"
+    )
+    p.add_argument("--renderer", choices=list_renderers(), default="geometric", help="default geometric")
+    p.add_argument("--no-smooth", action="store_true", help="do not smooth the driving motion over time")
+    p.add_argument(
+        "--consent", metavar="FILE", help="consent record of the person shown, stored in the provenance"
+    )
+    p.add_argument(
+        "--label", action="store_true", help="also burn a visible 'synthetic' label into the video"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from facecraft.animate import animate
+
+    config = AnimateConfig(
+        relative=args.relative,
+        expression_scale=args.expression_scale,
+        pose_scale=args.pose_scale,
+        crop=args.crop,
+        size=args.size,
+        renderer=args.renderer,
+        smooth=not args.no_smooth,
+    )
+    report = animate(
+        args.portrait,
+        args.driving,
+        output=args.output,
+        performance=args.performance,
+        seconds=args.seconds,
+        config=config,
+        audio=args.audio,
+        face=args.face,
+        consent=args.consent,
+        visible_label=args.label,
+        progress=not args.quiet,
+    )
+    print(
+        f"{report.output}: {report.frames} frames at {report.fps:g} fps, {report.width}x{report.height}"
+        f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s"
+        f"{'' if report.labelled else ' (not labelled: provenance unavailable)'}"
+    )
+    return 0
