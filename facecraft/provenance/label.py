@@ -1,0 +1,160 @@
+"""Labelling outputs in place: invisible watermark, signed C2PA manifest and metadata tags (and optionally
+a visible label). Every step writes to a temporary file next to the output and renames it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from facecraft.errors import FacecraftError
+from facecraft.media.ffmpeg import remux_command
+from facecraft.media.image import read_image
+from facecraft.media.video import iter_frames, probe
+from facecraft.media.writer import VideoWriter
+from facecraft.provenance import metadata, watermark
+from facecraft.provenance.manifest import ManifestInfo, mime_type, sha256_file, sign_into
+from facecraft.provenance.payload import format_content_id, make_payload, new_content_id
+from facecraft.provenance.visible import draw_visible_label
+
+ACTIONS = ("swap", "animate")
+_RELABEL_CRF = 16  # quality of the re-encode when a finished video is labelled afterwards
+
+
+@dataclass
+class FrameLabeller:
+    """Labels frames while a stage writes them: watermark (and visible label) with one content id.
+
+    Pass its ``content_id`` to :func:`label_video` so that the finished file is not decoded again.
+    """
+
+    visible_label: bool = False
+    content_id: int = field(default_factory=new_content_id)
+    config: watermark.WatermarkConfig = field(default_factory=watermark.WatermarkConfig)
+
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        """A labelled copy of one BGR uint8 (H, W, 3) frame."""
+        if self.visible_label:
+            frame = draw_visible_label(frame)
+        return watermark.embed(frame, make_payload(self.content_id), self.config)
+
+
+def _manifest_info(action: str, inputs: list[Path], consent: Path | None, visible: bool, cid: int) -> ManifestInfo:
+    if action not in ACTIONS:
+        raise FacecraftError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+    for p in [*inputs, *([consent] if consent else [])]:
+        if not Path(p).is_file():
+            raise FacecraftError(f"{p} does not exist; inputs and the consent record must be readable files")
+    return ManifestInfo(
+        action,
+        tuple((Path(p).name, sha256_file(Path(p))) for p in inputs),
+        format_content_id(cid),
+        sha256_file(Path(consent)) if consent else None,
+        visible,
+    )
+
+
+def _temp(path: Path, step: str) -> Path:
+    return path.with_name(f".{path.stem}.{step}{path.suffix}")
+
+
+def _sign_and_replace(unsigned: Path, path: Path, info: ManifestInfo) -> None:
+    signed = _temp(path, "signed")
+    try:
+        sign_into(unsigned, signed, info, path.name)
+        os.replace(signed, path)
+    finally:
+        signed.unlink(missing_ok=True)
+        if unsigned != path:
+            unsigned.unlink(missing_ok=True)
+
+
+def label_video(
+    path: Path,
+    action: str,
+    inputs: list[Path],
+    consent: Path | None = None,
+    visible_label: bool = False,
+    content_id: int | None = None,
+) -> None:
+    """Label an MP4 in place.
+
+    Without ``content_id`` the video is decoded, watermarked (and visibly labelled) frame by frame and
+    re-encoded at CRF 16 with its audio. With the ``content_id`` of a :class:`FrameLabeller` that already
+    labelled the frames, only the metadata tags and the manifest are added (a stream copy, no re-encode).
+    """
+    path = Path(path)
+    mime_type(path)  # fail early on a container we cannot sign
+    cid = new_content_id() if content_id is None else content_id
+    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)
+    tags = metadata.video_tags(action, format_content_id(cid))
+    unsigned = _temp(path, "labelled")
+    if content_id is None:
+        src = probe(path)
+        labeller = FrameLabeller(visible_label, cid)
+        writer = VideoWriter(unsigned, src.width, src.height, src.fps, crf=_RELABEL_CRF,
+                             audio_from=path if src.has_audio else None, metadata=tags)
+        with writer:
+            for frame in iter_frames(path):
+                writer.write(labeller.apply(frame.image))
+    else:
+        proc = subprocess.run(remux_command(path, unsigned, tags), capture_output=True, text=True)
+        if proc.returncode != 0:
+            unsigned.unlink(missing_ok=True)
+            raise FacecraftError(f"ffmpeg could not add metadata to {path}: {proc.stderr.strip()[-300:]}")
+    _sign_and_replace(unsigned, path, info)
+
+
+def _write_image(image: np.ndarray, dest: Path, fmt_ext: str, action: str, cid_hex: str) -> None:
+    rgb = Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    if fmt_ext == ".png":
+        chunks = PngImagePlugin.PngInfo()
+        for key, value in metadata.png_text_chunks(action, cid_hex).items():
+            chunks.add_text(key, value)
+        rgb.save(dest, format="PNG", pnginfo=chunks)
+    elif fmt_ext in (".jpg", ".jpeg"):
+        rgb.save(dest, format="JPEG", quality=95, comment=metadata.tag_text(action, cid_hex).encode())
+    else:
+        raise FacecraftError(f"cannot label {dest.suffix} images; write the output as .png or .jpg")
+
+
+def label_image(
+    path: Path,
+    action: str,
+    inputs: list[Path],
+    consent: Path | None = None,
+    visible_label: bool = False,
+    content_id: int | None = None,
+) -> None:
+    """Label a PNG or JPEG in place (the pixels are watermarked and the file is re-written).
+
+    ``content_id``: set when the pixels were already labelled by a :class:`FrameLabeller`.
+    """
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in (".png", ".jpg", ".jpeg"):
+        raise FacecraftError(f"cannot label {path.suffix} images; write the output as .png or .jpg")
+    cid = new_content_id() if content_id is None else content_id
+    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)
+    image = read_image(path)
+    if content_id is None:
+        image = FrameLabeller(visible_label, cid, watermark.IMAGE_CONFIG).apply(image)
+    unsigned = _temp(path, "labelled")
+    _write_image(image, unsigned, ext, action, format_content_id(cid))
+    _sign_and_replace(unsigned, path, info)
+
+
+def label_file(path: Path, action: str, inputs: list[Path], consent: Path | None = None,
+               visible_label: bool = False, content_id: int | None = None) -> None:
+    """:func:`label_video` or :func:`label_image`, by the file's extension."""
+    path = Path(path)
+    if mime_type(path).startswith("video/"):
+        label_video(path, action, inputs, consent, visible_label, content_id)
+    else:
+        label_image(path, action, inputs, consent, visible_label, content_id)
