@@ -166,13 +166,14 @@ def keep_irises_in_lids(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     out = after.copy()
     bu, bv, _ = _local(before)
     au, av, _ = _local(after)
-    u, v = face_axes(after)
+    _, v = face_axes(after)
     for iris, side in ((IRIS_LEFT, "left"), (IRIS_RIGHT, "right")):
         idx = list(iris)
         top_b, bot_b = _lid_lines(bu, bv, side, bu[idx])
         top_a, bot_a = _lid_lines(au, av, side, au[idx])
         frac = np.clip((bot_b - bv[idx]) / np.maximum(bot_b - top_b, 1e-6), -0.5, 1.5)
-        ratio = np.clip((bot_a - top_a) / np.maximum(bot_b - top_b, 1e-6), 0.0, 1.0)
+        gap_b = bot_b - top_b
+        ratio = np.where(gap_b > 1e-3, np.clip((bot_a - top_a) / np.maximum(gap_b, 1e-3), 0.0, 1.0), 1.0)
         # Lids as open as before: keep the tracked iris (gaze); closing: follow the lids proportionally.
         target_v = bot_a - frac * (bot_a - top_a)
         new_v = av[idx] + (1 - ratio) * (target_v - av[idx])

@@ -216,11 +216,13 @@ def backward_map(
         alpha = cv2.GaussianBlur(inner, (2 * k + 1, 2 * k + 1), 0) * inner
         mx[roi] += alpha * (fx - mx[roi])
         my[roi] += alpha * (fy - my[roi])
+    # Upsample the displacement, not the map: it is near-constant at the image edge, where resizing clamps.
     w, h = layout.size
-    return (
-        cv2.resize(mx, (w, h), interpolation=cv2.INTER_LINEAR),
-        cv2.resize(my, (w, h), interpolation=cv2.INTER_LINEAR),
-    )
+    full_x = np.arange(w, dtype=np.float32)[None, :]
+    full_y = np.arange(h, dtype=np.float32)[:, None]
+    dx = cv2.resize(mx - layout.grid_x, (w, h), interpolation=cv2.INTER_LINEAR)
+    dy = cv2.resize(my - layout.grid_y, (w, h), interpolation=cv2.INTER_LINEAR)
+    return dx + full_x, dy + full_y
 
 
 def warp_image(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

@@ -1,0 +1,157 @@
+"""Pure parts of animate: geometry, retargeting, warp field, performances, config (no models)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facecraft.animate import AnimateConfig, list_performances, list_renderers
+from facecraft.animate.geometry import euler_rotation, rotation_matrix, rotation_vector, similarity_3d
+from facecraft.animate.motion import Motion, motion_from_mesh
+from facecraft.animate.performance import CHANNELS, load_performance, parse_performance
+from facecraft.animate.portrait import choose_face, frame_box
+from facecraft.animate.retarget import RetargetSettings, target_points
+from facecraft.animate.warp import backward_map, build_layout, thin_plate_weights, warp_image
+from facecraft.errors import FacecraftError
+from facecraft.face.detect import Detection
+
+
+def _fake_mesh(seed: int = 0) -> np.ndarray:
+    """A face-like cloud of 478 points (a flattened ellipsoid) centred in a 256 px image."""
+    rng = np.random.default_rng(seed)
+    ang = rng.uniform(0, 2 * np.pi, 478)
+    rad = np.sqrt(rng.uniform(0, 1, 478))
+    pts = np.c_[128 + 50 * rad * np.cos(ang), 120 + 65 * rad * np.sin(ang), 20 * rad**2]
+    return pts
+
+
+def test_similarity_3d_recovers_a_known_transform() -> None:
+    src = _fake_mesh()
+    rot = euler_rotation(12, -7, 4)
+    dst = 1.3 * src @ rot.T + np.array([5.0, -3.0, 2.0])
+    s, r, t = similarity_3d(src, dst)
+    assert s == pytest.approx(1.3, abs=1e-9)
+    np.testing.assert_allclose(r, rot, atol=1e-9)
+    np.testing.assert_allclose(t, [5.0, -3.0, 2.0], atol=1e-6)
+
+
+def test_rotation_vector_round_trip() -> None:
+    rot = euler_rotation(20, 10, -5)
+    np.testing.assert_allclose(rotation_matrix(rotation_vector(rot)), rot, atol=1e-12)
+
+
+def test_no_motion_leaves_the_portrait_where_it_is() -> None:
+    portrait = _fake_mesh(1)
+    np.testing.assert_allclose(
+        target_points(portrait, Motion(), np.eye(3), RetargetSettings()), portrait, atol=1e-9
+    )
+
+
+def test_motion_from_an_unchanged_mesh_is_identity() -> None:
+    mesh = _fake_mesh(2)
+    m = motion_from_mesh(mesh, mesh)
+    np.testing.assert_allclose(m.rotation, np.eye(3), atol=1e-9)
+    assert np.abs(m.expression).max() < 1e-9 and np.abs(m.translation).max() < 1e-9
+
+
+def test_head_rotation_is_clamped() -> None:
+    portrait = _fake_mesh(3)
+    big = Motion(rotation=euler_rotation(80, 0, 0))
+    limited = target_points(portrait, big, np.eye(3), RetargetSettings(max_rotation_deg=30))
+    at_limit = target_points(
+        portrait, Motion(rotation=euler_rotation(30, 0, 0)), np.eye(3), RetargetSettings()
+    )
+    np.testing.assert_allclose(limited, at_limit, atol=1e-6)
+
+
+def test_pose_and_expression_scale() -> None:
+    portrait = _fake_mesh(4)
+    expr = np.zeros((478, 3))
+    expr[0] = [0.0, 0.05, 0.0]
+    motion = Motion(expression=expr)
+    zero = target_points(portrait, motion, np.eye(3), RetargetSettings(expression_scale=0.0))
+    np.testing.assert_allclose(zero, portrait, atol=1e-9)
+    double = target_points(portrait, motion, np.eye(3), RetargetSettings(expression_scale=2.0))
+    single = target_points(portrait, motion, np.eye(3), RetargetSettings())
+    assert double[0, 1] - portrait[0, 1] == pytest.approx(2 * (single[0, 1] - portrait[0, 1]))
+
+
+def test_thin_plate_weights_interpolate_the_control_points() -> None:
+    ctrl = np.random.default_rng(5).uniform(0, 100, (20, 2))
+    values = np.random.default_rng(6).normal(size=(20, 2))
+    w = thin_plate_weights(ctrl, ctrl, span=100.0, smooth=0.0)
+    np.testing.assert_allclose(w @ values, values, atol=1e-6)
+
+
+def test_identity_warp_returns_the_image() -> None:
+    mesh = _fake_mesh(7)
+    layout = build_layout(mesh, (256, 256))
+    mx, my = backward_map(layout, mesh, mesh)
+    gx, gy = np.meshgrid(np.arange(256), np.arange(256))
+    assert np.abs(mx - gx).max() < 0.05 and np.abs(my - gy).max() < 0.05
+    img = np.random.default_rng(8).integers(0, 255, (256, 256, 3), dtype=np.uint8)
+    assert np.abs(warp_image(img, mx, my).astype(int) - img).max() <= 1
+
+
+def test_warp_moves_face_points_to_their_targets() -> None:
+    mesh = _fake_mesh(9)
+    layout = build_layout(mesh, (256, 256))
+    target = mesh + np.array([6.0, -4.0, 0.0])
+    mx, my = backward_map(layout, mesh, target)
+    # At the face's centre the backward map points from the target back to the source.
+    x, y = np.round(target[[0, 1], :2].mean(0)).astype(int)
+    assert mx[y, x] == pytest.approx(x - 6.0, abs=0.3) and my[y, x] == pytest.approx(y + 4.0, abs=0.3)
+    # The image border stays put.
+    assert abs(mx[0, 0]) < 0.5 and abs(my[255, 255] - 255) < 0.5
+
+
+@pytest.mark.parametrize("name", list_performances())
+def test_every_builtin_performance_loads_and_stays_in_range(name: str) -> None:
+    perf = load_performance(name)
+    curves = perf.sample(np.linspace(0, perf.seconds, 200))
+    assert set(curves) == set(CHANNELS)
+    assert 0.0 <= curves["blink"].min() and curves["blink"].max() <= 1.0
+    assert any(np.ptp(v) > 0 for v in curves.values()), "a performance must move something"
+
+
+def test_builtin_performances_are_the_documented_ones() -> None:
+    assert {"idle", "nod", "smile", "talk", "look-around"} <= set(list_performances())
+    assert "geometric" in list_renderers()
+
+
+def test_bad_performance_tables_are_rejected() -> None:
+    with pytest.raises(FacecraftError, match="unknown channel"):
+        parse_performance("x", {"channels": {"wiggle": [{"sine": [1, 1, 0]}]}})
+    with pytest.raises(FacecraftError, match="one of keys, sine, bumps"):
+        parse_performance("x", {"channels": {"yaw": [{"noise": 1}]}})
+    with pytest.raises(FacecraftError, match="unknown performance"):
+        load_performance("moonwalk")
+
+
+def test_config_validation() -> None:
+    with pytest.raises(FacecraftError, match="--crop"):
+        AnimateConfig(crop="wide")
+    with pytest.raises(FacecraftError, match="--pose-scale"):
+        AnimateConfig(pose_scale=-1)
+    with pytest.raises(FacecraftError, match="--size"):
+        AnimateConfig(size=10)
+
+
+def test_face_choice_errors() -> None:
+    faces = [
+        Detection((10, 10, 50, 60), 0.9, np.zeros((5, 2))),
+        Detection((100, 10, 40, 50), 0.9, np.zeros((5, 2))),
+    ]
+    with pytest.raises(FacecraftError, match="no face found"):
+        choose_face([], None, "p.jpg")
+    with pytest.raises(FacecraftError, match=r"2 faces found in p.jpg \(0: 50x60 px.*1: 40x50 px.*--face N"):
+        choose_face(faces, None, "p.jpg")
+    assert choose_face(faces, 1, "p.jpg") is faces[1]
+    with pytest.raises(FacecraftError, match="out of range"):
+        choose_face(faces, 2, "p.jpg")
+
+
+def test_frame_box_stays_inside_the_image() -> None:
+    for crop in ("face", "portrait", "full"):
+        x, y, w, h = frame_box((300, 200), (250, 150, 60, 60), crop)
+        assert x >= 0 and y >= 0 and x + w <= 300 and y + h <= 200
