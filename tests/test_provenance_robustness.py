@@ -1,0 +1,47 @@
+"""No false positives on unprocessed media; the full robustness table on every shared video (slow)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from facecraft.media.inputs import media_kind
+from facecraft.media.video import probe
+from facecraft.provenance import verify
+from facecraft.provenance.transforms import TRANSFORMS, labelled_copy, transform_command
+from facecraft.provenance.watermark import payload_to_bits
+
+
+def _unprocessed(shared_data: Path) -> list[Path]:
+    return sorted(p for p in shared_data.rglob("*") if p.is_file() and media_kind(p))
+
+
+def test_no_label_is_found_in_unprocessed_media(shared_data: Path) -> None:
+    files = _unprocessed(shared_data)
+    assert len(files) >= 10
+    for path in files:
+        report = verify(path)
+        assert not report.labelled, (path.name, report.watermark)
+        assert not report.manifest.present and not report.metadata.found
+
+
+@pytest.mark.slow
+def test_robustness_table_on_every_shared_video(shared_data: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACECRAFT_CONFIG_DIR", str(tmp_path / "cfg"))
+    failures = []
+    for src in sorted((shared_data / "videos").glob("*.mp4")):
+        out = tmp_path / src.name
+        cid = labelled_copy(src, out)
+        truth = payload_to_bits((0xFC << 24) | cid)
+        for name in TRANSFORMS:
+            edited = tmp_path / f"{src.stem}.{name}.mp4"
+            subprocess.run(transform_command(name, out, edited, probe(out).duration), check=True)
+            wm = verify(edited).watermark
+            decoded = payload_to_bits(int(wm.payload_hex, 16))
+            accuracy = float((decoded == truth).mean())
+            if not wm.found or accuracy < 0.95:
+                failures.append((src.name, name, wm.score, accuracy))
+    assert not failures, failures
