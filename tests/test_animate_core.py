@@ -110,7 +110,7 @@ def test_every_builtin_performance_loads_and_stays_in_range(name: str) -> None:
     perf = load_performance(name)
     curves = perf.sample(np.linspace(0, perf.seconds, 200))
     assert set(curves) == set(CHANNELS)
-    assert 0.0 <= curves["blink"].min() and curves["blink"].max() <= 1.0
+    assert curves["blink"].min() >= 0.0 and curves["blink"].max() <= 1.0
     assert any(np.ptp(v) > 0 for v in curves.values()), "a performance must move something"
 
 

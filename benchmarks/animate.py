@@ -1,0 +1,90 @@
+"""Animate benchmark: frames/s at 512 x 512 output on this CPU, and self-reenactment quality.
+
+Prints JSON:
+- ``render_fps``: the renderer alone (retarget + warp field + remap + mouth), a built-in performance
+- ``driven_fps``: driving-video loop without file output (decode + mesh the driving face + smooth + render)
+- ``end_to_end_fps``: the ``animate`` verb writing an H.264 file with audio, start-up included
+- ``reenact``: :func:`facecraft.animate.reenact_eval` on man_green_screen_3s and woman_glasses_talking_5s_audio
+Target on the 2-core CPU: >= 25 frames/s at 512 x 512.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.animate import AnimateConfig, Animation, animate, reenact_eval
+from facecraft.animate.driving import VideoDriver
+from facecraft.animate.performance import load_performance, performance_motions
+from facecraft.animate.portrait import load_portrait
+from facecraft.face.detect import FaceDetector
+from facecraft.face.mesh import FaceMesher
+
+DATA = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+PORTRAIT = DATA / "portraits" / "mona_lisa.jpg"
+DRIVING = DATA / "videos" / "man_glasses_orange_7s_audio.mp4"
+REENACT = ("man_green_screen_3s.mp4", "woman_glasses_talking_5s_audio.mp4")
+TARGET_FPS = 25.0
+
+
+def _render_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
+    config = AnimateConfig(size=512)
+    pic = load_portrait(PORTRAIT, mesher, detector, size=512)
+    anim = Animation(pic, config, None)
+    motions = list(performance_motions(load_performance("talk"), pic.landmarks, 25.0, 4.0))
+    anim.render(motions[0])
+    t0 = time.perf_counter()
+    for m in motions:
+        anim.render(m)
+    return len(motions) / (time.perf_counter() - t0)
+
+
+def _driven_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
+    config = AnimateConfig(size=512)
+    pic = load_portrait(PORTRAIT, mesher, detector, size=512)
+    driver = VideoDriver(DRIVING, config, mesher, detector, pic.landmarks)
+    anim = Animation(
+        pic, config, (driver.reference.image, driver.reference.mesh.landmarks.astype(np.float64))
+    )
+    t0 = time.perf_counter()
+    n = sum(1 for _ in anim.frames(driver.motions()))
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    if not PORTRAIT.is_file():
+        print(json.dumps({"skipped": f"{PORTRAIT} not found (set FACECRAFT_TEST_DATA)"}))
+        return 0
+    detector = FaceDetector()
+    with FaceMesher() as mesher:
+        render = _render_fps(mesher, detector)
+        driven = _driven_fps(mesher, detector)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = animate(PORTRAIT, DRIVING, output=Path(tmp) / "a.mp4", progress=False)
+    result = {
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)",
+        "output": f"{report.width}x{report.height}",
+        "render_fps": round(render, 1),
+        "driven_fps": round(driven, 1),
+        "end_to_end_fps": round(report.frames_per_second, 1),
+        "target_fps": TARGET_FPS,
+        "reenact": [reenact_eval(DATA / "videos" / name) for name in REENACT],
+    }
+    print(json.dumps(result, indent=2))
+    print(
+        f"animate: render {render:.1f} fps, driven {driven:.1f} fps, end to end {report.frames_per_second:.1f} fps "
+        f"at 512x512 (target {TARGET_FPS:g})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
