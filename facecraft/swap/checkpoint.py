@@ -47,6 +47,7 @@ class Checkpoint:
     tracker: dict[str, Any] | None = None
     color: dict[str, Any] | None = None
     counters: dict[str, Any] = field(default_factory=dict)
+    content_id: int | None = None  # the provenance watermark id, the same across resumes
 
     @classmethod
     def open(cls, folder: Path, fingerprint: dict[str, Any]) -> tuple[Checkpoint, bool]:
@@ -67,6 +68,7 @@ class Checkpoint:
                     data["tracker"],
                     data["color"],
                     dict(data["counters"]),
+                    data.get("content_id"),
                 )
                 return cp, bool(cp.segments)
         if folder.exists():
@@ -89,6 +91,7 @@ class Checkpoint:
             "tracker": self.tracker,
             "color": self.color,
             "counters": self.counters,
+            "content_id": self.content_id,
         }
         write_atomic(self.folder / STATE, json.dumps(data).encode())
 

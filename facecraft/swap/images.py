@@ -6,7 +6,6 @@ Each output is written atomically, so an interrupted folder run resumes by skipp
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from facecraft.media.image import read_image
 from facecraft.media.inputs import collect_media
 from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.label import LabelSpec, OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked
 from facecraft.swap.preview import preview_path, side_by_side
 from facecraft.swap.targets import FaceFinder
@@ -27,7 +27,7 @@ from facecraft.swap.targets import FaceFinder
 if TYPE_CHECKING:
     from facecraft.swap.run import SwapReport
 
-Finish = Callable[[Path, str], bool]  # labels a finished file (path, "image" | "video") before it is moved in
+IMAGE_OUT_EXTS = (".png", ".jpg", ".jpeg")  # what the provenance labels can be written into
 
 
 def swap_image(
@@ -41,9 +41,9 @@ def swap_image(
     return Compositor(config).composite(image, targets, generated, masks), len(targets)
 
 
-def write_image(path: Path, image: np.ndarray, finish: Finish | None = None) -> bool:
-    """Encode ``image`` by ``path``'s extension and move it into place atomically; ``finish`` labels the
-    temporary file first. Returns what ``finish`` returned (False without one)."""
+def write_image(path: Path, image: np.ndarray, labeller: OutputLabeller | None = None) -> bool:
+    """Encode ``image`` by ``path``'s extension and move it into place atomically; ``labeller`` labels the
+    temporary file first. Returns whether it was labelled."""
     params = [cv2.IMWRITE_JPEG_QUALITY, 95] if path.suffix.lower() in (".jpg", ".jpeg") else []
     ok, data = cv2.imencode(path.suffix, image, params)
     if not ok:
@@ -52,11 +52,12 @@ def write_image(path: Path, image: np.ndarray, finish: Finish | None = None) -> 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data.tobytes())
-        labelled = finish(tmp, "image") if finish else False
+        labelled = labeller.finish(tmp, "image") if labeller else False
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise FacecraftError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return labelled
 
 
@@ -69,14 +70,14 @@ def swap_images(
     finder: FaceFinder,
     preview: bool,
     progress: bool,
-    finish: Finish | None,
+    labels: LabelSpec,
     report: SwapReport,
 ) -> None:
     """Swap one photo (``src`` a file, ``dst`` a file) or a folder of photos (``dst`` a folder). Photos whose
     output exists are skipped (a folder run resumes); videos inside a folder are left out with a warning."""
     if src.is_dir():
         media = collect_media([src])
-        jobs = [(m.path, dst / m.path.relative_to(src)) for m in media if m.kind == "image"]
+        jobs = [(m.path, _output_name(dst / m.path.relative_to(src))) for m in media if m.kind == "image"]
         skipped = [m.path.name for m in media if m.kind != "image"]
         if skipped:
             report.warnings.append(f"videos in a folder are not swapped (left out: {', '.join(skipped[:3])})")
@@ -90,10 +91,16 @@ def swap_images(
             continue
         image = read_image(path)
         swapped, n = swap_image(image, model, to, config, finder)
-        labelled.append(write_image(out, swapped, finish))
+        labeller = labels.labeller(path)
+        labelled.append(write_image(out, swapped, labeller))
         if preview:
-            write_image(preview_path(out), side_by_side(image, swapped), finish)
+            write_image(preview_path(out), side_by_side(image, swapped), labeller)
         report.frames += 1
         report.faces_swapped += n
         report.frames_with_faces += bool(n)
     report.labelled = bool(labelled) and all(labelled)
+
+
+def _output_name(path: Path) -> Path:
+    """Photos of other formats are written as PNG (the formats provenance labels can live in)."""
+    return path if path.suffix.lower() in IMAGE_OUT_EXTS else path.with_suffix(".png")

@@ -1,27 +1,92 @@
-"""The one place a swap output is labelled as synthetic (provenance stage: C2PA manifest, watermark)."""
+"""The one place swap outputs are labelled as synthetic (provenance stage: watermark, tags, C2PA manifest).
+
+Video frames are watermarked as they are encoded (:meth:`OutputLabeller.frame`), so the finished file only
+needs its tags and manifest added (:meth:`OutputLabeller.finish`), without decoding it again.
+"""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 from facecraft.errors import FacecraftError
 
 
-def label_output(path: Path, kind: str, inputs: list[str], consent: str | Path | None, visible: bool) -> bool:
-    """Label the finished swap output ``path`` (a "video" or "image") in place, action "swap".
-
-    Returns False when the provenance stage is not installed and nothing was asked of it; raises
-    FacecraftError when --consent or --label was given but cannot be honoured.
-    """
+def _provenance() -> ModuleType | None:
     try:
-        provenance = importlib.import_module("facecraft.provenance")
-        label = getattr(provenance, f"label_{kind}")
-    except (ImportError, AttributeError):
-        if consent is not None or visible:
-            raise FacecraftError(
-                "--consent and --label need the provenance stage, which is not installed"
-            ) from None
-        return False
-    label(path, "swap", inputs, consent=consent, visible_label=visible)
-    return True
+        return importlib.import_module("facecraft.provenance")
+    except ImportError:
+        return None
+
+
+class OutputLabeller:
+    """Labels one swap's outputs with action "swap", its ``inputs`` (files), the ``consent`` record and the
+    ``visible`` label flag. ``content_id`` ties a resumed video's watermark to the same id.
+
+    Without the provenance stage installed it does nothing (``available`` is False), unless ``consent``
+    or ``visible`` asked for it, which raises FacecraftError.
+    """
+
+    def __init__(
+        self,
+        inputs: list[Path],
+        consent: str | Path | None = None,
+        visible: bool = False,
+        content_id: int | None = None,
+    ):
+        self.inputs = [p for p in inputs if p.is_file()]
+        self.consent = Path(consent) if consent is not None else None
+        self.visible = visible
+        if self.consent is not None and not self.consent.is_file():
+            raise FacecraftError(f"the consent record {self.consent} does not exist")
+        self._module = _provenance()
+        if self._module is None and (consent is not None or visible):
+            raise FacecraftError("--consent and --label need the provenance stage, which is not installed")
+        self._frames: Any = None
+        if self._module is not None:
+            kwargs = {} if content_id is None else {"content_id": content_id}
+            self._frames = self._module.FrameLabeller(visible_label=visible, **kwargs)
+
+    @property
+    def available(self) -> bool:
+        return self._module is not None
+
+    @property
+    def content_id(self) -> int | None:
+        return None if self._frames is None else int(self._frames.content_id)
+
+    def frame(self, image: np.ndarray) -> np.ndarray:
+        """One BGR uint8 video frame, watermarked (and visibly labelled with ``visible``)."""
+        return image if self._frames is None else self._frames.apply(image)
+
+    def finish(self, path: Path, kind: str) -> bool:
+        """Label a finished ``kind`` ("video": frames went through :meth:`frame`; "image": a whole photo) in
+        place. Returns whether it was labelled."""
+        if self._module is None:
+            return False
+        if kind == "video":
+            self._module.label_video(
+                path, "swap", self.inputs, self.consent, self.visible, content_id=self.content_id
+            )
+        else:
+            self._module.label_image(path, "swap", self.inputs, self.consent, self.visible)
+        return True
+
+
+class LabelSpec:
+    """What every output of one swap is labelled with: the model's files, the consent record, the flag.
+
+    Checks the request up front (a missing consent file fails before any work is done).
+    """
+
+    def __init__(self, model_files: list[Path], consent: str | Path | None, visible: bool):
+        self.model_files, self.consent, self.visible = model_files, consent, visible
+        self.available = OutputLabeller([], consent, visible).available
+
+    def labeller(self, source: Path, content_id: int | None = None) -> OutputLabeller:
+        """The labeller of the output made from ``source``."""
+        return OutputLabeller([source, *self.model_files], self.consent, self.visible, content_id)

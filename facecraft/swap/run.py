@@ -16,12 +16,12 @@ import av
 from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
-from facecraft.media.inputs import IMAGE_EXTS, media_kind
+from facecraft.media.inputs import media_kind
 from facecraft.media.video import VideoInfo, probe
 from facecraft.swap.checkpoint import Checkpoint, concat_command, concat_list, work_folder, write_atomic
 from facecraft.swap.config import SwapConfig
-from facecraft.swap.images import Finish, swap_images
-from facecraft.swap.label import label_output
+from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
+from facecraft.swap.label import LabelSpec, OutputLabeller
 from facecraft.swap.model import FaceModelLike, load_model, pick_identity
 from facecraft.swap.preview import preview_path
 from facecraft.swap.targets import FaceFinder
@@ -84,15 +84,16 @@ def swap(
     info = probe(src) if kind == "video" else None  # fails early on an audio-only or broken file
     loaded = load_model(model, device)
     to = pick_identity(loaded, config.to)
+    labels = LabelSpec(_model_files(model), consent, label)
     start = time.perf_counter()
-    finish = _labeller([str(src), str(model) if isinstance(model, str | Path) else "model"], consent, label)
     report = SwapReport(dst, preview_path(dst) if preview and kind != "folder" else None)
-    finder = FaceFinder(loaded.size, loaded.coverage, config, face)
+    # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
+    finder = FaceFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
     try:
         if info is not None:
-            _swap_video(info, loaded, to, config, finder, preview, progress, _model_id(model), finish, report)
+            _swap_video(info, loaded, to, config, finder, preview, progress, _model_id(model), labels, report)
         else:
-            swap_images(src, dst, loaded, to, config, finder, preview, progress, finish, report)
+            swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
     finally:
         finder.close()
     report.seconds = time.perf_counter() - start
@@ -104,8 +105,8 @@ def swap(
 def _check_output(src: Path, dst: Path, kind: str) -> None:
     if kind == "video" and dst.suffix.lower() not in VIDEO_OUT_EXTS:
         raise FacecraftError(f"the output of a video must be {', '.join(VIDEO_OUT_EXTS)}; got {dst.name}")
-    if kind == "image" and dst.suffix.lower() not in IMAGE_EXTS:
-        raise FacecraftError(f"the output of a photo must be an image file ({', '.join(sorted(IMAGE_EXTS))})")
+    if kind == "image" and dst.suffix.lower() not in IMAGE_OUT_EXTS:
+        raise FacecraftError(f"the output of a photo must be {', '.join(IMAGE_OUT_EXTS)}; got {dst.name}")
     if kind == "folder" and dst.resolve().is_relative_to(src.resolve()):
         raise FacecraftError(f"the output folder {dst} is inside the input folder; choose another one")
     folder = dst if kind == "folder" else dst.parent
@@ -126,11 +127,12 @@ def _model_id(model: str | Path | FaceModelLike) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}:{','.join(model.identities)}"
 
 
-def _labeller(inputs: list[str], consent: str | Path | None, visible: bool) -> Finish:
-    def finish(path: Path, kind: str) -> bool:
-        return label_output(path, kind, inputs, consent, visible)
-
-    return finish
+def _model_files(model: str | Path | FaceModelLike) -> list[Path]:
+    """The files that describe a model folder, named in the output's provenance."""
+    if not isinstance(model, str | Path):
+        return []
+    info = Path(model) / "model.json"
+    return [info] if info.is_file() else []
 
 
 def _swap_video(
@@ -142,7 +144,7 @@ def _swap_video(
     preview: bool,
     progress: bool,
     model_id: str,
-    finish: Finish,
+    labels: LabelSpec,
     report: SwapReport,
 ) -> None:
     dst = report.output
@@ -157,6 +159,10 @@ def _swap_video(
         "preview": preview,
     }
     checkpoint, resumed = Checkpoint.open(work_folder(dst), fingerprint)
+    labeller = labels.labeller(info.path, checkpoint.content_id)
+    if checkpoint.content_id is None and labeller.content_id is not None:
+        checkpoint.content_id = labeller.content_id
+        checkpoint.save()
     report.resumed_frames = checkpoint.frames_done
     if not checkpoint.complete:
         total = (span.last if span.last is not None else info.frame_count) - span.first
@@ -169,7 +175,7 @@ def _swap_video(
             dynamic_ncols=True,
         )
         try:
-            counters = run_segments(info, span, model, to, config, finder, checkpoint, preview, bar)
+            counters = run_segments(info, span, model, to, config, finder, checkpoint, preview, labeller, bar)
         finally:
             bar.close()
         if counters.decode_warning:
@@ -185,9 +191,9 @@ def _swap_video(
     report.tracks = {int(k): int(v) for k, v in c.get("tracks", {}).items()}
     start_s = span.first / info.fps
     duration = report.frames / info.fps
-    report.labelled = _join(checkpoint, dst, info, start_s, duration, False, finish)
+    report.labelled = _join(checkpoint, dst, info, start_s, duration, False, labeller)
     if preview:
-        _join(checkpoint, preview_path(dst), info, start_s, duration, True, finish)
+        _join(checkpoint, preview_path(dst), info, start_s, duration, True, labeller)
     if resumed:
         report.warnings.append(f"resumed after {report.resumed_frames} frames done by an earlier run")
     checkpoint.remove()
@@ -212,7 +218,7 @@ def _join(
     start: float,
     duration: float,
     preview: bool,
-    finish: Finish,
+    labeller: OutputLabeller,
 ) -> bool:
     """Join the finished segments into ``dst`` with the source audio cut to the output, label it and move it
     into place. Returns whether it was labelled."""
@@ -234,7 +240,7 @@ def _join(
         detail = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
         raise FacecraftError(f"ffmpeg could not write {dst}: {detail} (run again to retry)")
     try:
-        labelled = finish(tmp, "video")
+        labelled = labeller.finish(tmp, "video")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -24,6 +24,7 @@ from facecraft.media.writer import VideoWriter
 from facecraft.swap.checkpoint import Checkpoint
 from facecraft.swap.compose import Compositor, TargetFace
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked
 from facecraft.swap.preview import side_by_side
 from facecraft.swap.targets import FaceFinder
@@ -78,11 +79,15 @@ class _Pipeline:
         finder: FaceFinder,
         checkpoint: Checkpoint,
         preview: bool,
+        labeller: OutputLabeller,
         bar: tqdm,
     ):
+        self.labeller = labeller
         self.info, self.span, self.model, self.to, self.config = info, span, model, to, config
         self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
         self.compositor = Compositor(config, checkpoint.color)
+        # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
+        self.halt = threading.Event()
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.counters = _Counters(**{k: v for k, v in checkpoint.counters.items() if k != "tracks"})
@@ -95,7 +100,7 @@ class _Pipeline:
             for frame in iter_frames(self.info.path, start):
                 if self.span.last is not None and frame.index >= self.span.last:
                     break
-                if not self._put(out, frame):
+                if not self._put(out, frame, self.halt):
                     return
         except DecodeError as exc:
             self.counters.decode_warning = (
@@ -103,7 +108,7 @@ class _Pipeline:
                 "the output ends there"
             )
         finally:
-            self._put(out, None)
+            self._put(out, None, self.halt)
 
     def _convert(self, inbox: queue.Queue[_Batch | None], out: queue.Queue[Any]) -> None:
         while (batch := self._get(inbox)) is not None:
@@ -150,9 +155,9 @@ class _Pipeline:
                 frame, image = item
                 if not writers:
                     writers = self._open_writers(len(cp.segments))
-                writers[0].write(image)
+                writers[0].write(self.labeller.frame(image))
                 if self.preview:
-                    writers[1].write(side_by_side(frame.image, image))
+                    writers[1].write(self.labeller.frame(side_by_side(frame.image, image)))
                 self.bar.update(1)
         finally:
             for w in writers:
@@ -173,8 +178,10 @@ class _Pipeline:
         c = self.counters
         return {"faces": c.faces, "frames_with_faces": c.frames_with_faces, "tracks": dict(c.tracks)}
 
-    def _put(self, q: queue.Queue[Any], item: Any) -> bool:
-        while not self.stop.is_set():
+    def _put(self, q: queue.Queue[Any], item: Any, until: threading.Event | None = None) -> bool:
+        """Put ``item`` unless ``until`` (default: stop) is set first."""
+        until = until or self.stop
+        while not until.is_set():
             try:
                 q.put(item, timeout=0.1)
                 return True
@@ -182,21 +189,27 @@ class _Pipeline:
                 continue
         return False
 
-    def _get(self, q: queue.Queue[Any]) -> Any:
-        while not self.stop.is_set():
+    def _get(self, q: queue.Queue[Any], until: threading.Event | None = None) -> Any:
+        """The next item, or None once ``until`` (default: stop) is set."""
+        until = until or self.stop
+        while not until.is_set():
             try:
                 return q.get(timeout=0.1)
             except queue.Empty:
                 continue
         return None
 
-    def _thread(self, name: str, target: Callable[..., None], *args: Any) -> threading.Thread:
+    def _thread(
+        self, name: str, target: Callable[..., None], *args: Any, on_error: Callable[[], object] | None = None
+    ) -> threading.Thread:
         def run() -> None:
             try:
                 target(*args)
             except BaseException as exc:
                 self.errors.append(exc)
-                self.stop.set()
+                self.halt.set()
+                if on_error is not None:
+                    on_error()
 
         t = threading.Thread(target=run, name=f"facecraft-{name}", daemon=True)
         t.start()
@@ -212,23 +225,35 @@ class _Pipeline:
         )
         threads = [
             self._thread("decode", self._decode, frames),
-            self._thread("convert", self._convert, batches, encoded),
-            self._thread("encode", self._encode, encoded),
+            self._thread(
+                "convert", self._convert, batches, encoded, on_error=lambda: self._put(encoded, None)
+            ),
+            self._thread("encode", self._encode, encoded, on_error=self.stop.set),
         ]
         try:
             self._find_faces(self._frames(frames), tracker, batches)
-            for t in threads[1:]:
-                while t.is_alive() and not self.stop.is_set():
-                    t.join(timeout=0.2)
-        finally:
+        except KeyboardInterrupt:
             self.stop.set()
+            raise
+        except BaseException as exc:
+            self.errors.append(exc)
+        finally:
+            # Let the encoder finish every segment that is complete; an unfinished one is dropped.
+            self.halt.set()
+            while threads[1].is_alive() and not self.stop.is_set():
+                try:
+                    batches.put(None, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
             for t in threads:
-                t.join(timeout=30)
+                while t.is_alive():
+                    t.join(timeout=0.2)
         if self.errors:
             raise self.errors[0]
 
     def _frames(self, q: queue.Queue[Frame | None]) -> Iterator[Frame]:
-        while (frame := self._get(q)) is not None:
+        while (frame := self._get(q, self.halt)) is not None:
             yield frame
 
     def _find_faces(self, frames: Iterator[Frame], tracker: Tracker, out: queue.Queue[_Batch | None]) -> None:
@@ -243,15 +268,16 @@ class _Pipeline:
             local = frame.index - self.span.first
             if (local + 1) % seg_len == 0:
                 last = self._is_last(frame.index)
-                self._put(out, _Batch(pending, segment, tracker.to_json(), self._counter_state(), last))
+                self._put(
+                    out, _Batch(pending, segment, tracker.to_json(), self._counter_state(), last), self.halt
+                )
                 pending, n_faces, segment = [], 0, segment + 1
             elif n_faces >= cfg.batch:
-                self._put(out, _Batch(pending))
+                self._put(out, _Batch(pending), self.halt)
                 pending, n_faces = [], 0
-        if not self.stop.is_set():
+        if not self.halt.is_set():
             # The input ended (or reached --end) inside a segment, or exactly at a segment boundary.
             self._put(out, _Batch(pending, segment, tracker.to_json(), self._counter_state(), final=True))
-            self._put(out, None)
 
     def _is_last(self, index: int) -> bool:
         return self.span.last is not None and index + 1 >= self.span.last
@@ -278,10 +304,12 @@ def run_segments(
     finder: FaceFinder,
     checkpoint: Checkpoint,
     preview: bool,
+    labeller: OutputLabeller,
     bar: tqdm,
 ) -> _Counters:
-    """Encode every missing segment of the output into ``checkpoint``'s folder. Returns the counters."""
-    pipeline = _Pipeline(info, span, model, to, config, finder, checkpoint, preview, bar)
+    """Encode every missing segment of the output into ``checkpoint``'s folder, each frame passed through
+    ``labeller``. Returns the counters."""
+    pipeline = _Pipeline(info, span, model, to, config, finder, checkpoint, preview, labeller, bar)
     pipeline.run()
     return pipeline.counters
 

@@ -1,0 +1,106 @@
+"""Colour-transfer methods: known answers on synthetic pixels, statistics over the mask only."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.errors import FacecraftError
+from facecraft.swap.color import get_color, list_colors
+from facecraft.swap.compose import ColorTracks
+
+RNG = np.random.default_rng(7)
+
+
+def _gaussian_image(mean: list[float], cov: np.ndarray, size: int = 96) -> np.ndarray:
+    pix = RNG.multivariate_normal(mean, cov, size=size * size)
+    return np.clip(np.rint(pix), 0, 255).astype(np.uint8).reshape(size, size, 3)
+
+
+SOURCE = _gaussian_image([90, 120, 170], np.array([[120, 40, 10], [40, 150, 30], [10, 30, 90]]))
+TARGET = _gaussian_image([140, 110, 100], np.array([[60, -10, 5], [-10, 200, 50], [5, 50, 110]]))
+FULL = np.full(SOURCE.shape[:2], 255, np.uint8)
+
+
+def _mean_cov(image: np.ndarray, mask: np.ndarray = FULL) -> tuple[np.ndarray, np.ndarray]:
+    p = image[mask > 0].astype(np.float64)
+    return p.mean(0), np.cov(p, rowvar=False)
+
+
+def test_every_method_is_registered() -> None:
+    assert set(list_colors()) == {"rct", "lct", "hist", "mkl", "none"}
+    with pytest.raises(FacecraftError, match="unknown colour method"):
+        get_color("nope")
+
+
+@pytest.mark.parametrize("name", ["rct", "lct", "hist", "mkl"])
+def test_moves_masked_statistics_toward_target(name: str) -> None:
+    out = get_color(name).match(SOURCE, FULL, TARGET, FULL)
+    (m0, c0), (m1, c1), (mt, ct) = _mean_cov(SOURCE), _mean_cov(out), _mean_cov(TARGET)
+    assert np.linalg.norm(m1 - mt) < 0.1 * np.linalg.norm(m0 - mt)
+    if name != "rct":  # rct matches spread in LAB, not BGR: see test_rct_matches_lab_mean_and_std
+        assert np.linalg.norm(np.diag(c1) - np.diag(ct)) < 0.35 * np.linalg.norm(np.diag(c0) - np.diag(ct))
+
+
+def test_rct_matches_lab_mean_and_std() -> None:
+    out = get_color("rct").match(SOURCE, FULL, TARGET, FULL)
+    lab = lambda im: cv2.cvtColor(im.astype(np.float32) / 255, cv2.COLOR_BGR2LAB).reshape(-1, 3)  # noqa: E731
+    assert np.allclose(lab(out).mean(0), lab(TARGET).mean(0), atol=1.0)
+    assert np.allclose(lab(out).std(0), lab(TARGET).std(0), rtol=0.08)
+
+
+@pytest.mark.parametrize("name", ["lct", "mkl"])
+def test_linear_methods_match_full_covariance(name: str) -> None:
+    out = get_color(name).match(SOURCE, FULL, TARGET, FULL)
+    (m1, c1), (mt, ct) = _mean_cov(out), _mean_cov(TARGET)
+    assert np.allclose(m1, mt, atol=0.7)
+    assert np.allclose(c1, ct, atol=0.06 * np.abs(ct).max())  # off-diagonal terms too
+
+
+def test_mkl_moves_colours_less_than_lct() -> None:
+    """Monge-Kantorovich is the least-displacement map between the two Gaussians."""
+    lct = get_color("lct").match(SOURCE, FULL, TARGET, FULL).astype(np.float64)
+    mkl = get_color("mkl").match(SOURCE, FULL, TARGET, FULL).astype(np.float64)
+    src = SOURCE.astype(np.float64)
+    assert ((mkl - src) ** 2).sum() <= ((lct - src) ** 2).sum() * 1.001
+
+
+def test_hist_matches_channel_quantiles() -> None:
+    out = get_color("hist").match(SOURCE, FULL, TARGET, FULL)
+    qs = [5, 25, 50, 75, 95]
+    for c in range(3):
+        assert np.allclose(np.percentile(out[..., c], qs), np.percentile(TARGET[..., c], qs), atol=2.5)
+
+
+def test_none_keeps_colours() -> None:
+    assert np.array_equal(get_color("none").match(SOURCE, FULL, TARGET, FULL), SOURCE)
+
+
+@pytest.mark.parametrize("name", ["rct", "lct", "hist", "mkl"])
+def test_statistics_come_from_masked_pixels_only(name: str) -> None:
+    """Pixels outside either mask (hair, background) must not change the answer."""
+    mask = np.zeros(FULL.shape, np.uint8)
+    mask[16:80, 16:80] = 255
+    noisy_source, noisy_target = SOURCE.copy(), TARGET.copy()
+    noisy_source[mask == 0] = 255
+    noisy_target[mask == 0] = 0
+    method = get_color(name)
+    clean = method.match(SOURCE, mask, TARGET, mask)
+    noisy = method.match(noisy_source, mask, noisy_target, mask)
+    assert np.array_equal(clean[mask > 0], noisy[mask > 0])
+
+
+def test_too_few_pixels_leaves_face_unchanged() -> None:
+    empty = np.zeros(FULL.shape, np.uint8)
+    assert np.array_equal(get_color("rct").match(SOURCE, empty, TARGET, FULL), SOURCE)
+
+
+def test_color_tracks_average_over_time_and_round_trip() -> None:
+    tracks = ColorTracks(weight=0.75)
+    a, b = np.array([0.0, 0.0]), np.array([8.0, 4.0])
+    tracks.update(3, a, a)
+    src, tgt = tracks.update(3, b, b)
+    assert np.allclose(src, [2.0, 1.0]) and np.allclose(tgt, [2.0, 1.0])
+    again = ColorTracks(0.75, tracks.to_json())
+    assert np.array_equal(again.update(3, b, b)[0], tracks.update(3, b, b)[0])

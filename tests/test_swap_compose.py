@@ -1,0 +1,140 @@
+"""Paste-back, blending and mask shaping on synthetic images with known answers."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.face.align import Alignment, template
+from facecraft.swap.blend import get_blend, list_blends
+from facecraft.swap.mask import get_mask, list_masks
+from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
+from facecraft.swap.paste import face_region, paste_face
+
+RNG = np.random.default_rng(3)
+
+
+def _smooth_frame(h: int = 240, w: int = 320) -> np.ndarray:
+    noise = RNG.uniform(0, 255, (h // 8, w // 8, 3)).astype(np.float32)
+    return np.clip(cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+
+
+def _affine(angle: float, scale: float, tx: float, ty: float) -> np.ndarray:
+    m = cv2.getRotationMatrix2D((160.0, 120.0), angle, scale)
+    m[:, 2] += (tx, ty)
+    return m
+
+
+def test_paste_back_inverts_the_alignment_at_subpixel_accuracy() -> None:
+    frame = _smooth_frame()
+    affine = _affine(17.0, 1.3, -60.3, -30.7)
+    aligned = Alignment(affine, 128).warp(frame)
+    out = frame.copy()
+    mask = np.zeros((128, 128), np.float32)
+    mask[16:112, 16:112] = 1.0
+    pasted = paste_face(out, aligned, mask, affine, get_blend("alpha"))
+    assert pasted is not None
+    (x0, y0, x1, y1), used = pasted
+    inside = used > 0.999
+    err = np.abs(out[y0:y1, x0:x1].astype(float) - frame[y0:y1, x0:x1].astype(float))[inside]
+    assert inside.sum() > 1000 and err.mean() < 1.0
+    # A half-pixel mistake in the inverse warp would be far larger on the same image.
+    shifted = affine.copy()
+    shifted[:, 2] += 0.5
+    wrong = frame.copy()
+    paste_face(wrong, Alignment(shifted, 128).warp(frame), mask, affine, get_blend("alpha"))
+    assert (
+        np.abs(wrong[y0:y1, x0:x1].astype(float) - frame[y0:y1, x0:x1].astype(float))[inside].mean()
+        > 2 * err.mean()
+    )
+
+
+def test_face_region_is_clipped_and_none_outside() -> None:
+    assert face_region(_affine(0, 1.0, -100, -50), 128, (240, 320)) is not None
+    x0, y0, x1, y1 = face_region(_affine(0, 1.0, 100, 100), 128, (240, 320)) or (0, 0, 0, 0)
+    assert x0 == 0 and y0 == 0 and x1 <= 320 and y1 <= 240
+    assert face_region(_affine(0, 1.0, 1000, 1000), 128, (240, 320)) is None
+
+
+@pytest.mark.parametrize("name", list_blends())
+def test_blend_never_touches_pixels_outside_the_mask(name: str) -> None:
+    background, face = _smooth_frame(120, 120), _smooth_frame(120, 120)[::-1].copy()
+    mask = np.zeros((120, 120), np.float32)
+    cv2.circle(mask, (60, 60), 35, 1.0, -1)
+    mask = feather(mask, 10)
+    out = get_blend(name).blend(background, face, mask)
+    assert np.array_equal(out[mask == 0], background[mask == 0])
+    core = np.zeros_like(mask, bool)
+    cv2.circle(core.view(np.uint8), (60, 60), 15, 1, -1)
+    assert np.abs(out[core].astype(float) - background[core].astype(float)).mean() > 10  # the face went in
+
+
+def test_alpha_blend_with_full_mask_is_the_face() -> None:
+    background, face = _smooth_frame(64, 64), _smooth_frame(64, 64)
+    assert np.array_equal(get_blend("alpha").blend(background, face, np.ones((64, 64), np.float32)), face)
+
+
+def test_poisson_takes_the_tone_of_the_surroundings() -> None:
+    background = np.full((100, 100, 3), 60, np.uint8)
+    face = np.full((100, 100, 3), 200, np.uint8)
+    mask = np.zeros((100, 100), np.float32)
+    mask[30:70, 30:70] = 1.0
+    out = get_blend("poisson").blend(background, face, mask)
+    assert abs(float(out[50, 50].mean()) - 60) < 15  # a flat face clones to the frame's own flat tone
+
+
+def _landmarks(size: int = 256) -> np.ndarray:
+    """A plausible aligned 478-point mesh: the canonical MediaPipe face scaled into the aligned square."""
+    from facecraft.face.regions import region
+
+    pts = np.zeros((478, 2))
+    t = template("whole_face", size)
+    centre, eye_dist = t[:2].mean(0), np.linalg.norm(t[1] - t[0])
+    # Each named region as an ellipse at its usual place, enough for mask geometry tests.
+    places = {
+        "face_oval": (centre + np.array([0, eye_dist * 0.55]), (eye_dist * 1.05, eye_dist * 1.45)),
+        "left_eye": (t[0], (eye_dist * 0.22, eye_dist * 0.08)),
+        "right_eye": (t[1], (eye_dist * 0.22, eye_dist * 0.08)),
+        "left_eyebrow": (t[0] - np.array([0, eye_dist * 0.25]), (eye_dist * 0.25, eye_dist * 0.05)),
+        "right_eyebrow": (t[1] - np.array([0, eye_dist * 0.25]), (eye_dist * 0.25, eye_dist * 0.05)),
+        "lips_outer": ((t[3] + t[4]) / 2, (eye_dist * 0.4, eye_dist * 0.15)),
+    }
+    for name, (c, (rx, ry)) in places.items():
+        idx = region(name)
+        ang = np.linspace(0, 2 * np.pi, len(idx), endpoint=False)
+        pts[list(idx)] = np.stack([c[0] + rx * np.cos(ang), c[1] + ry * np.sin(ang)], 1)
+    return pts
+
+
+def test_landmark_masks_and_kept_regions() -> None:
+    lm = _landmarks()
+    assert set(list_masks()) == {"landmarks", "learned", "both"}
+    oval = get_mask("landmarks").make(lm, None, 256)
+    learned = np.zeros((256, 256), np.float32)
+    learned[:, :128] = 1.0
+    both = get_mask("both").make(lm, learned, 256)
+    assert oval.sum() > 0 and np.isclose(both.sum(), oval[:, :128].sum())
+    assert np.array_equal(get_mask("learned").make(lm, learned, 256), learned)
+    kept = keep_regions(oval, lm, EYES + MOUTH)
+    for name, idx in (("left_eye", 0), ("right_eye", 1)):
+        x, y = template("whole_face", 256)[idx].round().astype(int)
+        assert oval[y, x] == 1.0 and kept[y, x] == 0.0, name
+    assert 0 < kept.sum() < oval.sum()
+
+
+def test_erode_dilate_feather_stay_where_they_should() -> None:
+    mask = np.zeros((128, 128), np.float32)
+    mask[32:96, 32:96] = 1.0
+    assert erode_dilate(mask, 5).sum() > mask.sum() > erode_dilate(mask, -5).sum()
+    soft = feather(mask, 12)
+    assert soft[mask == 0].max() == 0.0  # feathering never spreads beyond the outline
+    assert soft[64, 64] == pytest.approx(1.0, abs=1e-3) and 0 < soft[64, 34] < 1
+
+
+def test_skin_mask_leaves_out_eyes_and_mouth() -> None:
+    lm = _landmarks()
+    skin = skin_mask(lm, 256)
+    eye = template("whole_face", 256)[0].round().astype(int)
+    mouth = template("whole_face", 256)[3:].mean(0).round().astype(int)
+    assert skin[eye[1], eye[0]] == 0 and skin[mouth[1], mouth[0]] == 0 and skin.sum() > 0
