@@ -42,5 +42,5 @@ def region_mask(aligned_landmarks: np.ndarray, size: int, names: tuple[str, ...]
     """uint8 (size, size) mask, 255 inside the union of the named mesh regions (see face.regions)."""
     mask = np.zeros((size, size), np.uint8)
     polys = [np.round(polygon(aligned_landmarks, n) * 16).astype(np.int32) for n in names]
-    cv2.fillPoly(mask, polys, 255, lineType=cv2.LINE_AA, shift=4)
+    cv2.fillPoly(mask, polys, 255, lineType=cv2.LINE_8, shift=4)
     return mask
