@@ -22,7 +22,9 @@ from facecraft.provenance.transforms import TRANSFORMS, labelled_copy, transform
 from facecraft.provenance.watermark import payload_to_bits
 
 SWAP_FPS = 15.0  # the swap stage's target at 512x512 on the 2-core CPU
-SHARED = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+SHARED = Path(
+    os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
+)
 
 
 def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
@@ -69,8 +71,16 @@ def robustness(videos: list[Path], tmp: Path) -> list[dict[str, object]]:
             t = time.perf_counter()
             wm = verify(edited).watermark
             acc = float(np.mean(payload_to_bits(int(wm.payload_hex, 16)) == truth))
-            rows.append({"video": src.name, "transform": name, "found": wm.found, "score": wm.score,
-                         "bit_accuracy": round(acc, 4), "verify_s": round(time.perf_counter() - t, 2)})
+            rows.append(
+                {
+                    "video": src.name,
+                    "transform": name,
+                    "found": wm.found,
+                    "score": wm.score,
+                    "bit_accuracy": round(acc, 4),
+                    "verify_s": round(time.perf_counter() - t, 2),
+                }
+            )
     return rows
 
 

@@ -28,13 +28,14 @@ def test_no_label_is_found_in_unprocessed_media(shared_data: Path) -> None:
 
 
 @pytest.mark.slow
-def test_robustness_table_on_every_shared_video(shared_data: Path, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_robustness_table_on_every_shared_video(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FACECRAFT_CONFIG_DIR", str(tmp_path / "cfg"))
     failures = []
     for src in sorted((shared_data / "videos").glob("*.mp4")):
         out = tmp_path / src.name
-        cid = labelled_copy(src, out)
+        cid = labelled_copy(src, out, content_id=0x2B7E15)
         truth = payload_to_bits((0xFC << 24) | cid)
         for name in TRANSFORMS:
             edited = tmp_path / f"{src.stem}.{name}.mp4"

@@ -16,7 +16,9 @@ def _texture(h: int, w: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     img = np.zeros((h, w), np.float32)
     for sigma, weight in ((1.0, 10), (4.0, 25), (16.0, 40)):
-        img += weight * cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma) * sigma
+        img += (
+            weight * cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma) * sigma
+        )
     img += np.linspace(60, 180, w, dtype=np.float32)[None, :]
     bgr = np.stack([img * 0.9, img, img * 1.1], axis=2)
     return np.clip(bgr, 0, 255).astype(np.uint8)

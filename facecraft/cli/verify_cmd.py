@@ -23,8 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _summary(report: VerifyReport) -> str:
     wm, m, tags = report.watermark, report.manifest, report.metadata
     if wm.found:
-        wm_line = (f"found (score {wm.score:.1f}, payload {wm.payload_hex}, bit accuracy {wm.bit_accuracy:.3f} "
-                   f"against the {wm.bit_accuracy_basis})")
+        wm_line = (
+            f"found (score {wm.score:.1f}, payload {wm.payload_hex}, bit accuracy {wm.bit_accuracy:.3f} "
+            f"against the {wm.bit_accuracy_basis})"
+        )
     else:
         wm_line = f"not found (score {wm.score:.1f})"
     if not m.present:
@@ -35,12 +37,14 @@ def _summary(report: VerifyReport) -> str:
     else:
         c2pa_line = f"present but TAMPERED or broken: {', '.join(m.failures) or m.error}"
     verdict = "labelled as AI-generated" if report.labelled else "no facecraft label found"
-    return "\n".join([
-        f"{report.path}: {verdict}",
-        f"  watermark: {wm_line}",
-        f"  C2PA:      {c2pa_line}",
-        f"  metadata:  {tags.text if tags.found else 'none'}",
-    ])
+    return "\n".join(
+        [
+            f"{report.path}: {verdict}",
+            f"  watermark: {wm_line}",
+            f"  C2PA:      {c2pa_line}",
+            f"  metadata:  {tags.text if tags.found else 'none'}",
+        ]
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -80,7 +80,19 @@ def remux_command(
     source: str | Path, output: str | Path, metadata: Mapping[str, str], *, container_format: str = "mp4"
 ) -> list[str]:
     """ffmpeg arguments that copy every stream of ``source`` unchanged into ``output`` with extra container tags."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0", "-c", "copy"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        str(source),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+    ]
     for key, value in metadata.items():
         cmd += ["-metadata", f"{key}={value}"]
     if container_format == "mp4":

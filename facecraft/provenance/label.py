@@ -45,7 +45,9 @@ class FrameLabeller:
         return watermark.embed(frame, make_payload(self.content_id), self.config)
 
 
-def _manifest_info(action: str, inputs: list[Path], consent: Path | None, visible: bool, cid: int) -> ManifestInfo:
+def _manifest_info(
+    action: str, inputs: list[Path], consent: Path | None, visible: bool, cid: int
+) -> ManifestInfo:
     if action not in ACTIONS:
         raise FacecraftError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
     for p in [*inputs, *([consent] if consent else [])]:
@@ -98,8 +100,15 @@ def label_video(
     if content_id is None:
         src = probe(path)
         labeller = FrameLabeller(visible_label, cid)
-        writer = VideoWriter(unsigned, src.width, src.height, src.fps, crf=_RELABEL_CRF,
-                             audio_from=path if src.has_audio else None, metadata=tags)
+        writer = VideoWriter(
+            unsigned,
+            src.width,
+            src.height,
+            src.fps,
+            crf=_RELABEL_CRF,
+            audio_from=path if src.has_audio else None,
+            metadata=tags,
+        )
         with writer:
             for frame in iter_frames(path):
                 writer.write(labeller.apply(frame.image))
@@ -150,8 +159,14 @@ def label_image(
     _sign_and_replace(unsigned, path, info)
 
 
-def label_file(path: Path, action: str, inputs: list[Path], consent: Path | None = None,
-               visible_label: bool = False, content_id: int | None = None) -> None:
+def label_file(
+    path: Path,
+    action: str,
+    inputs: list[Path],
+    consent: Path | None = None,
+    visible_label: bool = False,
+    content_id: int | None = None,
+) -> None:
     """:func:`label_video` or :func:`label_image`, by the file's extension."""
     path = Path(path)
     if mime_type(path).startswith("video/"):

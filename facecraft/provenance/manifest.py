@@ -25,8 +25,15 @@ SOURCE_TYPES = {
 }
 ASSERTION = "org.facecraft.provenance"
 UNTRUSTED_CODES = frozenset({"signingCredential.untrusted"})
-MIME_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".jpg": "image/jpeg",
-              ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+MIME_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 
 def sha256_file(path: Path) -> str:
@@ -104,7 +111,9 @@ def sign_into(source: Path, dest: Path, info: ManifestInfo, title: str) -> None:
     mime = mime_type(dest)
     try:
         signer = c2pa.Signer.from_info(
-            c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, identity.cert_chain_pem, identity.private_key_pem, None)
+            c2pa.C2paSignerInfo(
+                c2pa.C2paSigningAlg.ES256, identity.cert_chain_pem, identity.private_key_pem, None
+            )
         )
         builder = c2pa.Builder(json.dumps(manifest_json(info, title)))
         with source.open("rb") as src, dest.open("w+b") as dst:
@@ -167,10 +176,13 @@ def read_manifest(path: Path) -> ManifestReport:
     assertions = {a.get("label"): a.get("data", {}) for a in active.get("assertions", [])}
     actions = assertions.get("c2pa.actions.v2", {}).get("actions", [])
     source_type = next((a.get("digitalSourceType") for a in actions if a.get("digitalSourceType")), None)
-    generator = ", ".join(f"{g.get('name')} {g.get('version', '')}".strip()
-                          for g in active.get("claim_generator_info", []))
+    generator = ", ".join(
+        f"{g.get('name')} {g.get('version', '')}".strip() for g in active.get("claim_generator_info", [])
+    )
     # An unknown signer (facecraft's own local certificate) is a matter of trust, not of integrity.
     broken = tuple(c for c in failures if c not in UNTRUSTED_CODES)
     valid = state in ("Valid", "Trusted") and not broken
     trusted = state == "Trusted" and not failures
-    return ManifestReport(True, state, valid, trusted, failures, source_type, assertions.get(ASSERTION, {}), generator)
+    return ManifestReport(
+        True, state, valid, trusted, failures, source_type, assertions.get(ASSERTION, {}), generator
+    )

@@ -35,7 +35,12 @@ def video_tags(action: str, content_id_hex: str) -> dict[str, str]:
 
 def png_text_chunks(action: str, content_id_hex: str) -> dict[str, str]:
     text = tag_text(action, content_id_hex)
-    return {"Comment": text, "Description": text, "AI-Generated": "true", "Software": f"facecraft {__version__}"}
+    return {
+        "Comment": text,
+        "Description": text,
+        "AI-Generated": "true",
+        "Software": f"facecraft {__version__}",
+    }
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ def read_tags(path: Path, kind: str) -> MetadataTags:
                 values += [str(v) for v in stream.metadata.values()]
         return _parse(values)
     with Image.open(path) as img:
-        values = [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in img.info.values()
-                  if isinstance(v, str | bytes)]
+        values = [
+            v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+            for v in img.info.values()
+            if isinstance(v, str | bytes)
+        ]
     return _parse(values)

@@ -27,22 +27,63 @@ def transform_command(name: str, source: str | Path, dest: str | Path, duration:
     elif name == "half":
         args = ["-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264", "-crf", "23"]
     elif name == "crop10":
-        args = ["-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:trunc(iw*0.03):trunc(ih*0.03)",
-                "-c:v", "libx264", "-crf", "23"]
+        args = [
+            "-vf",
+            "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:trunc(iw*0.03):trunc(ih*0.03)",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "23",
+        ]
     elif name == "cut2s":
         start = max(0.0, (duration - 2.0) / 2)
-        return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{start:.3f}", "-i",
-                str(source), "-t", "2", "-c:v", "libx264", "-crf", "23", "-an", str(dest)]
+        return [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-ss",
+            f"{start:.3f}",
+            "-i",
+            str(source),
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "23",
+            "-an",
+            str(dest),
+        ]
     else:
         raise ValueError(f"unknown transform {name!r}; one of {TRANSFORMS}")
-    return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), *args, "-an", str(dest)]
+    return [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        str(source),
+        *args,
+        "-an",
+        str(dest),
+    ]
 
 
-def labelled_copy(source: Path, dest: Path, max_frames: int | None = None, action: str = "swap") -> int:
+def labelled_copy(
+    source: Path,
+    dest: Path,
+    max_frames: int | None = None,
+    action: str = "swap",
+    content_id: int | None = None,
+) -> int:
     """Write the first ``max_frames`` frames of ``source`` to ``dest`` as a stage would (frames labelled while
-    encoding, then tags and manifest) and return the content id. Stands in for a swap output in tests."""
+    encoding, then tags and manifest) and return the content id (random unless given). Stands in for a swap
+    output in tests."""
     info = probe(source)
-    labeller = FrameLabeller()
+    labeller = FrameLabeller() if content_id is None else FrameLabeller(content_id=content_id)
     with VideoWriter(dest, info.width, info.height, info.fps) as writer:
         for frame in iter_frames(source):
             if max_frames is not None and frame.index >= max_frames:

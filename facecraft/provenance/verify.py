@@ -94,8 +94,16 @@ def _watermark_report(frames: list[np.ndarray], expected: tuple[int, str] | None
     else:
         accuracy, basis = 1.0 - tag_errors / 8, "tag"
     found = det.score >= watermark.DETECTION_THRESHOLD and tag_errors <= _TAG_MAX_ERRORS
-    return WatermarkReport(found, round(det.score, 2), f"{det.payload:08x}", format_content_id(content_id_of(det.payload)),
-                           tag_of(det.payload) == TAG, round(accuracy, 4), basis, det.frames)
+    return WatermarkReport(
+        found,
+        round(det.score, 2),
+        f"{det.payload:08x}",
+        format_content_id(content_id_of(det.payload)),
+        tag_of(det.payload) == TAG,
+        round(accuracy, 4),
+        basis,
+        det.frames,
+    )
 
 
 def _expected_payload(manifest: ManifestReport, tags: MetadataTags) -> tuple[int, str] | None:

@@ -43,7 +43,9 @@ class WatermarkConfig:
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.amplitude <= 10:
-            raise FacecraftError(f"watermark amplitude must be within 0.5..10 luma levels, got {self.amplitude}")
+            raise FacecraftError(
+                f"watermark amplitude must be within 0.5..10 luma levels, got {self.amplitude}"
+            )
         if not 16 <= self.cells_per_short_side <= 512:
             raise FacecraftError("watermark cells_per_short_side must be within 16..512")
 
@@ -89,7 +91,9 @@ def cell_size(width: int, height: int, config: WatermarkConfig) -> int:
 
 
 @cache
-def _frame_pattern(payload: int, width: int, height: int, config: WatermarkConfig) -> tuple[np.ndarray, np.ndarray]:
+def _frame_pattern(
+    payload: int, width: int, height: int, config: WatermarkConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """The watermark for one frame size as (add, subtract) uint8 (H, W, 3) images (saturating arithmetic)."""
     p = _cell_patterns()
     signs = payload_to_bits(payload).astype(np.float32) * 2 - 1
@@ -176,7 +180,9 @@ def _period_candidates(hps: list[np.ndarray]) -> list[float]:
     lo, hi = 10, min(h, w) // 2
     profile = np.zeros(hi, np.float64)
     profile[lo:hi] = ac[0, lo:hi] + ac[lo:hi, 0]
-    peaks = [i for i in range(lo + 1, hi - 1) if profile[i] >= profile[i - 1] and profile[i] >= profile[i + 1]]
+    peaks = [
+        i for i in range(lo + 1, hi - 1) if profile[i] >= profile[i - 1] and profile[i] >= profile[i + 1]
+    ]
     peaks.sort(key=lambda i: -profile[i])
     found: list[float] = []
     for i in peaks[:4]:
