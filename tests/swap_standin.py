@@ -32,3 +32,20 @@ class TintModel:
         out = np.clip(faces.astype(np.int16)[..., ::-1] + shift, 0, 255).astype(np.uint8)
         masks = np.ones(faces.shape[:3], np.float32)
         return np.ascontiguousarray(out), masks
+
+
+class PasteModel:
+    """Returns the same aligned face of another person for every input: a crude but real identity change.
+
+    ``face``: (S, S, 3) BGR uint8, aligned at ``size`` with ``coverage`` (e.g. a faceset image).
+    """
+
+    def __init__(self, face: np.ndarray, coverage: str = "whole_face"):
+        self.identities = ["A"]
+        self.size = face.shape[0]
+        self.coverage = coverage
+        self.face = face
+
+    def convert(self, faces: np.ndarray, to: str) -> tuple[np.ndarray, np.ndarray]:
+        out = np.repeat(self.face[None], len(faces), axis=0)
+        return out, np.ones(faces.shape[:3], np.float32)

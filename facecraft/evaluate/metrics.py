@@ -1,0 +1,108 @@
+"""The numbers ``evaluate`` reports, as pure functions of landmarks, poses and pixels.
+
+See docs/metrics.md for what each one means and how to read it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facecraft.face.regions import polygon
+
+
+def face_size(landmarks: np.ndarray) -> float:
+    """Square root of the area of the landmarks' bounding box, in pixels."""
+    lo, hi = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
+    return float(np.sqrt(max((hi - lo).prod(), 1e-6)))
+
+
+def landmark_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance between corresponding (478, >=2) landmarks (x, y), divided by the mean face size of
+    the two (so 0.01 is 1 % of the face). Symmetric in ``a`` and ``b``."""
+    dist = np.linalg.norm(a[:, :2].astype(np.float64) - b[:, :2].astype(np.float64), axis=1).mean()
+    return float(dist / ((face_size(a) + face_size(b)) / 2))
+
+
+def pose_error(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """Mean absolute difference of (yaw, pitch, roll), in degrees (angles wrapped to [-180, 180))."""
+    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64) + 180.0) % 360.0 - 180.0
+    return float(np.abs(d).mean())
+
+
+def expression_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of the 52 blendshape scores (each 0..1)."""
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean())
+
+
+def oval_mask(landmarks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """bool (H, W) mask of the face oval of (478, >=2) frame landmarks."""
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon(landmarks, "face_oval")).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+
+def temporal_change(prev: np.ndarray, cur: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute grey-level change (0..255) between two frames inside ``mask`` (H, W bool)."""
+    if not mask.any():
+        return 0.0
+    return float(np.abs(gray(cur) - gray(prev))[mask].mean())
+
+
+def flicker_excess(
+    orig_prev: np.ndarray, orig_cur: np.ndarray, swap_prev: np.ndarray, swap_cur: np.ndarray, mask: np.ndarray
+) -> float:
+    """Mean absolute difference between the swapped and the original frame-to-frame change inside ``mask``
+    (grey levels): 0 when the swapped face changes exactly as the original does; flicker adds to it."""
+    if not mask.any():
+        return 0.0
+    d_orig = gray(orig_cur) - gray(orig_prev)
+    d_swap = gray(swap_cur) - gray(swap_prev)
+    return float(np.abs(d_swap - d_orig)[mask].mean())
+
+
+SEAM_CHANGE = 8.0  # grey levels: a pixel counts as replaced when the swap moved it this much (after a blur)
+
+
+def seam_visibility(
+    original: np.ndarray, swapped: np.ndarray, box: tuple[float, float, float, float]
+) -> float | None:
+    """Extra edge strength along the border of the replaced region, in grey levels per pixel.
+
+    The replaced region is where the swapped frame differs from the original (blurred grey difference
+    above SEAM_CHANGE) near the face ``box`` (x, y, w, h); its border band is 3 % of the face size wide on
+    each side. Returns mean |gradient| of the swapped frame over the band minus that of the original there:
+    about 0 when the swap adds no edge (a good blend), larger the more visible the seam. None when nothing
+    was replaced.
+    """
+    h, w = original.shape[:2]
+    x, y, bw, bh = box
+    side = max(bw, bh) * 1.6
+    cx, cy = x + bw / 2, y + bh / 2
+    x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+    x1, y1 = min(w, int(cx + side / 2)), min(h, int(cy + side / 2))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    go, gs = gray(original[y0:y1, x0:x1]), gray(swapped[y0:y1, x0:x1])
+    diff = cv2.GaussianBlur(np.abs(gs - go), (0, 0), 2.0)
+    changed = (diff > SEAM_CHANGE).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(changed, connectivity=8)
+    if count < 2:
+        return None
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    region = (labels == biggest).astype(np.uint8)
+    if region.sum() < 0.02 * side * side:
+        return None
+    width = max(1, round(0.03 * max(bw, bh)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    band = (cv2.dilate(region, kernel) > 0) & ~(cv2.erode(region, kernel) > 0)
+    return float(_gradient(gs)[band].mean() - _gradient(go)[band].mean())
+
+
+def _gradient(g: np.ndarray) -> np.ndarray:
+    """Gradient magnitude in grey levels per pixel (the 3x3 Sobel kernel weighs a unit slope by 8)."""
+    return np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) / 8.0
