@@ -64,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
     )
     for key, label in _LABELS:
         value = s[key]
-        print(f"  {key:21s} {'n/a' if value is None else f'{value:8.3f}'}   {label}")
+        print(f"  {key:21s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
     return 0
