@@ -286,3 +286,58 @@ def test_full_disk_while_writing_is_one_clear_error_and_keeps_committed_faces(
     monkeypatch.setattr(os, "replace", real_replace)
     report = extract([video], tmp_path / "fs", config, progress=False)
     assert report.faces_total >= 0.95 * 78
+
+
+def test_curate_keeps_the_count_and_never_narrows_pose_coverage(video_faceset, tmp_path):
+    from facecraft.faceset.curate import CurateConfig, curate
+    from facecraft.faceset.info import pose_coverage
+
+    root, _ = video_faceset
+    with Faceset.open(root) as fs:
+        yaw, pitch = fs.array("yaw"), fs.array("pitch")
+    result = curate(root, CurateConfig(keep=12), tmp_path / "cur")
+    uniform = np.linspace(0, len(yaw) - 1, 12).round().astype(int)
+    assert result["after"]["faces"] == 12
+    assert result["after"]["pose_cells"] >= pose_coverage(yaw[uniform], pitch[uniform])
+    spread = np.ptp(yaw[uniform]) + np.ptp(pitch[uniform])
+    after = result["after"]
+    assert np.ptp(after["yaw_range"]) + np.ptp(after["pitch_range"]) >= spread - 1e-6
+
+
+def test_kill_9_mid_extraction_then_resume_matches_an_uninterrupted_run(shared_data, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    video = shared_data / "videos" / "obama_speaking_8s.mp4"
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "facecraft", "-q", "extract", str(video), "-o", str(killed), "--size", "96"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(killed / "faceset.db", timeout=0.1) as conn:
+                done = conn.execute("SELECT COUNT(*) FROM frames_done").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if done >= 50:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be interrupted"
+    with Faceset.open(killed) as fs:
+        assert not fs.source_complete(str(video))
+        assert 0 < fs.count() < 259
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    extract([video], tmp_path / "whole", ExtractConfig(size=96), progress=False)
+    with Faceset.open(killed) as a, Faceset.open(tmp_path / "whole") as b:
+        fa, fb = a.faces(), b.faces()
+        assert [f.frame_index for f in fa] == [f.frame_index for f in fb]
+        assert [f.track_id for f in fa] == [f.track_id for f in fb]
+        np.testing.assert_allclose(np.stack([f.landmarks for f in fa]), np.stack([f.landmarks for f in fb]), atol=1e-3)
+        assert len(list((a.root / "faces").glob("*.png"))) == len(fa)

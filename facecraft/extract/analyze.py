@@ -1,7 +1,11 @@
-"""Per-frame face analysis: detect (on schedule), follow, mesh, embed, smooth, align and measure.
+"""Per-frame face analysis in three steps that can run on different threads:
 
-Given the same frame and tracker state, :meth:`FrameAnalyzer.analyze` always returns the same faces,
-which is what makes a resumed extraction identical to an uninterrupted one.
+1. :meth:`FrameAnalyzer.detect` — detector + identity embeddings (on a schedule fixed by frame index);
+2. :meth:`FrameAnalyzer.follow` — mesh each known or new face, update the tracks, smooth landmarks;
+3. :func:`measure` — align, cut out and measure each face (pure, no model).
+
+Given the same frame and tracker state, ``follow`` always returns the same faces, which is what makes
+a resumed extraction identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -12,12 +16,33 @@ import numpy as np
 
 from facecraft.extract.config import ExtractConfig
 from facecraft.face import quality
-from facecraft.face.align import align, five_points
+from facecraft.face.align import align
 from facecraft.face.detect import FaceDetector
 from facecraft.face.identity import SAME_PERSON, IdentityEncoder
 from facecraft.face.mesh import FaceMesher, Mesh
 from facecraft.face.track import Box, Track, Tracker, iou
 from facecraft.faceset.schema import FaceRecord
+
+
+@dataclass(frozen=True)
+class Detected:
+    """A detector hit with its identity embedding (L2-normalised, 128-d)."""
+
+    bbox: Box
+    score: float
+    embedding: np.ndarray
+
+
+@dataclass(frozen=True)
+class FollowedFace:
+    """A face found in a frame: its track, mesh and (smoothed) landmarks in frame pixels."""
+
+    face_index: int
+    track_id: int
+    det_score: float
+    mesh: Mesh
+    landmarks: np.ndarray  # (478, 3) float32, smoothed along the track for video
+    embedding: np.ndarray  # (128,) the track's identity embedding
 
 
 @dataclass
@@ -30,31 +55,66 @@ class AnalyzedFace:
 class _Candidate:
     track: Track | None
     box: Box
-    score: float
+    detected: Detected | None
+
+
+class FaceFinder:
+    """Detector plus identity encoder. Not thread-safe: give each thread its own."""
+
+    def __init__(self, config: ExtractConfig):
+        self.detector = FaceDetector(min_face=config.min_face)
+        self.encoder = IdentityEncoder()
+
+    def detect(self, image: np.ndarray) -> list[Detected]:
+        """Detector hits in a BGR frame (largest first), each with its identity embedding."""
+        return [
+            Detected(d.bbox, d.score, self.encoder.embed(image, d.points))
+            for d in self.detector.detect(image)
+        ]
 
 
 class FrameAnalyzer:
-    """Holds the three models; create once per run and :meth:`close` it."""
+    """Holds the models; create once per run and :meth:`close` it."""
 
     def __init__(self, config: ExtractConfig, reference: np.ndarray | None = None):
         self.config = config
         self.reference = reference
-        self.detector = FaceDetector(min_face=config.min_face)
+        self.finder = FaceFinder(config)
         self.mesher = FaceMesher()
-        self.encoder = IdentityEncoder()
 
     def close(self) -> None:
         self.mesher.close()
 
+    def detection_due(self, index: int) -> bool:
+        """Whether frame ``index`` of a video gets a detector pass regardless of tracking state."""
+        return (index // self.config.every) % self.config.detect_every == 0
+
     def analyze(
         self, image: np.ndarray, source: str, index: int, time: float, tracker: Tracker, video: bool
     ) -> list[AnalyzedFace]:
-        """Faces in one frame. ``tracker`` carries faces between frames of a video and is updated."""
+        """Faces in one frame, measured. ``tracker`` carries faces between frames of a video and is updated."""
+        followed = self.follow(image, index, time, tracker, video)
+        return [measure(image, source, index, time, f, self.config) for f in followed]
+
+    def follow(
+        self,
+        image: np.ndarray,
+        index: int,
+        time: float,
+        tracker: Tracker,
+        video: bool,
+        detected: list[Detected] | None = None,
+    ) -> list[FollowedFace]:
+        """Mesh the faces of one frame and update ``tracker``.
+
+        ``detected``: the detector's hits for this frame if it already ran (e.g. on another thread);
+        when None the detector runs here if the frame is due or no face is being followed.
+        """
         cfg = self.config
-        step = index // cfg.every
         tracks = tracker.active(index) if video else []
-        detect_due = not video or not tracks or step % cfg.detect_every == 0
-        candidates = self._candidates(image, tracker, tracks, detect_due)
+        if detected is None and (not video or not tracks or self.detection_due(index)):
+            detected = self.finder.detect(image)
+        candidates = self._candidates(tracker, tracks, detected or [])
 
         meshed: list[tuple[_Candidate, Mesh]] = []
         for cand in candidates:
@@ -69,13 +129,11 @@ class FrameAnalyzer:
         if cfg.max_faces:
             meshed = meshed[: cfg.max_faces]
 
-        faces = []
-        for face_index, (cand, mesh) in enumerate(meshed):
-            track = self._update_track(image, index, tracker, cand, mesh, video)
-            if (
-                self.reference is not None
-                and track.embedding is not None
-                and (float(track.embedding @ self.reference) < SAME_PERSON)
+        faces: list[FollowedFace] = []
+        for cand, mesh in meshed:
+            track = self._update_track(index, tracker, cand, mesh, video)
+            if track.embedding is None or (
+                self.reference is not None and float(track.embedding @ self.reference) < SAME_PERSON
             ):
                 continue
             landmarks = (
@@ -83,82 +141,77 @@ class FrameAnalyzer:
                 if video and cfg.smooth
                 else mesh.landmarks
             )
-            faces.append(self._measure(image, source, index, time, face_index, track, mesh, landmarks, cand))
+            faces.append(
+                FollowedFace(
+                    len(faces),
+                    track.id,
+                    track.score,
+                    mesh,
+                    landmarks.astype(np.float32),
+                    track.embedding.copy(),
+                )
+            )
         return faces
 
     def _candidates(
-        self, image: np.ndarray, tracker: Tracker, tracks: list[Track], detect_due: bool
+        self, tracker: Tracker, tracks: list[Track], detected: list[Detected]
     ) -> list[_Candidate]:
         out: list[_Candidate] = []
         taken: set[int] = set()
-        if detect_due:
-            for det in self.detector.detect(image):
-                track = tracker.match(det.bbox, taken)
-                if track is not None:
-                    taken.add(track.id)
-                elif det.score < self.config.min_score:
-                    continue  # weak detections may follow a known face but never start a new one
-                out.append(_Candidate(track, det.bbox, det.score))
+        for det in detected:
+            track = tracker.match(det.bbox, taken)
+            if track is not None:
+                taken.add(track.id)
+            elif det.score < self.config.min_score:
+                continue  # weak detections may follow a known face but never start a new one
+            out.append(_Candidate(track, det.bbox, det))
         # Faces the detector missed this frame (turned, blurred) are still followed by their mesh.
-        out.extend(_Candidate(t, t.bbox, 0.0) for t in tracks if t.id not in taken)
+        out.extend(_Candidate(t, t.bbox, None) for t in tracks if t.id not in taken)
         return out
 
-    def _update_track(
-        self, image: np.ndarray, index: int, tracker: Tracker, cand: _Candidate, mesh: Mesh, video: bool
-    ) -> Track:
+    def _update_track(self, index: int, tracker: Tracker, cand: _Candidate, mesh: Mesh, video: bool) -> Track:
         box = mesh.bbox()
         track = cand.track if cand.track is not None else tracker.new_track(box, index)
-        embed_due = (
-            track.embedding is None
-            or index - track.embedded_frame >= self.config.embed_every * self.config.every
-        )
-        if embed_due or not video:
-            emb = self.encoder.embed(image, five_points(mesh.landmarks))
-            if not track.same_person(emb):  # the box now holds someone else: start a new track
+        det = cand.detected
+        if det is not None:
+            if not track.same_person(det.embedding):  # the box now holds someone else: start a new track
                 tracker.drop(track)
                 track = tracker.new_track(box, index)
-            track.add_embedding(emb, index) if video else setattr(track, "embedding", emb)
+            if video:
+                track.add_embedding(det.embedding, index)
+            else:
+                track.embedding = det.embedding
+            track.score = det.score
         track.bbox = box
         track.last_frame = index
-        if cand.score > 0:
-            track.score = cand.score
         return track
 
-    def _measure(
-        self,
-        image: np.ndarray,
-        source: str,
-        index: int,
-        time: float,
-        face_index: int,
-        track: Track,
-        mesh: Mesh,
-        landmarks: np.ndarray,
-        cand: _Candidate,
-    ) -> AnalyzedFace:
-        cfg = self.config
-        alignment = align(landmarks, cfg.size, cfg.coverage)
-        aligned = alignment.warp(image)
-        aligned_lm = alignment.to_aligned(landmarks).astype(np.float32)
-        mask = quality.face_mask(aligned_lm, cfg.size)
-        assert track.embedding is not None
-        record = FaceRecord(
-            source_path=source,
-            frame_index=index,
-            timestamp=time,
-            face_index=face_index,
-            bbox=mesh.bbox(),
-            det_score=track.score,
-            landmarks=landmarks.astype(np.float32),
-            aligned_landmarks=aligned_lm,
-            affine=alignment.affine,
-            yaw=mesh.pose[0],
-            pitch=mesh.pose[1],
-            roll=mesh.pose[2],
-            blendshapes=mesh.blendshapes,
-            sharpness=quality.sharpness(aligned),
-            brightness=quality.brightness(aligned, mask),
-            embedding=track.embedding.copy(),
-            track_id=track.id,
-        )
-        return AnalyzedFace(record, aligned)
+
+def measure(
+    image: np.ndarray, source: str, index: int, time: float, face: FollowedFace, config: ExtractConfig
+) -> AnalyzedFace:
+    """Align and cut out a followed face and measure its quality (no model involved)."""
+    alignment = align(face.landmarks, config.size, config.coverage)
+    aligned = alignment.warp(image)
+    aligned_lm = alignment.to_aligned(face.landmarks).astype(np.float32)
+    mask = quality.face_mask(aligned_lm, config.size)
+    record = FaceRecord(
+        source_path=source,
+        frame_index=index,
+        timestamp=time,
+        face_index=face.face_index,
+        bbox=face.mesh.bbox(),
+        det_score=face.det_score,
+        landmarks=face.landmarks,
+        aligned_landmarks=aligned_lm,
+        affine=alignment.affine,
+        yaw=face.mesh.pose[0],
+        pitch=face.mesh.pose[1],
+        roll=face.mesh.pose[2],
+        blendshapes=face.mesh.blendshapes,
+        sharpness=quality.sharpness(aligned),
+        brightness=quality.brightness(aligned, mask),
+        embedding=face.embedding,
+        track_id=face.track_id,
+    )
+    return AnalyzedFace(record, aligned)

@@ -20,9 +20,8 @@ class ExtractConfig:
     max_faces: int = 0
     """Keep at most K faces per frame, largest first (0: all)."""
     detect_every: int = 5
-    """Run the detector every N processed frames (between, faces are followed by their mesh)."""
-    embed_every: int = 8
-    """Refresh a track's identity embedding every N processed frames."""
+    """Run the detector (and refresh identity embeddings) every N processed frames; between, faces are
+    followed by their mesh."""
     min_score: float = 0.8
     """Detector confidence (0..1) needed to start following a new face; known faces are kept from 0.6."""
     min_face: int = 24
@@ -37,7 +36,7 @@ class ExtractConfig:
             raise FacecraftError(f"--size must be between 32 and 2048 pixels, got {self.size}")
         if self.coverage not in COVERAGES:
             raise FacecraftError(f"unknown coverage {self.coverage!r}; choose one of {', '.join(COVERAGES)}")
-        for name in ("every", "detect_every", "embed_every", "commit_every"):
+        for name in ("every", "detect_every", "commit_every"):
             if getattr(self, name) < 1:
                 raise FacecraftError(f"{name} must be at least 1")
         if not 0.0 < self.min_score <= 1.0:

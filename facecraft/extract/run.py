@@ -8,27 +8,24 @@ release the GIL, so this keeps both cores of a small machine busy.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
-from facecraft.extract.analyze import AnalyzedFace, FrameAnalyzer
+from facecraft.extract.analyze import FrameAnalyzer
 from facecraft.extract.config import ExtractConfig
+from facecraft.extract.pipeline import VideoExtraction, write_faces
 from facecraft.face.track import Tracker
 from facecraft.faceset.cluster import assign_clusters
 from facecraft.faceset.schema import FACES_DIR
 from facecraft.faceset.store import Faceset
 from facecraft.media.image import read_image
 from facecraft.media.inputs import MediaFile, collect_media
-from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames, probe
+from facecraft.media.video import VideoInfo, probe
 
 log = logging.getLogger("facecraft.extract")
 
@@ -152,29 +149,13 @@ def _extract_image(
     sid = faceset.source_id(str(m.path), "image", w, h, 0.0, 1)
     tracker = Tracker(id_base=sid * TRACK_ID_STRIDE)
     faces = analyzer.analyze(image, str(m.path), 0, 0.0, tracker, video=False)
-    _write_faces(faceset, sid, faces)
+    write_faces(faceset, sid, faces)
     faceset.commit_frames(sid, [0], [f.record for f in faces])
     faceset.mark_source_complete(sid)
     if not faces:
         report.warnings.append(f"no face found in {m.path}")
     bar.update(1)
     return len(faces), 1
-
-
-def _write_faces(faceset: Faceset, source_id: int, faces: list[AnalyzedFace]) -> None:
-    for f in faces:
-        r = f.record
-        r.image = f"{source_id:04d}_{r.frame_index:06d}_{r.face_index:02d}.png"
-        faceset.write_image(r.image, f.aligned)
-
-
-@dataclass
-class _Batch:
-    """Frames analysed since the last commit, their faces, and the tracker state after them."""
-
-    indices: list[int]
-    faces: list[AnalyzedFace]
-    state: dict[str, Any]
 
 
 def _extract_video(
@@ -191,93 +172,16 @@ def _extract_video(
     state = faceset.resume_state(sid)
     tracker = Tracker.from_json(state["tracker"]) if state else Tracker(id_base=sid * TRACK_ID_STRIDE)
     start = max(done) + 1 if done else 0
-
-    frames: queue.Queue[Frame | None] = queue.Queue(maxsize=8)
-    writes: queue.Queue[_Batch | None] = queue.Queue(maxsize=4)
-    stop = threading.Event()
-    errors: list[BaseException] = []
-    decode_error: list[DecodeError] = []
-
-    def read() -> None:
-        try:
-            for frame in iter_frames(path, start):
-                if stop.is_set():
-                    return
-                if frame.index % config.every == 0:
-                    frames.put(frame)
-        except DecodeError as exc:
-            decode_error.append(exc)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            frames.put(None)
-
-    def write() -> None:
-        while (batch := writes.get()) is not None:
-            if errors:
-                continue  # drain without writing after a failure
-            try:
-                _write_faces(faceset, sid, batch.faces)
-                faceset.commit_frames(sid, batch.indices, [f.record for f in batch.faces], batch.state)
-            except BaseException as exc:
-                errors.append(exc)
-
-    reader = threading.Thread(target=read, name="facecraft-decode", daemon=True)
-    writer = threading.Thread(target=write, name="facecraft-write", daemon=True)
-    reader.start()
-    writer.start()
-    added = processed = 0
-    batch_idx: list[int] = []
-    batch_faces: list[AnalyzedFace] = []
-
-    def flush() -> None:
-        if batch_idx:
-            writes.put(_Batch(list(batch_idx), list(batch_faces), {"tracker": tracker.to_json()}))
-            batch_idx.clear()
-            batch_faces.clear()
-
-    try:
-        for frame in _frames(frames):
-            if errors:
-                break
-            faces = analyzer.analyze(frame.image, path, frame.index, frame.time, tracker, video=True)
-            batch_idx.append(frame.index)
-            batch_faces.extend(faces)
-            added += len(faces)
-            processed += 1
-            bar.update(1)
-            if len(batch_idx) >= config.commit_every:
-                flush()
-        flush()
-    finally:
-        stop.set()
-        _drain(frames)
-        writes.put(None)
-        writer.join()
-        reader.join(timeout=5)
-    if errors:
-        raise errors[0]
-    if decode_error:
+    result = VideoExtraction(faceset, sid, path, analyzer, config, tracker).run(start, bar)
+    if result.decode_error is not None:
         report.warnings.append(
-            f"{path}: the video data is corrupt after frame {decode_error[0].frames_read}; kept the faces before it"
+            f"{path}: the video data is corrupt after frame {result.decode_error.frames_read}; "
+            "kept the faces before it"
         )
-    if processed == 0 and not done:
+    if result.frames == 0 and not done:
         report.warnings.append(f"{path}: no frames could be decoded (empty or corrupt video)")
     faceset.mark_source_complete(sid)
-    return added, processed
-
-
-def _frames(q: queue.Queue[Frame | None]) -> Iterator[Frame]:
-    while (item := q.get()) is not None:
-        yield item
-
-
-def _drain(q: queue.Queue[Frame | None]) -> None:
-    while True:
-        try:
-            q.get_nowait()
-        except queue.Empty:
-            return
+    return result.faces, result.frames
 
 
 def _remove_orphans(faceset: Faceset) -> None:
