@@ -16,7 +16,7 @@ from facecraft.errors import FacecraftError
 from facecraft.version import __version__
 
 # Subcommand modules, in the order shown by --help. Add new stages here.
-COMMANDS = ("extract", "faceset", "swap", "evaluate", "animate", "demo", "verify")
+COMMANDS = ("extract", "faceset", "train", "swap", "evaluate", "animate", "demo", "verify")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,110 @@
+"""``facecraft train``."""
+
+from __future__ import annotations
+
+import argparse
+
+from facecraft.errors import FacecraftError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a face model (shared encoder, one decoder per identity) on two or more facesets",
+        description="Train a face-swap model: one encoder shared by all identities, one decoder per identity. "
+        "Run the same command again to resume exactly where it stopped; Ctrl-C saves and exits.",
+    )
+    p.add_argument("--a", metavar="FACESET_A", help="faceset of identity A")
+    p.add_argument("--b", metavar="FACESET_B", help="faceset of identity B")
+    p.add_argument(
+        "--face",
+        action="append",
+        default=[],
+        metavar="NAME=FACESET",
+        help="another identity and its faceset (repeatable; with or instead of --a/--b)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model folder to create or resume")
+    p.add_argument(
+        "--model",
+        help="architecture: lite (default), original, standard or hd; a resumed model keeps its own",
+    )
+    p.add_argument(
+        "--size", type=int, metavar="PX", help="face size the model works at (default: the model's)"
+    )
+    p.add_argument(
+        "--batch", type=int, metavar="N", help="faces per identity per step (default: the model's)"
+    )
+    p.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: the model's)")
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--steps", type=int, default=0, metavar="N", help="train until N steps in total")
+    stop.add_argument("--minutes", type=float, default=0.0, metavar="M", help="train for M minutes")
+    stop.add_argument(
+        "--until-ssim", type=float, default=0.0, metavar="S", help="train until validation masked SSIM >= S"
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument(
+        "--preview-every", type=int, default=200, metavar="N", help="write MODEL/preview.png every N steps"
+    )
+    p.add_argument(
+        "--validate-every", type=int, default=100, metavar="N", help="validation metrics every N steps"
+    )
+    p.add_argument("--save-every", type=int, default=500, metavar="N", help="checkpoint every N steps")
+    p.add_argument(
+        "--keep", type=int, default=3, metavar="K", help="checkpoints kept besides the best (default 3)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (data order and augmentation)")
+    p.add_argument(
+        "--threads", type=int, default=0, metavar="N", help="CPU threads (default: the free cores)"
+    )
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU; slower start)")
+    p.set_defaults(func=run)
+
+
+def identities(args: argparse.Namespace) -> dict[str, str]:
+    faces: dict[str, str] = {}
+    for name, path in (("A", args.a), ("B", args.b)):
+        if path:
+            faces[name] = path
+    for item in args.face:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise FacecraftError(f"--face takes NAME=FACESET, got {item!r}")
+        if name in faces:
+            raise FacecraftError(f"identity {name!r} is given twice")
+        faces[name] = path
+    return faces
+
+
+def run(args: argparse.Namespace) -> int:
+    from facecraft.train import TrainConfig, train
+
+    config = TrainConfig(
+        model=args.model,
+        size=args.size,
+        batch=args.batch,
+        learning_rate=args.lr,
+        steps=args.steps,
+        minutes=args.minutes,
+        until_ssim=args.until_ssim,
+        device=args.device,
+        preview_every=args.preview_every,
+        validate_every=args.validate_every,
+        save_every=args.save_every,
+        keep=args.keep,
+        seed=args.seed,
+        threads=args.threads,
+        compile=args.compile,
+    )
+    if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
+        print("training until Ctrl-C (it saves on exit; run the same command to resume)")
+    report = train(identities(args), args.output, config, progress=not args.quiet)
+    for w in report.warnings:
+        print(f"warning: {w}")
+    best = report.best
+    print(
+        f"{report.model_dir}: step {report.step} ({report.steps_this_run} this run, {report.seconds:.0f} s, "
+        f"{report.images_per_second:.0f} faces/s); validation SSIM {report.val_ssim:.3f}"
+        + (f", best {best['val_ssim']:.3f} at step {best['step']}" if best else "")
+        + f"; stopped: {report.stop_reason}"
+    )
+    return 0

@@ -1,0 +1,217 @@
+"""Callbacks of the training loop: progress bar, validation, preview grid, checkpoints, TensorBoard, stop."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import torch
+from tqdm import tqdm
+
+from facecraft.train.checkpoint import optimizer_to_tensors, save_checkpoint
+from facecraft.train.distributed import any_rank
+from facecraft.train.evaluate import mean_ssim, preview_grid, validate
+from facecraft.train.files import write_bytes_atomic
+from facecraft.train.trainer import Callback, Trainer
+
+log = logging.getLogger("facecraft.train")
+
+
+class ProgressBar(Callback):
+    """tqdm bar: step, loss, images/s, ETA (when a step or time limit is known)."""
+
+    def __init__(self, total_steps: int, enabled: bool = True):
+        self.total, self.enabled = total_steps, enabled
+        self.bar: tqdm | None = None
+
+    def on_start(self, trainer: Trainer) -> None:
+        if self.enabled:
+            self.bar = tqdm(
+                total=self.total or None,
+                initial=trainer.state.step,
+                unit="step",
+                desc="train",
+                dynamic_ncols=True,
+            )
+
+    def on_step(self, trainer: Trainer) -> None:
+        if self.bar is None:
+            return
+        s = trainer.state
+        self.bar.update(1)
+        if s.step % 5 == 0:
+            post: dict[str, Any] = {
+                "loss": f"{s.loss:.4f}",
+                "img/s": f"{s.run_images / max(s.run_seconds, 1e-9):.0f}",
+            }
+            if s.metrics:
+                post["val_ssim"] = f"{mean_ssim(s.metrics):.3f}"
+            self.bar.set_postfix(post, refresh=False)
+
+    def on_end(self, trainer: Trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Validator(Callback):
+    """Masked SSIM/PSNR per identity on the held-out faces every N steps; appends to metrics.jsonl."""
+
+    def __init__(self, every: int, root: Path | None):
+        self.every, self.root = every, root
+
+    def run(self, trainer: Trainer) -> None:
+        s = trainer.state
+        s.metrics = validate(trainer.net, trainer.data, trainer.device)
+        val = mean_ssim(s.metrics)
+        if not s.best or val > s.best["val_ssim"]:
+            s.best = {"step": s.step, "val_ssim": val}
+        record = {
+            "step": s.step,
+            "seconds": round(s.run_seconds, 3),
+            "val_ssim": val,
+            "identities": s.metrics,
+        }
+        s.history.append(record)
+        if self.root is not None:
+            with (self.root / "metrics.jsonl").open("a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def on_start(self, trainer: Trainer) -> None:
+        if not trainer.state.metrics:
+            self.run(trainer)
+
+    def on_step(self, trainer: Trainer) -> None:
+        if trainer.state.step % self.every == 0:
+            self.run(trainer)
+
+
+class Previewer(Callback):
+    """preview.png in the model folder every N steps: A->A, A->B, B->B, B->A on fixed validation faces."""
+
+    def __init__(self, every: int, root: Path):
+        self.every, self.root = every, root
+
+    def write(self, trainer: Trainer) -> None:
+        grid = preview_grid(trainer.net, trainer.data, trainer.device)
+        ok, buf = cv2.imencode(".png", grid)
+        if ok:
+            write_bytes_atomic(self.root / "preview.png", buf.tobytes())
+
+    def on_step(self, trainer: Trainer) -> None:
+        if self.every and trainer.state.step % self.every == 0:
+            self.write(trainer)
+
+    def on_end(self, trainer: Trainer) -> None:
+        if self.every:
+            self.write(trainer)
+
+
+class Checkpointer(Callback):
+    """Checkpoint every N steps and at the end; keeps the last K plus the best by validation."""
+
+    def __init__(self, root: Path, every: int, keep: int, extra_state: dict[str, Any]):
+        self.root, self.every, self.keep, self.extra = root, every, keep, extra_state
+        self.last_saved = -1
+
+    def save(self, trainer: Trainer) -> Path | None:
+        s = trainer.state
+        if s.step == self.last_saved:
+            return None
+        tensors, optim_meta = optimizer_to_tensors(trainer.optimizer.state_dict())
+        tensors["rng.cpu"] = torch.get_rng_state()
+        if trainer.device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(trainer.device)
+        state = {
+            **self.extra,
+            "best": s.best,
+            "metrics": s.metrics,
+            "optimizer": optim_meta,
+            "total_images": self.extra.get("total_images", 0) + s.run_images,
+            "total_seconds": self.extra.get("total_seconds", 0.0) + s.run_seconds,
+            "nan_restores": s.restores,
+        }
+        path = save_checkpoint(self.root, s.step, trainer.net.state_dict(), tensors, state, self.keep)
+        self.last_saved = s.step
+        trainer.snapshot()
+        return path
+
+    def on_start(self, trainer: Trainer) -> None:
+        if trainer.state.step == 0:  # a loadable model from the first second on
+            self.save(trainer)
+
+    def on_step(self, trainer: Trainer) -> None:
+        if trainer.state.step % self.every == 0:
+            self.save(trainer)
+
+    def on_end(self, trainer: Trainer) -> None:
+        self.save(trainer)
+
+
+class TensorBoard(Callback):
+    """Scalars and the preview image to ``MODEL/tensorboard`` when the tensorboard package is installed."""
+
+    def __init__(self, root: Path, preview_every: int):
+        self.preview_every = preview_every
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            self.writer = None
+        else:
+            self.writer = SummaryWriter(str(root / "tensorboard"))
+
+    def on_step(self, trainer: Trainer) -> None:
+        if self.writer is None:
+            return
+        s = trainer.state
+        if s.step % 10 == 0 and math.isfinite(s.loss):
+            self.writer.add_scalar("train/loss", s.loss, s.step)
+            self.writer.add_scalar("train/images_per_second", s.run_images / max(s.run_seconds, 1e-9), s.step)
+        if s.history and s.history[-1]["step"] == s.step:
+            for name, m in s.metrics.items():
+                self.writer.add_scalar(f"val/{name}/ssim", m["ssim"], s.step)
+                self.writer.add_scalar(f"val/{name}/psnr", m["psnr"], s.step)
+        if self.preview_every and s.step % self.preview_every == 0:
+            grid = preview_grid(trainer.net, trainer.data, trainer.device)
+            self.writer.add_image("preview", grid[..., ::-1].copy(), s.step, dataformats="HWC")
+
+    def on_end(self, trainer: Trainer) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class StopWhen(Callback):
+    """Stop at a total step count, after some minutes, or when validation SSIM reaches a target.
+
+    The decision is shared by all processes (the main one validates), so they stop at the same step.
+    """
+
+    def __init__(self, steps: int, minutes: float, until_ssim: float):
+        self.steps, self.minutes, self.until_ssim = steps, minutes, until_ssim
+        self.start = time.perf_counter()
+
+    def on_start(self, trainer: Trainer) -> None:
+        self.start = time.perf_counter()
+        if self.steps and trainer.state.step >= self.steps:
+            trainer.state.stop = f"already at step {trainer.state.step} (--steps {self.steps})"
+
+    def on_step(self, trainer: Trainer) -> None:
+        s = trainer.state
+        reason = ""
+        if self.steps and s.step >= self.steps:
+            reason = f"reached {self.steps} steps"
+        elif self.minutes and time.perf_counter() - self.start >= self.minutes * 60:
+            reason = f"trained {self.minutes:g} minutes"
+        elif self.until_ssim and s.metrics and mean_ssim(s.metrics) >= self.until_ssim:
+            reason = f"validation SSIM {mean_ssim(s.metrics):.3f} >= {self.until_ssim}"
+        stop = (
+            any_rank(bool(reason), trainer.dist, trainer.device)
+            if self.minutes or self.until_ssim
+            else bool(reason)
+        )
+        if stop:
+            s.stop = reason or "another process stopped"

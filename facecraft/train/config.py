@@ -1,0 +1,66 @@
+"""Typed settings of the train stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from facecraft.errors import FacecraftError
+from facecraft.train.augment import AugmentConfig
+from facecraft.train.losses import LossConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str | None = None
+    """Architecture (lite, original, standard, hd); None: the model folder's, or lite for a new one."""
+    size: int | None = None
+    """Face side the model works at, pixels; None: the preset's (or the model folder's)."""
+    batch: int | None = None
+    """Faces per identity per step (all processes together); None: the preset's."""
+    learning_rate: float | None = None
+    """Adam learning rate; None: the preset's."""
+    steps: int = 0
+    """Train until this total step count (0: no step limit). Counting includes earlier runs."""
+    minutes: float = 0.0
+    """Stop after this many minutes of this run (0: no time limit)."""
+    until_ssim: float = 0.0
+    """Stop when the mean validation masked SSIM reaches this (0: never)."""
+    device: str = "auto"
+    """auto, cpu or cuda."""
+    preview_every: int = 200
+    """Write preview.png every N steps (0: never)."""
+    validate_every: int = 100
+    """Validation metrics every N steps."""
+    save_every: int = 500
+    """Checkpoint every N steps (and always at the end)."""
+    keep: int = 3
+    """Checkpoints kept (plus the best by validation)."""
+    val_fraction: float = 0.1
+    """Fraction of each faceset held out for validation (its last faces)."""
+    max_val: int = 32
+    """At most this many validation faces per identity."""
+    seed: int = 0
+    compile: bool = False
+    """torch.compile the model (CUDA; slower start, faster steps)."""
+    grad_clip: float = 1.0
+    """Clip the gradient norm to this (0: off)."""
+    threads: int = 0
+    """CPU threads for torch (0: all cores)."""
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        if self.batch is not None and self.batch < 1:
+            raise FacecraftError("--batch must be at least 1")
+        if self.learning_rate is not None and not 0 < self.learning_rate < 1:
+            raise FacecraftError("learning rate must be between 0 and 1")
+        if self.steps < 0 or self.minutes < 0:
+            raise FacecraftError("--steps and --minutes must not be negative")
+        if not 0 <= self.until_ssim < 1:
+            raise FacecraftError("--until-ssim must be between 0 and 1 (e.g. 0.8)")
+        if self.preview_every < 0 or self.validate_every < 1 or self.save_every < 1 or self.keep < 1:
+            raise FacecraftError("preview_every must be >= 0; validate_every, save_every and keep >= 1")
+        if not 0 < self.val_fraction < 0.5 or self.max_val < 1:
+            raise FacecraftError("val_fraction must be between 0 and 0.5 and max_val at least 1")
+        if self.grad_clip < 0 or self.threads < 0:
+            raise FacecraftError("grad_clip and threads must not be negative")

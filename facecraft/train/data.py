@@ -1,0 +1,135 @@
+"""Facesets in memory: aligned faces, landmark masks, a held-out validation slice, and the data order.
+
+Everything is loaded once. ``images`` are RGB uint8 (N, 3, S, S) at the model size; ``masks`` are uint8
+(N, 2, S, S): channel 0 the face oval (the mask target), channel 1 eyes + mouth (extra loss weight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from facecraft.errors import FacecraftError
+from facecraft.face.quality import face_mask
+from facecraft.face.regions import polygon
+from facecraft.faceset.store import Faceset
+
+MIN_FACES = 16
+"""Fewest faces an identity may have: a few for validation, the rest to learn from."""
+
+
+@dataclass
+class IdentityData:
+    name: str
+    images: torch.Tensor
+    """(N, 3, S, S) uint8 RGB."""
+    masks: torch.Tensor
+    """(N, 2, S, S) uint8: face oval, eyes + mouth (0 or 255)."""
+    train_idx: torch.Tensor
+    """Indices of the training faces (int64)."""
+    val_idx: torch.Tensor
+    """Indices of the held-out validation faces (the faceset's last faces, int64)."""
+    coverage: str
+    faceset_size: int
+    source: str
+
+    def to(self, device: torch.device) -> IdentityData:
+        pin = device.type == "cuda"
+        images, masks = (t.pin_memory() if pin else t for t in (self.images, self.masks))
+        return IdentityData(
+            self.name,
+            images.to(device, non_blocking=True),
+            masks.to(device, non_blocking=True),
+            self.train_idx,
+            self.val_idx,
+            self.coverage,
+            self.faceset_size,
+            self.source,
+        )
+
+
+def region_masks(aligned_landmarks: np.ndarray, faceset_size: int) -> np.ndarray:
+    """(2, S, S) uint8 at the faceset size: face oval, and eyes + mouth dilated by ~S/40 pixels."""
+    oval = face_mask(aligned_landmarks, faceset_size)
+    features = np.zeros_like(oval)
+    for name in ("left_eye", "right_eye", "lips_outer"):
+        cv2.fillPoly(features, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 255)
+    radius = max(1, faceset_size // 40)
+    features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    return np.stack([oval, features])
+
+
+def load_identity(
+    name: str, path: str | Path, size: int, val_fraction: float = 0.1, max_val: int = 32
+) -> IdentityData:
+    """Read a whole faceset into memory, resized to ``size`` pixels; the last faces are held out."""
+    with Faceset.open(path) as fs:
+        faces = fs.faces()
+        if len(faces) < MIN_FACES:
+            raise FacecraftError(
+                f"faceset {name} ({path}) has {len(faces)} faces; training needs at least {MIN_FACES} per "
+                "identity (a few hundred is better): extract more frames or more videos"
+            )
+        fsize, coverage = fs.size, fs.coverage
+        images = np.empty((len(faces), size, size, 3), np.uint8)
+        masks = np.empty((len(faces), 2, size, size), np.uint8)
+        interp = cv2.INTER_AREA if fsize > size else cv2.INTER_CUBIC
+        for i, face in enumerate(faces):
+            img = fs.load_image(face)
+            if img.shape[0] != fsize:
+                raise FacecraftError(
+                    f"face image {face.image} in {path} is not {fsize} px; the faceset is damaged"
+                )
+            images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
+            m = region_masks(face.aligned_landmarks, fsize)
+            masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
+    n_val = int(np.clip(round(len(faces) * val_fraction), 1, max_val))
+    order = torch.arange(len(faces))
+    return IdentityData(
+        name,
+        torch.from_numpy(images[..., ::-1].transpose(0, 3, 1, 2).copy()),
+        torch.from_numpy(masks),
+        order[:-n_val].clone(),
+        order[-n_val:].clone(),
+        coverage,
+        fsize,
+        str(path),
+    )
+
+
+def check_compatible(data: list[IdentityData]) -> tuple[int, str]:
+    """All facesets must share aligned size and coverage; returns (faceset_size, coverage)."""
+    first = data[0]
+    for d in data[1:]:
+        if d.faceset_size != first.faceset_size:
+            raise FacecraftError(
+                f"facesets have different sizes ({first.name}: {first.faceset_size} px, {d.name}: "
+                f"{d.faceset_size} px); extract them with the same --size"
+            )
+        if d.coverage != first.coverage:
+            raise FacecraftError(
+                f"facesets have different coverage ({first.name}: {first.coverage}, {d.name}: {d.coverage}); "
+                "extract them with the same --coverage"
+            )
+    return first.faceset_size, first.coverage
+
+
+@lru_cache(maxsize=64)
+def _epoch_order(n: int, seed: int, stream: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, stream, epoch]).permutation(n)
+
+
+def batch_positions(n: int, batch: int, step: int, seed: int, stream: int) -> np.ndarray:
+    """Positions (into the training indices) of the ``batch`` samples used at ``step``.
+
+    Each epoch is a fresh permutation derived from (seed, stream, epoch), so the data order is a pure
+    function of the step: resuming needs only the step number.
+    """
+    pos = np.arange(step * batch, (step + 1) * batch)
+    epochs, within = pos // n, pos % n
+    return np.array([_epoch_order(n, seed, stream, int(e))[w] for e, w in zip(epochs, within, strict=True)])

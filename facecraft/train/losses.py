@@ -1,0 +1,100 @@
+"""Masked SSIM + L1 reconstruction loss (eyes and mouth weighted up) and validation metrics.
+
+Every function takes NCHW float tensors in 0..1 and per-pixel weights (N, 1, H, W); per-sample values
+are normalised by that sample's weight sum, so the mean over samples does not depend on how a batch
+is split across processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from facecraft.errors import FacecraftError
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    ssim: float = 1.0
+    """Weight of (1 - masked SSIM)."""
+    l1: float = 1.0
+    """Weight of masked L1."""
+    mask: float = 0.5
+    """Weight of the mask channel's L1 against the landmark face mask."""
+    eyes_mouth: float = 3.0
+    """Loss weight of eye and mouth pixels relative to the rest of the face."""
+    background: float = 0.1
+    """Loss weight of pixels outside the face oval."""
+
+    def __post_init__(self) -> None:
+        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background) < 0:
+            raise FacecraftError("loss weights must not be negative")
+
+
+def _gauss(window: int, sigma: float, x: torch.Tensor) -> torch.Tensor:
+    r = torch.arange(window, dtype=x.dtype, device=x.device) - window // 2
+    k = torch.exp(-(r**2) / (2 * sigma**2))
+    return k / k.sum()
+
+
+def _blur(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    c, pad = x.shape[1], k.numel() // 2
+    x = F.conv2d(
+        F.pad(x, (pad, pad, 0, 0), mode="reflect"), k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c
+    )
+    return F.conv2d(
+        F.pad(x, (0, 0, pad, pad), mode="reflect"), k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c
+    )
+
+
+def ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """Per-pixel SSIM (N, 1, H, W), averaged over channels (Gaussian window, data range 1)."""
+    window = min(window, x.shape[-1] // 2 * 2 - 1)
+    k = _gauss(window, sigma, x)
+    c1, c2 = 0.01**2, 0.03**2
+    stats = _blur(torch.cat([x, y, x * x, y * y, x * y], 1), k)
+    mx, my, xx, yy, xy = stats.chunk(5, 1)
+    vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my
+    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return s.mean(1, keepdim=True)
+
+
+def weighted_mean(value: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per-sample weighted mean (N,) of value (N, C, H, W) under weight (N, 1, H, W)."""
+    num = (value * weight).sum((1, 2, 3))
+    return num / (weight.sum((1, 2, 3)) * value.shape[1]).clamp_min(1e-6)
+
+
+def loss_weights(masks: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
+    """(N, 2, H, W) face oval + eyes/mouth masks 0..1 -> (N, 1, H, W) per-pixel loss weights."""
+    face, features = masks[:, :1], masks[:, 1:2]
+    return cfg.background + (1 - cfg.background) * face + (cfg.eyes_mouth - 1) * features * face
+
+
+def reconstruction_loss(
+    pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, cfg: LossConfig
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """pred (N, 4, S, S) RGB + mask, target (N, 3, S, S), masks (N, 2, S, S) -> (scalar loss, parts)."""
+    pred = pred.float()
+    rgb, mask = pred[:, :3], pred[:, 3:4]
+    w = loss_weights(masks, cfg)
+    ssim = weighted_mean(1 - ssim_map(rgb, target), w).mean()
+    l1 = weighted_mean((rgb - target).abs(), w).mean()
+    mask_l1 = (mask - masks[:, :1]).abs().mean()
+    total = cfg.ssim * ssim + cfg.l1 * l1 + cfg.mask * mask_l1
+    return total, {"ssim_loss": ssim.detach(), "l1": l1.detach(), "mask_l1": mask_l1.detach()}
+
+
+@torch.no_grad()
+def masked_ssim(pred: torch.Tensor, target: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
+    """Per-sample SSIM (N,) over the face oval ``face`` (N, 1, H, W) 0..1."""
+    return weighted_mean(ssim_map(pred.float(), target.float()), face)
+
+
+@torch.no_grad()
+def masked_psnr(pred: torch.Tensor, target: torch.Tensor, face: torch.Tensor) -> torch.Tensor:
+    """Per-sample PSNR in dB (N,) over the face oval."""
+    mse = weighted_mean((pred.float() - target.float()) ** 2, face)
+    return -10 * torch.log10(mse.clamp_min(1e-10))

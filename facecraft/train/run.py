@@ -1,0 +1,218 @@
+"""The ``train`` verb: facesets in, a model folder out (resumed when it exists)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from facecraft.errors import FacecraftError
+from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
+from facecraft.train.checkpoint import (
+    MODEL_JSON,
+    ModelInfo,
+    load_latest,
+    optimizer_from_tensors,
+    read_model_info,
+    remove_partial_saves,
+    write_model_info,
+)
+from facecraft.train.config import TrainConfig
+from facecraft.train.data import check_compatible, load_identity
+from facecraft.train.device import cpu_threads, resolve_device
+from facecraft.train.distributed import DistInfo, init_distributed, shutdown
+from facecraft.train.evaluate import mean_ssim
+from facecraft.train.files import require_dir
+from facecraft.train.models import build_model, load_preset, make_config
+from facecraft.train.trainer import Callback, Trainer, TrainState
+
+log = logging.getLogger("facecraft.train")
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+@dataclass
+class TrainReport:
+    model_dir: Path
+    step: int
+    """Total steps the model has now been trained."""
+    steps_this_run: int
+    seconds: float
+    images_per_second: float
+    """Faces per second (all identities, all processes) in this run."""
+    val_ssim: float
+    """Mean validation masked SSIM at the end (nan when not validated)."""
+    metrics: dict[str, dict[str, float]]
+    best: dict[str, Any]
+    history: list[dict[str, Any]]
+    stop_reason: str
+    resumed: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def train(
+    facesets: Mapping[str, str | Path],
+    output: str | Path,
+    config: TrainConfig | None = None,
+    progress: bool = True,
+) -> TrainReport:
+    """Train (or resume) the face model in ``output`` on ``facesets`` ({identity name: faceset folder}).
+
+    Each identity gets its own decoder; all share the encoder. Stops at ``config.steps`` total steps,
+    after ``config.minutes``, or at ``config.until_ssim``; Ctrl-C saves a checkpoint and re-raises
+    KeyboardInterrupt. Raises FacecraftError on bad input. Under ``torchrun`` it trains with DDP.
+    """
+    config = config or TrainConfig()
+    if len(facesets) < 2:
+        raise FacecraftError(
+            "training needs at least two identities (--a and --b, or --face NAME=FACESET twice)"
+        )
+    for name in facesets:
+        if not _NAME.match(name):
+            raise FacecraftError(f"identity name {name!r} must be letters, digits, '_' or '-' (at most 32)")
+    root = Path(output)
+    require_dir(root, "model folder")
+    device = resolve_device(config.device)
+    dist, device = init_distributed(device)
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(config.threads, dist.world))
+    try:
+        return _train(facesets, root, config, device, dist, progress)
+    finally:
+        shutdown(dist)
+
+
+def _train(
+    facesets: Mapping[str, str | Path],
+    root: Path,
+    config: TrainConfig,
+    device: torch.device,
+    dist: DistInfo,
+    progress: bool,
+) -> TrainReport:
+    old = read_model_info(root) if (root / MODEL_JSON).exists() else None
+    config = _settle(config, old)
+    assert config.model is not None
+    preset = load_preset(config.model, config.size)
+    model_cfg = make_config(config.model, old.model) if old else preset.model
+    batch = config.batch or int(preset.train.get("batch", 16))
+    lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
+    if batch % dist.world:
+        raise FacecraftError(f"--batch {batch} must be divisible by the number of processes ({dist.world})")
+
+    data = [
+        load_identity(n, p, model_cfg.size, config.val_fraction, config.max_val) for n, p in facesets.items()
+    ]
+    faceset_size, coverage = check_compatible(data)
+    settings = {"seed": config.seed, "batch": batch}
+    info = ModelInfo(
+        config.model, model_cfg.to_dict(), list(facesets), model_cfg.size, coverage, faceset_size, settings
+    )
+    if old is not None:
+        _check_resume(root, old, info)
+    elif dist.main:
+        root.mkdir(parents=True, exist_ok=True)
+        write_model_info(root, info)
+
+    net = build_model(config.model, model_cfg, info.identities).to(device)
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+    state, extra = TrainState(), {"total_images": 0, "total_seconds": 0.0}
+    warnings: list[str] = []
+    if old is not None:
+        if dist.main:
+            remove_partial_saves(root)
+        ck, warnings = load_latest(root)
+        if ck is not None:
+            net.load_state_dict(ck.weights)
+            optimizer.load_state_dict(optimizer_from_tensors(ck.tensors, ck.state["optimizer"]))
+            for g in optimizer.param_groups:
+                g["lr"] = lr
+            if "rng.cpu" in ck.tensors:
+                torch.set_rng_state(ck.tensors["rng.cpu"])
+            if "rng.cuda" in ck.tensors and device.type == "cuda":
+                torch.cuda.set_rng_state(ck.tensors["rng.cuda"], device)
+            state = TrainState(
+                step=ck.step, metrics=ck.state.get("metrics", {}), best=ck.state.get("best", {})
+            )
+            extra = {k: ck.state.get(k, v) for k, v in extra.items()}
+
+    data = [d.to(device) for d in data]
+    callbacks: list[Callback] = []
+    checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
+    if dist.main:
+        callbacks += [
+            Validator(config.validate_every, root),
+            Previewer(config.preview_every, root),
+            checkpointer,
+            TensorBoard(root, config.preview_every),
+            ProgressBar(config.steps, progress),
+        ]
+    callbacks.append(StopWhen(config.steps, config.minutes, config.until_ssim))
+    trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
+    start_step = state.step
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        if dist.main:
+            checkpointer.save(trainer)
+        raise
+    except torch.OutOfMemoryError:
+        raise FacecraftError(
+            f"out of memory at --batch {batch}, --size {model_cfg.size} on {device}; lower --batch (or --size, "
+            f"or use --model lite); the last checkpoint in {root} is kept"
+        ) from None
+    s = trainer.state
+    return TrainReport(
+        root,
+        s.step,
+        s.step - start_step,
+        s.run_seconds,
+        s.run_images / max(s.run_seconds, 1e-9),
+        mean_ssim(s.metrics) if s.metrics else float("nan"),
+        s.metrics,
+        s.best,
+        s.history,
+        s.stop,
+        old is not None,
+        warnings,
+    )
+
+
+def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
+    """Fill model/size from the model folder when resuming; reject a different architecture."""
+    if old is None:
+        return replace(config, model=config.model or "lite")
+    if config.model and config.model != old.architecture:
+        raise FacecraftError(
+            f"the model folder holds a {old.architecture!r} model, not {config.model!r}; "
+            f"use --model {old.architecture} to resume it, or a new output folder"
+        )
+    if config.size and config.size != old.size:
+        raise FacecraftError(
+            f"the model folder was trained at --size {old.size}, not {config.size}; use a new output folder"
+        )
+    batch = config.batch or old.settings.get("batch")
+    return replace(config, model=old.architecture, size=old.size, batch=batch)
+
+
+def _check_resume(root: Path, old: ModelInfo, new: ModelInfo) -> None:
+    """Settings that must not change when resuming (weights or data order would not fit)."""
+    clash = []
+    if old.identities != new.identities:
+        clash.append(f"identities {old.identities} -> {new.identities}")
+    for key in ("coverage", "faceset_size"):
+        if getattr(old, key) != getattr(new, key):
+            clash.append(f"{key} {getattr(old, key)!r} -> {getattr(new, key)!r}")
+    for key, value in new.settings.items():
+        if key in old.settings and old.settings[key] != value:
+            clash.append(f"{key} {old.settings[key]!r} -> {value!r}")
+    if clash:
+        raise FacecraftError(
+            f"{root} was trained with other settings ({'; '.join(clash)}); resume with the same ones or "
+            "use a new output folder"
+        )

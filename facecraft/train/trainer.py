@@ -1,0 +1,178 @@
+"""The training loop: one step = sample, augment, forward, loss, backward, clip, guard, update.
+
+Everything else (progress, validation, previews, checkpoints, stopping) attaches as a callback, in the
+spirit of minGPT's ``trainer.py``. The loop itself never touches the disk.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from facecraft.errors import FacecraftError
+from facecraft.train.augment import augment, draw_params
+from facecraft.train.config import TrainConfig
+from facecraft.train.data import IdentityData, batch_positions
+from facecraft.train.device import autocast
+from facecraft.train.distributed import DistInfo
+from facecraft.train.losses import reconstruction_loss
+from facecraft.train.models import FaceAutoencoder
+
+MAX_RESTORES_IN_A_ROW = 3
+
+
+class Callback:
+    """Hooks called by :class:`Trainer`; override what you need."""
+
+    def on_start(self, trainer: Trainer) -> None: ...
+
+    def on_step(self, trainer: Trainer) -> None: ...
+
+    def on_end(self, trainer: Trainer) -> None: ...
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    """Optimizer steps taken so far (all runs)."""
+    loss: float = math.nan
+    """Last step's loss (this process's share)."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """Last validation: {identity: {"ssim", "psnr"}}."""
+    best: dict[str, Any] = field(default_factory=dict)
+    """Best validation so far: {"step", "val_ssim"}."""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """Validation results of this run: {"step", "seconds", "val_ssim"}."""
+    run_images: int = 0
+    """Faces (all identities, all processes) trained on in this run."""
+    run_seconds: float = 0.0
+    restores: int = 0
+    """Times the NaN/inf guard restored the last good state."""
+    stop: str = ""
+    """Why training stops ('' while it runs)."""
+
+
+class Trainer:
+    def __init__(
+        self,
+        net: FaceAutoencoder,
+        optimizer: torch.optim.Optimizer,
+        data: list[IdentityData],
+        config: TrainConfig,
+        batch: int,
+        device: torch.device,
+        dist: DistInfo,
+        callbacks: Sequence[Callback] = (),
+        state: TrainState | None = None,
+    ):
+        self.net, self.optimizer, self.data, self.config = net, optimizer, data, config
+        self.batch, self.device, self.dist = batch, device, dist
+        self.callbacks = list(callbacks)
+        self.state = state or TrainState()
+        self.model: nn.Module = net
+        if dist.world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
+        if config.compile:
+            self.model = torch.compile(self.model)  # type: ignore[assignment]
+        self._good: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
+        self._bad_in_a_row = 0
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def run(self) -> TrainState:
+        self.net.train()
+        self.snapshot()
+        for cb in self.callbacks:
+            cb.on_start(self)
+        start = time.perf_counter()
+        try:
+            while not self.state.stop:
+                self.train_step()
+                self.state.run_seconds = time.perf_counter() - start
+                for cb in self.callbacks:
+                    cb.on_step(self)
+        finally:
+            self.state.run_seconds = time.perf_counter() - start
+        for cb in self.callbacks:
+            cb.on_end(self)
+        return self.state
+
+    def batch_for(self, step: int) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+        """This process's (warped inputs, targets, target masks) per identity at ``step``."""
+        inputs, targets, masks = [], [], []
+        mine = slice(self.dist.rank, None, self.dist.world)
+        for stream, d in enumerate(self.data):
+            pos = batch_positions(len(d.train_idx), self.batch, step, self.config.seed, stream)
+            idx = d.train_idx[torch.from_numpy(pos)][mine]
+            params = {
+                k: v[mine]
+                for k, v in draw_params(
+                    self.batch, self.config.augment, self.config.seed, step, stream
+                ).items()
+            }
+            src = idx.to(d.images.device)
+            x, y, m = augment(d.images[src].to(self.device), d.masks[src].to(self.device), params)
+            inputs.append(x.contiguous(memory_format=torch.channels_last))
+            targets.append(y)
+            masks.append(m)
+        return inputs, targets, masks
+
+    def train_step(self) -> None:
+        inputs, targets, masks = self.batch_for(self.state.step)
+        with autocast(self.device):
+            outputs = self.model(inputs)
+        loss = sum(
+            (
+                reconstruction_loss(o, t, m, self.config.loss)[0]
+                for o, t, m in zip(outputs, targets, masks, strict=True)
+            ),
+            torch.zeros((), device=self.device),
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.config.grad_clip or math.inf
+        norm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip)
+        if torch.isfinite(norm) and torch.isfinite(loss):
+            self.optimizer.step()
+            self._bad_in_a_row = 0
+            self.state.loss = float(loss.detach())
+        else:
+            self.restore()
+        self.state.step += 1
+        self.state.run_images += self.batch * len(self.data)
+
+    # ---- NaN/inf guard -------------------------------------------------------------------------
+    def snapshot(self) -> None:
+        """Remember the current weights and optimizer state as the last good state (in memory)."""
+        weights = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        self._good = (weights, _clone_optimizer_state(self.optimizer.state_dict()))
+
+    def restore(self) -> None:
+        """Go back to the last good state after a NaN/inf loss or gradient (skipping that batch)."""
+        self.state.restores += 1
+        self._bad_in_a_row += 1
+        if self._bad_in_a_row >= MAX_RESTORES_IN_A_ROW or self._good is None:
+            raise FacecraftError(
+                f"training diverged: the loss became NaN/inf {self._bad_in_a_row} steps in a row at step "
+                f"{self.state.step}; lower the learning rate or check the facesets (the last checkpoint is kept)"
+            )
+        self.net.load_state_dict(self._good[0])
+        # load_state_dict may keep references to the tensors it is given: hand it a copy
+        self.optimizer.load_state_dict(_clone_optimizer_state(self._good[1]))
+        self.state.loss = math.nan
+
+
+def _clone_optimizer_state(opt: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "state": {
+            k: {n: (t.clone() if isinstance(t, torch.Tensor) else t) for n, t in s.items()}
+            for k, s in opt["state"].items()
+        },
+        "param_groups": [dict(g) for g in opt["param_groups"]],
+    }
