@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from facecraft.errors import FacecraftError
 from facecraft.train.augment import AugmentConfig
@@ -13,6 +14,8 @@ from facecraft.train.losses import LossConfig
 class TrainConfig:
     model: str | None = None
     """Architecture (lite, original, standard, hd); None: the model folder's, or lite for a new one."""
+    model_settings: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the architecture preset's fields (e.g. tiny channel counts for tests)."""
     size: int | None = None
     """Face side the model works at, pixels; None: the preset's (or the model folder's)."""
     batch: int | None = None

@@ -98,7 +98,15 @@ def _train(
     config = _settle(config, old)
     assert config.model is not None
     preset = load_preset(config.model, config.size)
-    model_cfg = make_config(config.model, old.model) if old else preset.model
+    if old is not None:
+        model_cfg = make_config(config.model, old.model)
+        if (
+            config.model_settings
+            and make_config(config.model, {**old.model, **config.model_settings}) != model_cfg
+        ):
+            raise FacecraftError(f"{root} was trained with other model settings; use a new output folder")
+    else:
+        model_cfg = make_config(config.model, {**preset.model.to_dict(), **config.model_settings})
     batch = config.batch or int(preset.train.get("batch", 16))
     lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
     if batch % dist.world:
