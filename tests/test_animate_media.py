@@ -108,6 +108,12 @@ def test_output_follows_driving_length_fps_and_audio(
     assert got.fps == pytest.approx(src.fps)
     assert got.has_audio and report.audio
     assert (got.width, got.height) == (SIZE, SIZE)
+    # Labelled as synthetic: a signed manifest naming the action and the inputs.
+    from facecraft.provenance import verify
+
+    manifest = verify(out).manifest
+    assert manifest.present and manifest.facecraft["action"] == "animate"
+    assert {i["name"] for i in manifest.facecraft["inputs"]} == {"einstein_photo.jpg", "blink.mp4"}
 
 
 def test_still_driving_video_keeps_the_portrait_still(

@@ -22,8 +22,8 @@ from facecraft.face.mesh import FaceMesher, Mesh, blendshape_names
 from facecraft.face.smooth import OneEuroConfig, OneEuroState, one_euro
 from facecraft.media.video import DecodeError, VideoInfo, iter_frames, probe
 
-POSE_SMOOTHING = OneEuroConfig(min_cutoff=1.0, beta=1.5)
-EXPRESSION_SMOOTHING = OneEuroConfig(min_cutoff=3.0, beta=8.0)
+POSE_SMOOTHING = OneEuroConfig(min_cutoff=1.5, beta=20.0)
+EXPRESSION_SMOOTHING = OneEuroConfig(min_cutoff=3.0, beta=30.0)
 _BLINK_CLOSED = (0.3, 0.6)  # eyeBlink blendshape: open below the first value, shut above the second
 
 

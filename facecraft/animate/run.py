@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +21,8 @@ from facecraft.face.detect import FaceDetector
 from facecraft.face.mesh import FaceMesher
 from facecraft.media.video import probe
 from facecraft.media.writer import VideoWriter
+from facecraft.provenance import FrameLabeller, label_video
 
-log = logging.getLogger(__name__)
 PERFORMANCE_FPS = 25.0
 
 
@@ -37,7 +35,6 @@ class AnimateReport:
     height: int
     seconds: float  # wall time
     audio: bool
-    labelled: bool
 
     @property
     def frames_per_second(self) -> float:
@@ -99,6 +96,8 @@ def animate(
         raise FacecraftError("give either a driving video or --performance NAME (not both)")
     if audio is not None and not Path(audio).is_file():
         raise FacecraftError(f"the audio source {audio} does not exist")
+    if consent is not None and not Path(consent).is_file():
+        raise FacecraftError(f"the consent record {consent} does not exist")
     output = Path(output)
     start = time.perf_counter()
     detector = FaceDetector()
@@ -120,41 +119,27 @@ def animate(
             audio_from = audio
         h, w = pic.image.shape[:2]
         frames = 0
-        with VideoWriter(
-            output,
-            w,
-            h,
-            fps,
-            audio_from=audio_from,
-            audio_duration=None if audio_from is None else total / fps,
-        ) as writer:
+        labeller = FrameLabeller(visible_label)  # watermark while writing: no second encode
+        duration = None if audio_from is None else total / fps
+        with VideoWriter(output, w, h, fps, audio_from=audio_from, audio_duration=duration) as writer:
             for frame in _progress(anim.frames(motions), total, progress):
-                writer.write(frame)
+                writer.write(labeller.apply(frame))
                 frames += 1
     if frames == 0:
         raise FacecraftError(f"the driving video {driving} has no frames")
     has_audio = audio_from is not None and probe(output).has_audio
     inputs = [
-        str(x) for x in (portrait if not isinstance(portrait, np.ndarray) else None, driving, audio) if x
+        Path(x) for x in (portrait if not isinstance(portrait, np.ndarray) else None, driving, audio) if x
     ]
-    labelled = label_animate_output(output, inputs, consent, visible_label)
-    return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio, labelled)
-
-
-def label_animate_output(
-    output: Path, inputs: list[str], consent: str | Path | None, visible_label: bool
-) -> bool:
-    """THE provenance call site for animate outputs: label the finished video in place (action "animate").
-
-    Returns False, with a warning, while facecraft.provenance has no ``label_video`` yet.
-    """
-    provenance = importlib.import_module("facecraft.provenance")
-    label_video = getattr(provenance, "label_video", None)
-    if label_video is None:
-        log.warning("warning: provenance labelling is not available in this build; %s is unlabelled", output)
-        return False
-    label_video(output, "animate", inputs, consent=consent, visible_label=visible_label)
-    return True
+    label_video(
+        output,
+        "animate",
+        inputs,
+        consent=Path(consent) if consent else None,
+        visible_label=visible_label,
+        content_id=labeller.content_id,
+    )
+    return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio)
 
 
 def _progress(frames: Iterator[np.ndarray], total: int, enabled: bool) -> Iterator[np.ndarray]:

