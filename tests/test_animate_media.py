@@ -218,3 +218,35 @@ def test_reenact_eval_reports_the_metrics(clips: dict[str, Path]) -> None:
     assert 0.5 < result["ssim"] <= 1.0 and 0.0 <= result["l1"] < 0.2
     assert 0.0 <= result["akd"] < 10 and result["csim"] > 0.5
     assert result["jitter"] is not None
+
+
+def test_cli_animate_and_evaluate_reenact(
+    shared_data: Path, clips: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from facecraft.cli.main import main
+
+    out = tmp_path / "cli.mp4"
+    portrait = str(shared_data / "portraits" / "lady_agnew_painting.jpg")
+    code = main(
+        [
+            "-q",
+            "animate",
+            portrait,
+            "--performance",
+            "nod",
+            "--seconds",
+            "0.4",
+            "--size",
+            "128",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0 and probe(out).frame_count == 10
+    assert main(["-q", "animate", portrait, str(clips["still"]), "--performance", "nod", "-o", str(out)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["-q", "evaluate", "--reenact", str(clips["still"]), "--max-frames", "3"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["frames"] == 3 and result["ssim"] > 0.9  # a still video reenacts itself almost exactly

@@ -127,23 +127,3 @@ def _jitter(points: list[np.ndarray | None]) -> float | None:
             vals.append(float(np.linalg.norm(c - 2 * b + a, axis=1).mean()))
     return round(float(np.mean(vals)), 4) if vals else None
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m facecraft.animate.evaluate VIDEO [--max-frames N]``: print the metrics as JSON."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description="Self-reenactment metrics of a video (JSON).")
-    parser.add_argument("video")
-    parser.add_argument("--max-frames", type=int)
-    args = parser.parse_args(argv)
-    try:
-        print(json.dumps(reenact_eval(args.video, max_frames=args.max_frames), indent=2))
-    except FacecraftError as exc:
-        print(f"error: {exc}")
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from facecraft.errors import FacecraftError
 from facecraft.evaluate import evaluate
 from facecraft.swap.checkpoint import write_atomic
 
@@ -31,17 +32,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         "faceset and to the original person, landmark/pose/expression error, temporal flicker and seam "
         "visibility (see docs/metrics.md).",
     )
-    p.add_argument("--original", required=True, metavar="IN", help="the original video or photo")
-    p.add_argument("--swapped", required=True, metavar="OUT", help="the swapped video or photo")
-    p.add_argument("--source", required=True, metavar="FACESET", help="faceset of the source identity")
+    p.add_argument("--original", required=False, metavar="IN", help="the original video or photo")
+    p.add_argument("--swapped", required=False, metavar="OUT", help="the swapped video or photo")
+    p.add_argument("--source", required=False, metavar="FACESET", help="faceset of the source identity")
     p.add_argument("--every", type=int, default=1, metavar="N", help="measure every N-th frame (default 1)")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--json", action="store_true", help="print the full report (per frame) as JSON")
     p.add_argument("-o", "--output", metavar="FILE", help="also write the full JSON report to FILE")
+    p.add_argument(
+        "--reenact",
+        metavar="VIDEO",
+        help="instead: self-reenactment of animate (frame 0 of VIDEO driven by VIDEO): SSIM, L1, AKD, CSIM, jitter",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.reenact:
+        return _reenact(args)
+    if not (args.original and args.swapped and args.source):
+        raise FacecraftError("give --original, --swapped and --source (or --reenact VIDEO)")
     report = evaluate(
         args.original,
         args.swapped,
@@ -65,4 +75,14 @@ def run(args: argparse.Namespace) -> int:
     for key, label in _LABELS:
         value = s[key]
         print(f"  {key:21s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
+    return 0
+
+
+def _reenact(args: argparse.Namespace) -> int:
+    from facecraft.animate import reenact_eval
+
+    text = json.dumps(reenact_eval(args.reenact, max_frames=args.max_frames), indent=2)
+    if args.output:
+        write_atomic(Path(args.output), (text + "\n").encode())
+    print(text)
     return 0
