@@ -42,21 +42,35 @@ def main() -> int:
                 frames = conn.execute("SELECT COUNT(*) FROM frames_done").fetchone()[0]
                 faces = conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0]
             loop_fps = float(re.search(r"\(([\d.]+) frames/s\)", proc.stdout).group(1))  # type: ignore[union-attr]
-            runs.append({"wall_s": round(wall, 2), "frames": frames, "faces": faces,
-                         "frames_per_s_end_to_end": round(frames / wall, 1),
-                         "faces_per_s_end_to_end": round(faces / wall, 1),
-                         "frames_per_s_extraction": loop_fps})
+            runs.append(
+                {
+                    "wall_s": round(wall, 2),
+                    "frames": frames,
+                    "faces": faces,
+                    "frames_per_s_end_to_end": round(frames / wall, 1),
+                    "faces_per_s_end_to_end": round(faces / wall, 1),
+                    "frames_per_s_extraction": loop_fps,
+                }
+            )
     best = max(runs, key=lambda r: r["frames_per_s_end_to_end"])
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = {
-        "benchmark": "extract", "video": VIDEO.name, "size": 256, "cpu_count": os.cpu_count(),
-        "machine": platform.processor() or platform.machine(), **best, "peak_rss_mib": round(peak_mib, 1),
-        "runs": runs, "target_frames_per_s": TARGET_FPS,
+        "benchmark": "extract",
+        "video": VIDEO.name,
+        "size": 256,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        **best,
+        "peak_rss_mib": round(peak_mib, 1),
+        "runs": runs,
+        "target_frames_per_s": TARGET_FPS,
     }
     print(json.dumps(result, indent=2))
-    print(f"extract: {best['frames_per_s_end_to_end']} frames/s end to end "
-          f"({best['frames_per_s_extraction']} in the extraction loop), {best['faces_per_s_end_to_end']} faces/s, "
-          f"peak {peak_mib:.0f} MiB on {os.cpu_count()} CPUs (target {TARGET_FPS:.0f} frames/s)")
+    print(
+        f"extract: {best['frames_per_s_end_to_end']} frames/s end to end "
+        f"({best['frames_per_s_extraction']} in the extraction loop), {best['faces_per_s_end_to_end']} faces/s, "
+        f"peak {peak_mib:.0f} MiB on {os.cpu_count()} CPUs (target {TARGET_FPS:.0f} frames/s)"
+    )
     return 0
 
 

@@ -339,5 +339,7 @@ def test_kill_9_mid_extraction_then_resume_matches_an_uninterrupted_run(shared_d
         fa, fb = a.faces(), b.faces()
         assert [f.frame_index for f in fa] == [f.frame_index for f in fb]
         assert [f.track_id for f in fa] == [f.track_id for f in fb]
-        np.testing.assert_allclose(np.stack([f.landmarks for f in fa]), np.stack([f.landmarks for f in fb]), atol=1e-3)
+        np.testing.assert_allclose(
+            np.stack([f.landmarks for f in fa]), np.stack([f.landmarks for f in fb]), atol=1e-3
+        )
         assert len(list((a.root / "faces").glob("*.png"))) == len(fa)
