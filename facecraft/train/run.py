@@ -126,6 +126,7 @@ def _train(
         root.mkdir(parents=True, exist_ok=True)
         write_model_info(root, info)
 
+    torch.manual_seed(config.seed)  # the same initial weights for the same seed
     net = build_model(config.model, model_cfg, info.identities).to(device)
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))

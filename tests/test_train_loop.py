@@ -1,0 +1,219 @@
+"""Training on real (small) facesets with tiny configs on CPU: steps, conversion, exact resume, errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+from train_fixtures import facesets  # noqa: F401
+
+from facecraft.cli.main import main
+from facecraft.errors import FacecraftError
+from facecraft.faceset.store import Faceset
+from facecraft.train import FaceModel, train
+from facecraft.train.checkpoint import list_checkpoints
+from facecraft.train.testing import tiny_config, tiny_model
+
+
+def _weights(model_dir: Path) -> tuple[int, dict[str, torch.Tensor]]:
+    step, path = list_checkpoints(model_dir)[-1]
+    return step, load_file(path / "weights.safetensors")
+
+
+def _changed(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], prefix: str) -> bool:
+    return any(not torch.equal(before[k], after[k]) for k in before if k.startswith(prefix))
+
+
+def test_one_step_changes_the_encoder_and_both_decoders(facesets, tmp_path):  # noqa: F811
+    out = tmp_path / "m"
+    report = train(facesets, out, tiny_config(steps=1), progress=False)
+    assert report.step == 1 and report.steps_this_run == 1
+    steps = [s for s, _ in list_checkpoints(out)]
+    assert steps == [0, 1]
+    before = load_file(list_checkpoints(out)[0][1] / "weights.safetensors")
+    _, after = _weights(out)
+    for part in ("encoder.", "decoders.A.", "decoders.B."):
+        assert _changed(before, after, part), part
+
+
+def test_a_to_b_uses_b_decoder_and_records_faceset_geometry(facesets, tmp_path):  # noqa: F811
+    model = FaceModel.load(tiny_model(tmp_path, facesets["A"], facesets["B"], steps=2))
+    assert model.identities == ["A", "B"] and model.size == 32
+    assert model.coverage == "whole_face" and model.faceset_size == 64
+    with Faceset.open(facesets["A"]) as fs:
+        faces = np.stack([fs.load_image(f) for f in fs.faces()[:3]])
+    to_b, mask_b = model.convert(faces, "B")
+    to_a, _ = model.convert(faces, "A")
+    assert to_b.shape == faces.shape and to_b.dtype == np.uint8
+    assert (
+        mask_b.shape == (3, 64, 64) and mask_b.dtype == np.float32 and 0 <= mask_b.min() <= mask_b.max() <= 1
+    )
+    assert not np.array_equal(to_a, to_b)
+    with torch.no_grad():  # breaking A's decoder leaves A->B alone; breaking B's changes it
+        for p in model.net.decoders["A"].parameters():
+            p.add_(1.0)
+        assert np.array_equal(model.convert(faces, "B")[0], to_b)
+        for p in model.net.decoders["B"].parameters():
+            p.add_(1.0)
+        assert not np.array_equal(model.convert(faces, "B")[0], to_b)
+    with pytest.raises(FacecraftError, match="unknown identity"):
+        model.convert(faces, "C")
+
+
+def test_resume_after_n_steps_equals_an_uninterrupted_2n_run_bit_for_bit(facesets, tmp_path):  # noqa: F811
+    cfg = tiny_config(steps=6, save_every=2)
+    train(facesets, tmp_path / "full", cfg, progress=False)
+    train(facesets, tmp_path / "split", tiny_config(steps=3, save_every=2), progress=False)
+    report = train(facesets, tmp_path / "split", cfg, progress=False)
+    assert report.resumed and report.steps_this_run == 3
+    for name in ("weights.safetensors", "optimizer.safetensors"):
+        a = load_file(list_checkpoints(tmp_path / "full")[-1][1] / name)
+        b = load_file(list_checkpoints(tmp_path / "split")[-1][1] / name)
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+_KILL_DURING_SAVE = """
+import os, signal, sys
+from facecraft.train import checkpoint, train
+from facecraft.train.testing import tiny_config
+real = checkpoint.write_file_synced
+calls = [0]
+def dying_write(path, data):
+    calls[0] += 1
+    if calls[0] == 5:  # second checkpoint (step 2): half its weights, then kill -9
+        path.write_bytes(data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(path, data)
+checkpoint.write_file_synced = dying_write
+train({"A": sys.argv[1], "B": sys.argv[2]}, sys.argv[3], tiny_config(steps=4, save_every=2), progress=False)
+"""
+
+
+def test_kill_9_during_a_save_leaves_a_model_that_resumes(facesets, tmp_path):  # noqa: F811
+    out = tmp_path / "m"
+    script = tmp_path / "die.py"
+    script.write_text(textwrap.dedent(_KILL_DURING_SAVE))
+    proc = subprocess.run(
+        [sys.executable, str(script), str(facesets["A"]), str(facesets["B"]), str(out)], check=False
+    )
+    assert proc.returncode == -9
+    assert [s for s, _ in list_checkpoints(out)] == [0]
+    assert any(p.name.startswith(".tmp-") for p in (out / "checkpoints").iterdir())
+    report = train(facesets, out, tiny_config(steps=4, save_every=2), progress=False)
+    assert report.resumed and report.step == 4 and report.steps_this_run == 4
+    assert not any(p.name.startswith(".tmp-") for p in (out / "checkpoints").iterdir())
+    assert FaceModel.load(out).step == 4
+
+
+def test_corrupt_latest_checkpoint_resumes_from_the_previous_with_a_warning(facesets, tmp_path):  # noqa: F811
+    out = tmp_path / "m"
+    train(facesets, out, tiny_config(steps=4, save_every=2), progress=False)
+    weights = list_checkpoints(out)[-1][1] / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert FaceModel.load(out).step == 2
+    report = train(facesets, out, tiny_config(steps=5, save_every=2), progress=False)
+    assert report.step == 5 and report.steps_this_run == 3
+    assert any("step-000000004" in w and "falling back" in w for w in report.warnings)
+
+
+def test_ctrl_c_saves_and_reraises(facesets, tmp_path, monkeypatch):  # noqa: F811
+    from facecraft.train.trainer import Trainer
+
+    real_step = Trainer.train_step
+
+    def interrupted(self):
+        if self.state.step == 3:
+            raise KeyboardInterrupt
+        real_step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(facesets, tmp_path / "m", tiny_config(steps=10), progress=False)
+    assert list_checkpoints(tmp_path / "m")[-1][0] == 3
+
+
+def test_nan_guard_restores_the_last_good_state(facesets, tmp_path):  # noqa: F811
+    from facecraft.train.data import load_identity
+    from facecraft.train.distributed import DistInfo
+    from facecraft.train.models import build_model, make_config
+    from facecraft.train.testing import TINY_LITE
+    from facecraft.train.trainer import Trainer
+
+    data = [load_identity(n, p, 32) for n, p in facesets.items()]
+    net = build_model("lite", make_config("lite", TINY_LITE), ["A", "B"])
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    trainer = Trainer(net, opt, data, tiny_config(), 4, torch.device("cpu"), DistInfo())
+    trainer.train_step()
+    trainer.snapshot()
+    good = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        next(net.encoder.parameters()).fill_(float("nan"))
+    trainer.train_step()
+    assert trainer.state.restores == 1 and trainer.state.step == 2
+    assert all(torch.equal(good[k], v) for k, v in net.state_dict().items())
+    trainer.train_step()  # training goes on from the good state
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+    with pytest.raises(FacecraftError, match="diverged"):
+        for _ in range(3):
+            with torch.no_grad():
+                next(net.encoder.parameters()).fill_(float("nan"))
+            trainer.train_step()
+
+
+def test_more_than_two_identities_share_one_encoder(facesets, tmp_path):  # noqa: F811
+    faces = {"alice": facesets["A"], "bob": facesets["B"], "carol": facesets["A"]}
+    train(faces, tmp_path / "m", tiny_config(steps=1), progress=False)
+    model = FaceModel.load(tmp_path / "m")
+    assert model.identities == ["alice", "bob", "carol"]
+
+
+def test_bad_inputs_are_clear_errors(facesets, tmp_path):  # noqa: F811
+    out = tmp_path / "m"
+    train(facesets, out, tiny_config(steps=1), progress=False)
+    with pytest.raises(FacecraftError, match="holds a 'lite' model"):
+        train(facesets, out, tiny_config(steps=2, model="original"), progress=False)
+    with pytest.raises(FacecraftError, match=r"other settings \(batch 4 -> 8\)"):
+        train(facesets, out, tiny_config(steps=2, batch=8), progress=False)
+    with pytest.raises(FacecraftError, match="identities"):
+        train({"A": facesets["A"], "C": facesets["B"]}, out, tiny_config(steps=2), progress=False)
+    with pytest.raises(FacecraftError, match="at least two identities"):
+        train({"A": facesets["A"]}, tmp_path / "x", tiny_config(), progress=False)
+    with pytest.raises(FacecraftError, match="not a faceset"):
+        train({"A": facesets["A"], "B": tmp_path}, tmp_path / "x", tiny_config(), progress=False)
+    with pytest.raises(FacecraftError, match="not a facecraft model"):
+        FaceModel.load(tmp_path)
+    small = tmp_path / "small"
+    shutil.copytree(facesets["B"], small)
+    with Faceset.open(small) as fs:
+        fs.delete_faces([f.id for f in fs.faces()][5:])
+    with pytest.raises(FacecraftError, match="has 5 faces; training needs at least 16"):
+        train({"A": facesets["A"], "B": small}, tmp_path / "y", tiny_config(), progress=False)
+    head = tmp_path / "head"
+    shutil.copytree(facesets["B"], head)
+    with Faceset.open(head) as fs:
+        fs.set_meta("settings", fs.get_meta("settings").replace('"whole_face"', '"head"'))  # type: ignore[union-attr]
+    with pytest.raises(FacecraftError, match="different coverage"):
+        train({"A": facesets["A"], "B": head}, tmp_path / "z", tiny_config(), progress=False)
+
+
+def test_cli_trains_resumes_and_reports_errors_in_one_line(facesets, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "m"
+    args = ["-q", "train", "--a", str(facesets["A"]), "--b", str(facesets["B"]), "-o", str(out)]
+    small = ["--size", "32", "--batch", "2", "--device", "cpu", "--threads", "1", "--preview-every", "1"]
+    assert main([*args, *small, "--steps", "2"]) == 0
+    assert "step 2 (2 this run" in capsys.readouterr().out
+    assert (out / "preview.png").is_file() and (out / "model.json").is_file()
+    assert main([*args, "--steps", "3", "--device", "cpu", "--threads", "1"]) == 0
+    assert "step 3 (1 this run" in capsys.readouterr().out
+    assert main([*args, "--model", "hd", "--steps", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("facecraft train: error:") and "\n" not in err
+    assert main(["-q", "train", "--face", "noequals", "-o", str(tmp_path / "n")]) == 2
