@@ -51,3 +51,9 @@ def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
 def shutdown(info: DistInfo) -> None:
     if info.world > 1 and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait for all processes (so that one does not read the model folder while another writes it)."""
+    if info.world > 1:
+        dist.barrier()

@@ -25,7 +25,7 @@ from facecraft.train.checkpoint import (
 from facecraft.train.config import TrainConfig
 from facecraft.train.data import check_compatible, load_identity
 from facecraft.train.device import cpu_threads, resolve_device
-from facecraft.train.distributed import DistInfo, init_distributed, shutdown
+from facecraft.train.distributed import DistInfo, barrier, init_distributed, shutdown
 from facecraft.train.evaluate import mean_ssim
 from facecraft.train.files import require_dir
 from facecraft.train.models import build_model, load_preset, make_config
@@ -95,6 +95,7 @@ def _train(
     progress: bool,
 ) -> TrainReport:
     old = read_model_info(root) if (root / MODEL_JSON).exists() else None
+    barrier(dist)  # every process has looked before the main one writes
     config = _settle(config, old)
     assert config.model is not None
     preset = load_preset(config.model, config.size)
@@ -150,6 +151,7 @@ def _train(
             )
             extra = {k: ck.state.get(k, v) for k, v in extra.items()}
 
+    barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
     data = [d.to(device) for d in data]
     callbacks: list[Callback] = []
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
