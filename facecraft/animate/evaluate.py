@@ -126,4 +126,3 @@ def _jitter(points: list[np.ndarray | None]) -> float | None:
         if a is not None and b is not None and c is not None:
             vals.append(float(np.linalg.norm(c - 2 * b + a, axis=1).mean()))
     return round(float(np.mean(vals)), 4) if vals else None
-

@@ -94,8 +94,11 @@ def jaw_open(landmarks: np.ndarray, amount: float) -> np.ndarray:
     lateral = 1 - _smoothstep((np.abs(pu - centre_u) - 0.22 * fw) / (0.25 * fw))
     w = below * lateral
     w[upper] = 0.0
-    w[lower] = 1.0
-    w[[regions.MOUTH_LEFT, regions.MOUTH_RIGHT, *INNER_CORNERS]] = 0.35
+    # The lower lip drops most in the middle and little at the corners, so the opening is an oval.
+    half = max(abs(pu[regions.MOUTH_RIGHT] - pu[regions.MOUTH_LEFT]) / 2, 1e-6)
+    across = np.clip(np.abs(pu[lower] - centre_u) / half, 0.0, 1.0)
+    w[lower] = 0.25 + 0.75 * (1 - across**2)
+    w[[regions.MOUTH_LEFT, regions.MOUTH_RIGHT, *INNER_CORNERS]] = 0.15
     drop = 0.22 * fw * amount * w
     return _planar(landmarks, np.zeros_like(pu), drop)
 

@@ -134,19 +134,26 @@ def _drawn_interior(
 ) -> np.ndarray:
     """A dark interior, darker in the middle, with a softly shaded band of upper teeth below the upper lip."""
     w, h = size
-    dark = (lip_colour.astype(np.float32) * 0.22 + 4).reshape(1, 1, 3)
-    inside = np.repeat(np.repeat(dark, h, 0), w, 1)
-    upper_lip = target_lm[regions.UPPER_LIP_INNER, :2] - origin
-    opening = mouth_opening(target_lm)
-    teeth_h = min(0.32 * opening, 0.045 * face_width(target_lm))
     ys = np.arange(h, dtype=np.float32)[:, None]
     xs = np.arange(w, dtype=np.float32)[None, :]
-    band = np.clip((upper_lip[1] + teeth_h - ys) / 1.5, 0, 1)
+    upper_lip = target_lm[regions.UPPER_LIP_INNER, :2] - origin
+    lower_lip = target_lm[regions.LOWER_LIP_INNER, :2] - origin
+    opening = mouth_opening(target_lm)
     half = max(float(np.ptp(local[:, 0])) / 2, 1.0)
-    across = np.clip(1.0 - np.abs(xs - upper_lip[0]) / (0.8 * half), 0, 1) ** 0.6
-    teeth = (0.45 * skin_colour.astype(np.float32) + 0.55 * np.array([214, 222, 226], np.float32)).reshape(
-        1, 1, 3
-    )
-    shade = (0.55 + 0.45 * across)[..., None]
-    alpha = (band * (across > 0))[..., None]
-    return np.clip(inside + alpha * (teeth * shade - inside), 0, 255).astype(np.uint8)
+    across = np.clip(1.0 - np.abs(xs - upper_lip[0]) / half, 0, 1)
+    # Dark throat in the middle, lit a little towards the lips; a hint of tongue at the bottom.
+    middle = (upper_lip[1] + lower_lip[1]) / 2
+    depth = np.clip(1.0 - np.abs(ys - middle) / max(opening / 2, 1.0), 0, 1) * across
+    dark = lip_colour.astype(np.float32) * 0.18 + 3
+    lit = lip_colour.astype(np.float32) * 0.45
+    inside = lit + (dark - lit) * depth[..., None]
+    tongue = np.clip((ys - (lower_lip[1] - 0.3 * opening)) / max(0.3 * opening, 1.0), 0, 1) * across
+    inside += (lip_colour.astype(np.float32) * 0.6 - inside) * (0.5 * tongue)[..., None]
+    # Upper teeth: a band under the upper lip, shaded towards the corners.
+    teeth_h = min(0.3 * opening, 0.04 * face_width(target_lm))
+    band = np.clip((upper_lip[1] + teeth_h - ys) / 1.5, 0, 1) * (across > 0.15)
+    teeth = 0.2 * skin_colour.astype(np.float32) + 0.8 * np.array([200, 226, 238], np.float32)
+    down = np.clip((ys - upper_lip[1]) / max(teeth_h, 1.0), 0, 1)  # lit at the top, shadowed at the edge
+    shade = ((0.75 + 0.25 * np.sqrt(across)) * (1.0 - 0.2 * down))[..., None]
+    out = inside + band[..., None] * (teeth * shade - inside)
+    return np.clip(out, 0, 255).astype(np.uint8)
