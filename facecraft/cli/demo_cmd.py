@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from facecraft.demo import run_demo
+from facecraft.demo import DemoConfig, run_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "demo", help="run the pipeline on the built-in portraits, or on your own A and B media"
+        "demo", help="run the whole pipeline on the built-in portraits, or on your own A and B media"
     )
     p.add_argument("-o", "--output", default="demo_out", help="output folder (default demo_out)")
     p.add_argument("--a", nargs="+", metavar="MEDIA", help="videos/photos of person A (default: built-in)")
     p.add_argument("--b", nargs="+", metavar="MEDIA", help="videos/photos of person B (default: built-in)")
+    p.add_argument("--minutes", type=float, default=4.0, help="training time budget (default 4)")
+    p.add_argument("--steps", type=int, default=0, help="train this many steps instead of --minutes")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_demo(args.output, args.a, args.b, progress=not args.quiet)
-    print(f"demo finished; outputs in {result.out}/:")
+    config = DemoConfig(train_minutes=args.minutes, train_steps=args.steps)
+    result = run_demo(args.output, args.a, args.b, config, progress=not args.quiet)
+    print(f"demo finished in {sum(result.timings.values()):.0f} s; outputs in {result.out}/:")
     for label, path in result.files.items():
         print(f"  {label}: {path}")
     return 0
