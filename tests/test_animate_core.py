@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
@@ -155,3 +157,22 @@ def test_frame_box_stays_inside_the_image() -> None:
     for crop in ("face", "portrait", "full"):
         x, y, w, h = frame_box((300, 200), (250, 150, 60, 60), crop)
         assert x >= 0 and y >= 0 and x + w <= 300 and y + h <= 200
+
+
+def test_prefetch_keeps_order_and_passes_errors_on() -> None:
+    from facecraft.animate.prefetch import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def broken() -> Iterator[int]:
+        yield 1
+        raise FacecraftError("driving video is corrupt")
+
+    got = []
+    with pytest.raises(FacecraftError, match="corrupt"):
+        for x in prefetch(broken()):
+            got.append(x)
+    assert got == [1]
+    stream = prefetch(iter(range(10_000)), depth=2)
+    assert next(stream) == 0
+    stream.close()  # stopping early ends the producer thread

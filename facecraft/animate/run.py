@@ -14,6 +14,7 @@ from facecraft.animate.driving import VideoDriver
 from facecraft.animate.motion import Motion
 from facecraft.animate.performance import load_performance, performance_motions
 from facecraft.animate.portrait import Portrait, load_portrait
+from facecraft.animate.prefetch import prefetch
 from facecraft.animate.renderers import FrameRequest, Renderer, get_renderer
 from facecraft.animate.retarget import reference_to_portrait, target_points
 from facecraft.errors import FacecraftError
@@ -107,7 +108,7 @@ def animate(
             driver = VideoDriver(driving, config, mesher, detector, pic.landmarks)
             ref = driver.reference
             anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
-            motions, fps, total = driver.motions(), driver.info.fps, driver.info.frame_count
+            motions, fps, total = prefetch(driver.motions()), driver.info.fps, driver.info.frame_count
             audio_from = audio if audio is not None else (driving if driver.info.has_audio else None)
         else:
             assert performance is not None
