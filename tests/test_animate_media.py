@@ -66,11 +66,14 @@ def clips(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 
 def _render(
-    portrait: Path, driving: Path, models: tuple[FaceMesher, FaceDetector], crop: str = "portrait"
+    portrait: Path,
+    driving: Path,
+    models: tuple[FaceMesher, FaceDetector],
+    config: AnimateConfig | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], Animation]:
     mesher, detector = models
-    config = AnimateConfig(size=SIZE, crop=crop)
-    pic = load_portrait(portrait, mesher, detector, crop=crop, size=SIZE)
+    config = config or AnimateConfig(size=SIZE)
+    pic = load_portrait(portrait, mesher, detector, crop=config.crop, size=config.size)
     driver = VideoDriver(driving, config, mesher, detector, pic.landmarks)
     anim = Animation(
         pic, config, (driver.reference.image, driver.reference.mesh.landmarks.astype(np.float64))
@@ -250,3 +253,28 @@ def test_cli_animate_and_evaluate_reenact(
     assert main(["-q", "evaluate", "--reenact", str(clips["still"]), "--max-frames", "3"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["frames"] == 3 and result["ssim"] > 0.9  # a still video reenacts itself almost exactly
+
+
+def test_extreme_settings_clamp_instead_of_tearing(shared_data: Path, clips: dict[str, Path], models) -> None:
+    from facecraft.animate.geometry import rotation_vector
+    from facecraft.animate.motion import head_transform
+
+    config = AnimateConfig(size=SIZE, pose_scale=3.0, expression_scale=2.5)
+    frames, targets, anim = _render(
+        shared_data / "portraits" / "mona_lisa.jpg", clips["mouth"], models, config
+    )
+    for target in targets:
+        turn = np.degrees(np.linalg.norm(rotation_vector(head_transform(anim.portrait.landmarks, target)[1])))
+        assert turn <= config.max_rotation_deg + 0.5
+    assert all(np.isfinite(f).all() for f in frames)
+    _meshes(frames, models)  # still a face in every frame
+
+
+def test_absolute_mode_takes_the_driving_shape(shared_data: Path, clips: dict[str, Path], models) -> None:
+    relative = _render(shared_data / "portraits" / "einstein_photo.jpg", clips["still"], models)[1]
+    config = AnimateConfig(size=SIZE, relative=False)
+    absolute = _render(shared_data / "portraits" / "einstein_photo.jpg", clips["still"], models, config)[1]
+    fw = face_width(relative[0])
+    # Relative: a still driver leaves the portrait as it is; absolute: it takes on the driver's face shape.
+    assert np.linalg.norm(relative[0] - absolute[0], axis=1).mean() / fw > 0.01
+    assert np.linalg.norm(absolute[-1] - absolute[0], axis=1).mean() / fw < 0.01
