@@ -10,6 +10,7 @@ generated mesh points per frame, 256-px pixels; ``jitter_real`` is the same on t
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ def reenact_eval(
         raise FacecraftError(f"{video} has no frames")
     h, w = first.image.shape[:2]
     base = config or AnimateConfig()
-    config = AnimateConfig(**{**base.__dict__, "crop": "full", "size": max(w, h)})
+    config = replace(base, crop="full", size=max(w, h))
     detector, encoder = FaceDetector(), IdentityEncoder()
     with FaceMesher() as mesher:
         driver = VideoDriver(video, config, mesher, detector)
