@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from facecraft.errors import FacecraftError
-from facecraft.provenance import watermark
+from facecraft.provenance import coding, watermark
 from facecraft.provenance.payload import content_id_of, make_payload, tag_of
 
 
@@ -30,6 +30,17 @@ def test_payload_layout_round_trips() -> None:
     assert watermark.bits_to_payload(watermark.payload_to_bits(p)) == p
     with pytest.raises(ValueError):
         make_payload(1 << 24)
+
+
+def test_code_corrects_errors_in_soft_values() -> None:
+    rng = np.random.default_rng(5)
+    bits = rng.integers(0, 2, watermark.PAYLOAD_BITS).astype(np.uint8)
+    code = coding.encode(bits)
+    assert len(code) == watermark.CODED_BITS == coding.coded_length(watermark.PAYLOAD_BITS)
+    assert np.array_equal(coding.decode(code * 2.0 - 1, len(bits)), bits)
+    soft = (code * 2.0 - 1) * rng.uniform(0.2, 1.0, len(code))
+    soft[::9] *= -1  # 13 of 114 code bits read wrong (11%), as after half-size downscaling
+    assert np.array_equal(coding.decode(soft, len(bits)), bits)
 
 
 @pytest.mark.parametrize("size", [(388, 512), (720, 1280), (240, 320)])
@@ -56,7 +67,9 @@ def test_survives_half_size_and_jpeg() -> None:
     half = cv2.resize(marked, (256, 256), interpolation=cv2.INTER_AREA)
     ok, data = cv2.imencode(".jpg", half, [cv2.IMWRITE_JPEG_QUALITY, 75])
     assert ok
-    det = watermark.detect([cv2.imdecode(data, cv2.IMREAD_COLOR)])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    assert decoded is not None
+    det = watermark.detect([decoded])
     assert det.found
     assert np.mean(det.bits == watermark.payload_to_bits(payload)) >= 0.95
 
