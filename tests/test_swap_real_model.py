@@ -10,7 +10,7 @@ from facecraft.errors import FacecraftError
 from facecraft.extract import ExtractConfig, extract
 from facecraft.media.video import probe
 from facecraft.swap import SwapConfig, swap
-from facecraft.train import TrainConfig, train
+from facecraft.train.testing import tiny_model as train_tiny_model
 
 MAN = "videos/man_grey_backdrop_7s_audio.mp4"
 WOMAN = "videos/woman_glasses_talking_5s_audio.mp4"
@@ -21,9 +21,7 @@ def tiny_model(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     root = tmp_path_factory.mktemp("tiny")
     extract([shared_data / MAN], root / "A", ExtractConfig(size=128, every=10), progress=False)
     extract([shared_data / WOMAN], root / "B", ExtractConfig(size=128, every=6), progress=False)
-    config = TrainConfig(model="lite", steps=2, batch=2, preview_every=0, validate_every=100)
-    train({"A": root / "A", "B": root / "B"}, root / "model", config, progress=False)
-    return root / "model"
+    return train_tiny_model(root, root / "A", root / "B", steps=2)
 
 
 def test_swap_with_a_trained_model_folder(shared_data: Path, tmp_path: Path, tiny_model: Path) -> None:
