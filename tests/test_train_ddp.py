@@ -50,4 +50,8 @@ def test_ddp_two_gloo_processes_match_one_process(facesets, tmp_path):  # noqa: 
     start = load_file(list_checkpoints(tmp_path / "single")[0][1] / "weights.safetensors")
     for k in a:
         moved = (b[k] - start[k]).abs().max()
-        assert torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4), (k, float((a[k] - b[k]).abs().max()), float(moved))
+        assert torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4), (
+            k,
+            float((a[k] - b[k]).abs().max()),
+            float(moved),
+        )

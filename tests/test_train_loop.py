@@ -217,3 +217,43 @@ def test_cli_trains_resumes_and_reports_errors_in_one_line(facesets, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert err.startswith("facecraft train: error:") and "\n" not in err
     assert main(["-q", "train", "--face", "noequals", "-o", str(tmp_path / "n")]) == 2
+
+
+def test_stop_conditions_and_preview_grid(facesets, tmp_path):  # noqa: F811
+    from facecraft.train.evaluate import preview_grid
+
+    report = train(
+        facesets, tmp_path / "s", tiny_config(steps=0, until_ssim=0.01, validate_every=2), progress=False
+    )
+    assert (
+        report.step == 0 and "validation SSIM" in report.stop_reason
+    )  # the untrained model already has 0.01
+    report = train(facesets, tmp_path / "t", tiny_config(steps=0, minutes=1e-4), progress=False)
+    assert report.step == 1 and "minutes" in report.stop_reason
+    model = FaceModel.load(tmp_path / "t")
+    from facecraft.train.data import load_identity
+
+    data = [load_identity(n, p, 32) for n, p in facesets.items()]
+    grid = preview_grid(model.net, data, torch.device("cpu"))
+    rows = sum(min(4, len(d.val_idx)) for d in data)
+    assert grid.shape == (rows * 32, 3 * 32, 3) and grid.dtype == np.uint8
+
+
+def test_until_ssim_stops_at_the_first_validation_that_reaches_it():
+    from types import SimpleNamespace
+
+    from facecraft.train.callbacks import StopWhen
+    from facecraft.train.distributed import DistInfo
+    from facecraft.train.trainer import TrainState
+
+    state = TrainState(step=0)
+    trainer = SimpleNamespace(state=state, dist=DistInfo(), device=torch.device("cpu"))
+    stop = StopWhen(steps=0, minutes=0, until_ssim=0.5)
+    stop.on_start(trainer)  # type: ignore[arg-type]
+    for step, ssim in [(1, None), (2, 0.4), (3, None), (4, 0.6)]:
+        state.step = step
+        if ssim is not None:
+            state.metrics = {"A": {"ssim": ssim, "psnr": 20.0}}
+            state.history.append({"step": step, "val_ssim": ssim})
+        stop.on_step(trainer)  # type: ignore[arg-type]
+        assert bool(state.stop) == (step == 4), step

@@ -196,8 +196,12 @@ class StopWhen(Callback):
 
     def on_start(self, trainer: Trainer) -> None:
         self.start = time.perf_counter()
-        if self.steps and trainer.state.step >= self.steps:
-            trainer.state.stop = f"already at step {trainer.state.step} (--steps {self.steps})"
+        s = trainer.state
+        if self.steps and s.step >= self.steps:
+            s.stop = f"already at step {s.step} (--steps {self.steps})"
+        reached = bool(self.until_ssim and s.metrics and mean_ssim(s.metrics) >= self.until_ssim)
+        if any_rank(reached, trainer.dist, trainer.device) if self.until_ssim else False:
+            s.stop = f"validation SSIM already >= {self.until_ssim}"
 
     def on_step(self, trainer: Trainer) -> None:
         s = trainer.state
@@ -206,7 +210,12 @@ class StopWhen(Callback):
             reason = f"reached {self.steps} steps"
         elif self.minutes and time.perf_counter() - self.start >= self.minutes * 60:
             reason = f"trained {self.minutes:g} minutes"
-        elif self.until_ssim and s.metrics and mean_ssim(s.metrics) >= self.until_ssim:
+        elif (
+            self.until_ssim
+            and s.history
+            and s.history[-1]["step"] == s.step
+            and mean_ssim(s.metrics) >= self.until_ssim
+        ):
             reason = f"validation SSIM {mean_ssim(s.metrics):.3f} >= {self.until_ssim}"
         stop = (
             any_rank(bool(reason), trainer.dist, trainer.device)

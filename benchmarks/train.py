@@ -1,0 +1,204 @@
+"""Train benchmark: training throughput, MFU and time-to-quality on two facesets from shared videos.
+
+Prints JSON:
+- ``peak_matmul_gflops``: a large matmul measured in this run (fp32 on CPU, bf16 on CUDA), the MFU denominator
+- ``models``: per architecture and size: faces/s of full training steps (sampling, augmentation on the
+  device, forward, masked SSIM + L1 loss, backward, clipping, Adam), GFLOP per face (fwd + bwd, counted
+  by torch's FlopCounterMode), achieved GFLOP/s, MFU, and peak memory (CUDA: allocator peak; CPU: the
+  process's peak RSS so far, which only grows)
+- ``time_to_quality``: validation masked SSIM (mean of both identities, held-out faces) against wall time
+  for ``lite`` (or ``--curve-model``) trained with ``facecraft.train.train``
+Targets: 2-core CPU ``lite`` >= 60 faces/s; H100 ``standard`` >= 4,000 and ``hd`` >= 1,000 faces/s at MFU >= 35%,
+validation SSIM 0.80 within 15 minutes.
+
+Usage: ``python benchmarks/train.py [--models lite,original,standard,hd] [--minutes 3] [--threads N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from facecraft.extract import ExtractConfig, extract
+from facecraft.train import TrainConfig, train
+from facecraft.train.data import load_identity
+from facecraft.train.device import autocast, cpu_threads, resolve_device
+from facecraft.train.distributed import DistInfo
+from facecraft.train.models import build_model, load_preset
+from facecraft.train.trainer import Trainer
+
+DATA = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+VIDEOS = {"A": "obama_speaking_8s.mp4", "B": "woman_glasses_talking_5s_audio.mp4"}
+
+
+def peak_matmul_gflops(device: torch.device, seconds: float = 2.0) -> float:
+    """Best-of-runs FLOP rate of a square matmul in the training dtype (fp32 CPU, bf16 CUDA)."""
+    n = 1024 if device.type == "cpu" else 8192
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        _sync(device)
+        t0 = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_model(
+    name: str,
+    size: int | None,
+    facesets: dict[str, Path],
+    device: torch.device,
+    batch: int | None,
+    seconds: float,
+) -> dict[str, object]:
+    preset = load_preset(name, size)
+    size = preset.model.size
+    batch = batch or int(preset.train["batch"])
+    if device.type == "cpu":  # keep CPU runs short: the big models take seconds per step there
+        batch = min(batch, 16 if size <= 64 else 4)
+    data = [load_identity(n, p, size).to(device) for n, p in facesets.items()]
+    torch.manual_seed(0)
+    net = build_model(name, preset.model, list(facesets)).to(device)
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    trainer = Trainer(net, opt, data, TrainConfig(device=device.type), batch, device, DistInfo())
+    inputs, _, _ = trainer.batch_for(0)
+    with FlopCounterMode(display=False) as counter:
+        with autocast(device):
+            outs = net(inputs)
+        sum(o.float().mean() for o in outs).backward()
+    flops_per_face = counter.get_total_flops() / (batch * len(data))
+    trainer.train_step()  # warm-up
+    trainer.train_step()
+    _sync(device)
+    steps, t0 = 0, time.perf_counter()
+    while steps < 3 or time.perf_counter() - t0 < seconds:
+        trainer.train_step()
+        steps += 1
+    _sync(device)
+    rate = steps * batch * len(data) / (time.perf_counter() - t0)
+    return {
+        "model": name,
+        "size": size,
+        "batch_per_identity": batch,
+        "params_m": round(sum(p.numel() for p in net.parameters()) / 1e6, 2),
+        "faces_per_second": round(rate, 1),
+        "gflop_per_face": round(flops_per_face / 1e9, 3),
+        "achieved_gflops": round(rate * flops_per_face / 1e9, 1),
+        "peak_memory_mb": round(_peak_memory_mb(device), 1),
+    }
+
+
+def make_facesets(root: Path) -> dict[str, Path]:
+    out = {}
+    for name, video in VIDEOS.items():
+        out[name] = root / name
+        extract([DATA / "videos" / video], out[name], ExtractConfig(size=64, every=2), progress=False)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="lite,original,standard,hd", help="comma list, NAME or NAME@SIZE")
+    ap.add_argument("--seconds", type=float, default=10.0, help="timed seconds per model")
+    ap.add_argument("--minutes", type=float, default=3.0, help="time-to-quality run length (0: skip)")
+    ap.add_argument("--curve-model", default="lite")
+    ap.add_argument(
+        "--batch", type=int, default=0, help="faces per identity (default: preset, capped on CPU)"
+    )
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (default: free cores, as train does)")
+    ap.add_argument(
+        "--facesets", type=Path, help="folder with A/ and B/ facesets (default: extract to a temp dir)"
+    )
+    args = ap.parse_args()
+
+    device = resolve_device(args.device)
+    threads = cpu_threads(args.threads)
+    if device.type == "cpu":
+        torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory(prefix="facecraft-train-bench-") as tmp:
+        t0 = time.perf_counter()
+        facesets = (
+            {n: args.facesets / n for n in VIDEOS} if args.facesets else make_facesets(Path(tmp) / "facesets")
+        )
+        extract_s = time.perf_counter() - t0
+        # On a shared machine the matmul rate moves with the load: measure it around every model and
+        # use the best (what the machine can do) as the MFU denominator.
+        peak = peak_matmul_gflops(device)
+        models = []
+        for item in args.models.split(","):
+            name, _, size = item.partition("@")
+            result = measure_model(
+                name, int(size) if size else None, facesets, device, args.batch or None, args.seconds
+            )
+            peak = max(peak, peak_matmul_gflops(device, 1.0))
+            models.append(result)
+            print(json.dumps(result), file=sys.stderr, flush=True)
+        for result in models:
+            result["mfu"] = round(float(result["achieved_gflops"]) / peak, 3)  # type: ignore[arg-type]
+        curve = None
+        if args.minutes:
+            cfg = TrainConfig(
+                model=args.curve_model,
+                minutes=args.minutes,
+                device=args.device,
+                threads=threads,
+                validate_every=50,
+                preview_every=0,
+                save_every=10**9,
+            )
+            report = train(facesets, Path(tmp) / "model", cfg, progress=False)
+            curve = {
+                "model": args.curve_model,
+                "faces_per_second": round(report.images_per_second, 1),
+                "points": [
+                    {"seconds": h["seconds"], "step": h["step"], "val_ssim": round(h["val_ssim"], 4)}
+                    for h in report.history
+                ],
+            }
+    out = {
+        "device": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or "cpu",
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "torch": torch.__version__,
+        "dtype": "bf16 autocast" if device.type == "cuda" else "fp32",
+        "faceset_extract_seconds": round(extract_s, 1),
+        "peak_matmul_gflops": round(peak, 1),
+        "models": models,
+        "time_to_quality": curve,
+    }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
