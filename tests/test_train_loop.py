@@ -190,6 +190,8 @@ def test_bad_inputs_are_clear_errors(facesets, tmp_path):  # noqa: F811
         train({"A": facesets["A"], "B": tmp_path}, tmp_path / "x", tiny_config(), progress=False)
     with pytest.raises(FacecraftError, match="not a facecraft model"):
         FaceModel.load(tmp_path)
+    with pytest.raises(FacecraftError, match="not a facecraft model folder"):
+        train(facesets, facesets["A"], tiny_config(), progress=False)  # never write into a faceset
     small = tmp_path / "small"
     shutil.copytree(facesets["B"], small)
     with Faceset.open(small) as fs:
