@@ -16,7 +16,7 @@ from facecraft.face.track import Tracker
 from facecraft.media.image import read_image
 from facecraft.swap import SwapConfig, swap
 from facecraft.swap.images import swap_image
-from facecraft.swap.targets import FaceFinder
+from facecraft.swap.targets import TargetFinder
 
 TWO = "images/obama_biden_two_faces.jpg"
 OBAMA_REF = "images/obama_1_portrait.jpg"
@@ -35,8 +35,8 @@ def _oval(target, px: float, shape: tuple[int, ...]) -> np.ndarray:  # type: ign
 def test_only_the_reference_person_changes_and_only_inside_the_mask(shared_data: Path, blend: str) -> None:
     image = read_image(shared_data / TWO)
     config = SwapConfig(dilate=6, blend=blend, color="none")
-    everyone = FaceFinder(128, "whole_face", SwapConfig(all_faces=True))
-    chosen = FaceFinder(128, "whole_face", config, shared_data / OBAMA_REF)
+    everyone = TargetFinder(128, "whole_face", SwapConfig(all_faces=True))
+    chosen = TargetFinder(128, "whole_face", config, shared_data / OBAMA_REF)
     try:
         faces = everyone.find(image, 0, 0.0, Tracker(), video=False)
         swapped, n = swap_image(image, TintModel(), "A", config, chosen)
@@ -59,7 +59,7 @@ def test_only_the_reference_person_changes_and_only_inside_the_mask(shared_data:
 
 def test_keep_eyes_leaves_the_eyes_alone(shared_data: Path) -> None:
     image = read_image(shared_data / OBAMA_REF)
-    finder = FaceFinder(128, "whole_face", SwapConfig(keep_eyes=True, color="none"))
+    finder = TargetFinder(128, "whole_face", SwapConfig(keep_eyes=True, color="none"))
     try:
         swapped, n = swap_image(image, TintModel(), "A", SwapConfig(keep_eyes=True, color="none"), finder)
         target = finder.find(image, 0, 0.0, Tracker(), video=False)[0]

@@ -10,7 +10,7 @@ import numpy as np
 from facecraft.face.track import Tracker
 from facecraft.media.video import iter_frames
 from facecraft.swap import SwapConfig
-from facecraft.swap.targets import FaceFinder
+from facecraft.swap.targets import TargetFinder
 
 
 def _jitter(affines: list[np.ndarray], size: int) -> float:
@@ -28,7 +28,7 @@ def test_smoothing_lowers_jitter_on_a_real_clip(shared_data: Path) -> None:
     frames = list(islice(iter_frames(shared_data / "videos/obama_speaking_8s.mp4"), 60))
     jitter = {}
     for smooth in (False, True):
-        finder = FaceFinder(128, "whole_face", SwapConfig(smooth=smooth))
+        finder = TargetFinder(128, "whole_face", SwapConfig(smooth=smooth))
         tracker = Tracker()
         try:
             affines = [finder.find(f.image, f.index, f.time, tracker, video=True)[0].affine for f in frames]

@@ -19,6 +19,7 @@ from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
 from facecraft.swap.paste import paste_face
 
+STATS_SIDE = 128  # colour statistics are taken on about this many pixels per side of the aligned face
 DEFAULT_FEATHER = 0.06  # share of the face width softened at the mask edge when --feather is not given
 
 
@@ -83,9 +84,11 @@ class Compositor:
 
     def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:
         """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin, smoothed along its track."""
-        skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
-        source = self.color.measure(generated, skin)
-        dest = self.color.measure(target.aligned, skin)
+        size = target.aligned.shape[0]
+        skin = skin_mask(target.aligned_landmarks, size)
+        stride = max(1, size // STATS_SIDE)  # statistics need thousands of pixels, not all of them
+        source = self.color.measure(generated, skin, stride)
+        dest = self.color.measure(target.aligned, skin, stride)
         if source is None or dest is None:
             return generated
         source, dest = self.colors.update(target.track_id, source, dest)

@@ -22,7 +22,7 @@ from facecraft.swap.config import SwapConfig
 from facecraft.swap.label import LabelSpec, OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked
 from facecraft.swap.preview import preview_path, side_by_side
-from facecraft.swap.targets import FaceFinder
+from facecraft.swap.targets import TargetFinder
 
 if TYPE_CHECKING:
     from facecraft.swap.run import SwapReport
@@ -31,7 +31,7 @@ IMAGE_OUT_EXTS = (".png", ".jpg", ".jpeg")  # what the provenance labels can be 
 
 
 def swap_image(
-    image: np.ndarray, model: FaceModelLike, to: str, config: SwapConfig, finder: FaceFinder
+    image: np.ndarray, model: FaceModelLike, to: str, config: SwapConfig, finder: TargetFinder
 ) -> tuple[np.ndarray, int]:
     """``image`` (BGR uint8) with the chosen faces swapped, and how many were."""
     targets = finder.find(image, 0, 0.0, Tracker(), video=False)
@@ -67,7 +67,7 @@ def swap_images(
     model: FaceModelLike,
     to: str,
     config: SwapConfig,
-    finder: FaceFinder,
+    finder: TargetFinder,
     preview: bool,
     progress: bool,
     labels: LabelSpec,

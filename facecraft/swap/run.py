@@ -24,7 +24,7 @@ from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
 from facecraft.swap.label import LabelSpec, OutputLabeller
 from facecraft.swap.model import FaceModelLike, load_model, pick_identity
 from facecraft.swap.preview import preview_path
-from facecraft.swap.targets import FaceFinder
+from facecraft.swap.targets import TargetFinder
 from facecraft.swap.video import VideoRange, run_segments, segment_paths
 
 VIDEO_OUT_EXTS = (".mp4", ".m4v", ".mov")
@@ -88,7 +88,7 @@ def swap(
     start = time.perf_counter()
     report = SwapReport(dst, preview_path(dst) if preview and kind != "folder" else None)
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
-    finder = FaceFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
+    finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
     try:
         if info is not None:
             _swap_video(info, loaded, to, config, finder, preview, progress, _model_id(model), labels, report)
@@ -140,7 +140,7 @@ def _swap_video(
     model: FaceModelLike,
     to: str,
     config: SwapConfig,
-    finder: FaceFinder,
+    finder: TargetFinder,
     preview: bool,
     progress: bool,
     model_id: str,

@@ -1,5 +1,6 @@
-"""Which faces of a frame get swapped: analysed exactly as ``extract`` does, then chosen by the user's rule
-(the person in a reference photo, one track id, every face, or by default the largest face)."""
+"""Which faces of a frame get swapped: followed exactly as ``extract`` does (detect on a schedule, mesh,
+track, smooth), aligned like the model's training faces, then chosen by the user's rule (the person in a
+reference photo, one track id, every face, or by default the largest face)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,22 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.errors import FacecraftError
-from facecraft.extract.analyze import FrameAnalyzer
+from facecraft.extract.analyze import Detected, FaceFinder, FrameAnalyzer
 from facecraft.extract.config import ExtractConfig
 from facecraft.extract.run import TRACK_ID_STRIDE
+from facecraft.face.align import align
 from facecraft.face.track import Tracker
 from facecraft.media.image import read_image
 from facecraft.swap.compose import TargetFace
 from facecraft.swap.config import SwapConfig
 
 
-class FaceFinder:
+class TargetFinder:
     """Holds the analysis models; :meth:`close` it when done."""
 
     def __init__(self, size: int, coverage: str, config: SwapConfig, reference: str | Path | None = None):
         self.config = config
+        self.size, self.coverage = size, coverage
         chooses_one = reference is None and config.track is None and not config.all_faces
         self.extract_config = ExtractConfig(
             size=size,
@@ -33,7 +36,6 @@ class FaceFinder:
         self.analyzer = FrameAnalyzer(self.extract_config)
         if reference is not None:
             self.analyzer.reference = self._reference_embedding(reference)
-        self.tracks_seen: dict[int, int] = {}  # track id -> frames it was seen in (any face, chosen or not)
 
     def close(self) -> None:
         self.analyzer.close()
@@ -44,16 +46,32 @@ class FaceFinder:
             raise FacecraftError(f"no face found in the --face photo {path}")
         return faces[0].record.embedding
 
+    def new_detector(self) -> FaceFinder:
+        """A detector (with identity embeddings) for another thread: see :meth:`detect_if_due`."""
+        return FaceFinder(self.extract_config)
+
+    def detect_if_due(self, detector: FaceFinder, image: np.ndarray, index: int) -> list[Detected] | None:
+        """The detector's hits when video frame ``index`` is due for detection (a schedule fixed by the frame
+        index, so a resumed run detects on the same frames), else None. Safe to run ahead on another thread."""
+        return detector.detect(image) if self.analyzer.detection_due(index) else None
+
     def find(
-        self, image: np.ndarray, index: int, time: float, tracker: Tracker, video: bool
+        self,
+        image: np.ndarray,
+        index: int,
+        time: float,
+        tracker: Tracker,
+        video: bool,
+        detected: list[Detected] | None = None,
     ) -> list[TargetFace]:
-        """The faces to replace in ``image`` (BGR uint8). ``tracker`` carries tracks between video frames."""
-        faces = self.analyzer.analyze(image, "", index, time, tracker, video)
+        """The faces to replace in ``image`` (BGR uint8). ``tracker`` carries tracks between video frames;
+        ``detected``: this frame's detector hits when they were computed already (see detect_if_due)."""
         out = []
-        for f in faces:
-            track_id = f.record.track_id % TRACK_ID_STRIDE
-            self.tracks_seen[track_id] = self.tracks_seen.get(track_id, 0) + 1
+        for f in self.analyzer.follow(image, index, time, tracker, video, detected):
+            track_id = f.track_id % TRACK_ID_STRIDE
             if self.config.track is not None and track_id != self.config.track % TRACK_ID_STRIDE:
                 continue
-            out.append(TargetFace(track_id, f.record.affine, f.aligned, f.record.aligned_landmarks))
+            alignment = align(f.landmarks, self.size, self.coverage)
+            aligned = alignment.warp(image)
+            out.append(TargetFace(track_id, alignment.affine, aligned, alignment.to_aligned(f.landmarks)))
         return out

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from facecraft.extract.analyze import Detected
 from facecraft.face.track import Tracker
 from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames
 from facecraft.media.writer import VideoWriter
@@ -27,7 +28,15 @@ from facecraft.swap.config import SwapConfig
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked
 from facecraft.swap.preview import side_by_side
-from facecraft.swap.targets import FaceFinder
+from facecraft.swap.targets import TargetFinder
+
+
+@dataclass
+class _Decoded:
+    """A decoded frame and, when it was due, the detector's hits on it."""
+
+    frame: Frame
+    detected: list[Detected] | None
 
 
 @dataclass
@@ -76,7 +85,7 @@ class _Pipeline:
         model: FaceModelLike,
         to: str,
         config: SwapConfig,
-        finder: FaceFinder,
+        finder: TargetFinder,
         checkpoint: Checkpoint,
         preview: bool,
         labeller: OutputLabeller,
@@ -94,13 +103,15 @@ class _Pipeline:
         self.counters.tracks = {int(k): v for k, v in checkpoint.counters.get("tracks", {}).items()}
 
     # ---- the stages ------------------------------------------------------------------------------
-    def _decode(self, out: queue.Queue[Frame | None]) -> None:
+    def _decode(self, out: queue.Queue[_Decoded | None]) -> None:
         start = self.span.first + self.checkpoint.frames_done
+        detector = self.finder.new_detector()  # detection runs here, ahead of the tracking thread
         try:
             for frame in iter_frames(self.info.path, start):
                 if self.span.last is not None and frame.index >= self.span.last:
                     break
-                if not self._put(out, frame, self.halt):
+                detected = self.finder.detect_if_due(detector, frame.image, frame.index)
+                if not self._put(out, _Decoded(frame, detected), self.halt):
                     return
         except DecodeError as exc:
             self.counters.decode_warning = (
@@ -217,7 +228,7 @@ class _Pipeline:
 
     # ---- the caller's stage: finding faces ---------------------------------------------------------
     def run(self) -> None:
-        frames: queue.Queue[Frame | None] = queue.Queue(maxsize=8)
+        frames: queue.Queue[_Decoded | None] = queue.Queue(maxsize=8)
         batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         encoded: queue.Queue[Any] = queue.Queue(maxsize=16)
         tracker = (
@@ -252,16 +263,19 @@ class _Pipeline:
         if self.errors:
             raise self.errors[0]
 
-    def _frames(self, q: queue.Queue[Frame | None]) -> Iterator[Frame]:
-        while (frame := self._get(q, self.halt)) is not None:
-            yield frame
+    def _frames(self, q: queue.Queue[_Decoded | None]) -> Iterator[_Decoded]:
+        while (item := self._get(q, self.halt)) is not None:
+            yield item
 
-    def _find_faces(self, frames: Iterator[Frame], tracker: Tracker, out: queue.Queue[_Batch | None]) -> None:
+    def _find_faces(
+        self, frames: Iterator[_Decoded], tracker: Tracker, out: queue.Queue[_Batch | None]
+    ) -> None:
         cfg, seg_len = self.config, self.config.segment
         pending: list[tuple[Frame, list[TargetFace]]] = []
         n_faces, segment = 0, len(self.checkpoint.segments)
-        for frame in frames:
-            faces = self.finder.find(frame.image, frame.index, frame.time, tracker, video=True)
+        for decoded in frames:
+            frame = decoded.frame
+            faces = self.finder.find(frame.image, frame.index, frame.time, tracker, True, decoded.detected)
             pending.append((frame, faces))
             n_faces += len(faces)
             self._count(faces)
@@ -301,7 +315,7 @@ def run_segments(
     model: FaceModelLike,
     to: str,
     config: SwapConfig,
-    finder: FaceFinder,
+    finder: TargetFinder,
     checkpoint: Checkpoint,
     preview: bool,
     labeller: OutputLabeller,
