@@ -128,3 +128,18 @@ def test_half_written_checkpoint_folder_is_ignored(tmp_path):
     assert ck is not None and ck.step == 1 and not warnings
     state = json.loads((tmp_path / "checkpoints" / "step-000000001" / "state.json").read_text())
     assert set(state["files"]) == {"weights.safetensors", "optimizer.safetensors"}
+
+
+def test_largest_batch_doubles_until_out_of_memory():
+    from facecraft.train.autobatch import largest_batch
+
+    tried = []
+
+    def fits(batch):
+        tried.append(batch)
+        return batch <= 48
+
+    assert largest_batch(fits, 8, 1024) == 32 and tried == [8, 16, 32, 64]
+    assert largest_batch(lambda b: True, 8, 100) == 64
+    with pytest.raises(FacecraftError, match="out of memory even at --batch 8"):
+        largest_batch(lambda b: False, 8, 1024)

@@ -32,7 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size", type=int, metavar="PX", help="face size the model works at (default: the model's)"
     )
     p.add_argument(
-        "--batch", type=int, metavar="N", help="faces per identity per step (default: the model's)"
+        "--batch",
+        type=_batch,
+        metavar="N",
+        help="faces per identity per step (default: the model's; 'auto': the largest that fits on the GPU)",
     )
     p.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: the model's)")
     stop = p.add_mutually_exclusive_group()
@@ -58,6 +61,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU; slower start)")
     p.set_defaults(func=run)
+
+
+def _batch(text: str) -> int:
+    if text == "auto":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def identities(args: argparse.Namespace) -> dict[str, str]:

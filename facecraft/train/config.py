@@ -19,7 +19,8 @@ class TrainConfig:
     size: int | None = None
     """Face side the model works at, pixels; None: the preset's (or the model folder's)."""
     batch: int | None = None
-    """Faces per identity per step (all processes together); None: the preset's."""
+    """Faces per identity per step (all processes together); None: the preset's; 0: the largest power of
+    two that fits on the GPU (the preset's on CPU)."""
     learning_rate: float | None = None
     """Adam learning rate; None: the preset's."""
     steps: int = 0
@@ -53,8 +54,8 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
 
     def __post_init__(self) -> None:
-        if self.batch is not None and self.batch < 1:
-            raise FacecraftError("--batch must be at least 1")
+        if self.batch is not None and self.batch < 0:
+            raise FacecraftError("--batch must be at least 1 (or auto)")
         if self.learning_rate is not None and not 0 < self.learning_rate < 1:
             raise FacecraftError("learning rate must be between 0 and 1")
         if self.steps < 0 or self.minutes < 0:

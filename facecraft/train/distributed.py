@@ -57,3 +57,12 @@ def barrier(info: DistInfo) -> None:
     """Wait for all processes (so that one does not read the model folder while another writes it)."""
     if info.world > 1:
         dist.barrier()
+
+
+def min_over_ranks(value: int, info: DistInfo, device: torch.device) -> int:
+    """The smallest ``value`` over all processes (e.g. the batch every GPU can hold)."""
+    if info.world == 1:
+        return value
+    t = torch.tensor([value], device=device, dtype=torch.int64)
+    dist.all_reduce(t, op=dist.ReduceOp.MIN)
+    return int(t.item())

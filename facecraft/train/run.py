@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from facecraft.errors import FacecraftError
+from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
     MODEL_JSON,
@@ -25,7 +26,7 @@ from facecraft.train.checkpoint import (
 from facecraft.train.config import TrainConfig
 from facecraft.train.data import check_compatible, load_identity
 from facecraft.train.device import cpu_threads, resolve_device
-from facecraft.train.distributed import DistInfo, barrier, init_distributed, shutdown
+from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
 from facecraft.train.files import require_dir
 from facecraft.train.models import build_model, load_preset, make_config
@@ -112,8 +113,8 @@ def _train(
             raise FacecraftError(f"{root} was trained with other model settings; use a new output folder")
     else:
         model_cfg = make_config(config.model, {**preset.model.to_dict(), **config.model_settings})
-    batch = config.batch or _default_batch(int(preset.train.get("batch", 16)), model_cfg.size, device)
     lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
+    batch = config.batch or _default_batch(int(preset.train.get("batch", 16)), model_cfg.size, device)
     if batch % dist.world:
         raise FacecraftError(f"--batch {batch} must be divisible by the number of processes ({dist.world})")
 
@@ -134,6 +135,17 @@ def _train(
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
     net = build_model(config.model, model_cfg, info.identities).to(device)
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    if config.batch == 0 and old is None and device.type == "cuda":
+        per_gpu = min_over_ranks(largest_batch(cuda_step_fits(net, device, lr), 8, 1024), dist, device)
+        batch = per_gpu * dist.world
+        log.info(
+            "--batch auto: %d faces per identity per GPU fit on %s",
+            per_gpu,
+            torch.cuda.get_device_name(device),
+        )
+        info = replace(info, settings={**info.settings, "batch": batch})
+        if dist.main:
+            write_model_info(root, info)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
     state, extra = TrainState(), {"total_images": 0, "total_seconds": 0.0}
     warnings: list[str] = []
