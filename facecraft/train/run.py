@@ -29,7 +29,7 @@ from facecraft.train.device import cpu_threads, resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
 from facecraft.train.files import require_dir
-from facecraft.train.models import build_model, load_preset, make_config
+from facecraft.train.models import FaceAutoencoder, ModelConfig, build_model, load_preset, make_config
 from facecraft.train.trainer import Callback, Trainer, TrainState
 
 log = logging.getLogger("facecraft.train")
@@ -104,15 +104,7 @@ def _train(
     config = _settle(config, old)
     assert config.model is not None
     preset = load_preset(config.model, config.size)
-    if old is not None:
-        model_cfg = make_config(config.model, old.model)
-        if (
-            config.model_settings
-            and make_config(config.model, {**old.model, **config.model_settings}) != model_cfg
-        ):
-            raise FacecraftError(f"{root} was trained with other model settings; use a new output folder")
-    else:
-        model_cfg = make_config(config.model, {**preset.model.to_dict(), **config.model_settings})
+    model_cfg = _model_config(root, config, preset.model, old)
     lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
     batch = config.batch or _default_batch(int(preset.train.get("batch", 16)), model_cfg.size, device)
     if batch % dist.world:
@@ -136,13 +128,7 @@ def _train(
     net = build_model(config.model, model_cfg, info.identities).to(device)
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     if config.batch == 0 and old is None and device.type == "cuda":
-        per_gpu = min_over_ranks(largest_batch(cuda_step_fits(net, device, lr), 8, 1024), dist, device)
-        batch = per_gpu * dist.world
-        log.info(
-            "--batch auto: %d faces per identity per GPU fit on %s",
-            per_gpu,
-            torch.cuda.get_device_name(device),
-        )
+        batch = _auto_batch(net, device, lr, dist)
         info = replace(info, settings={**info.settings, "batch": batch})
         if dist.main:
             write_model_info(root, info)
@@ -152,34 +138,12 @@ def _train(
     if old is not None:
         if dist.main:
             remove_partial_saves(root)
-        ck, warnings = load_latest(root)
-        if ck is not None:
-            net.load_state_dict(ck.weights)
-            optimizer.load_state_dict(optimizer_from_tensors(ck.tensors, ck.state["optimizer"]))
-            for g in optimizer.param_groups:
-                g["lr"] = lr
-            if "rng.cpu" in ck.tensors:
-                torch.set_rng_state(ck.tensors["rng.cpu"])
-            if "rng.cuda" in ck.tensors and device.type == "cuda":
-                torch.cuda.set_rng_state(ck.tensors["rng.cuda"], device)
-            state = TrainState(
-                step=ck.step, metrics=ck.state.get("metrics", {}), best=ck.state.get("best", {})
-            )
-            extra = {k: ck.state.get(k, v) for k, v in extra.items()}
+        state, extra, warnings = _restore(root, net, optimizer, lr, device, extra)
 
     barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
     data = [d.to(device) for d in data]
-    callbacks: list[Callback] = []
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
-    if dist.main:
-        callbacks += [
-            Validator(config.validate_every, root),
-            Previewer(config.preview_every, root),
-            checkpointer,
-            TensorBoard(root, config.preview_every),
-            ProgressBar(config.steps, progress),
-        ]
-    callbacks.append(StopWhen(config.steps, config.minutes, config.until_ssim))
+    callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
     trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
     start_step = state.step
     try:
@@ -251,3 +215,64 @@ def _default_batch(preset_batch: int, size: int, device: torch.device) -> int:
     if device.type != "cpu":
         return preset_batch
     return min(preset_batch, 16 if size <= 64 else 4)
+
+
+def _auto_batch(net: torch.nn.Module, device: torch.device, lr: float, dist: DistInfo) -> int:
+    """``--batch auto`` on CUDA: the largest power of two per GPU (same on all GPUs) times the GPU count."""
+    assert isinstance(net, FaceAutoencoder)
+    per_gpu = min_over_ranks(largest_batch(cuda_step_fits(net, device, lr), 8, 1024), dist, device)
+    log.info(
+        "--batch auto: %d faces per identity per GPU fit on %s", per_gpu, torch.cuda.get_device_name(device)
+    )
+    return per_gpu * dist.world
+
+
+def _model_config(root: Path, config: TrainConfig, preset: ModelConfig, old: ModelInfo | None) -> ModelConfig:
+    """The preset with ``config.model_settings`` applied; a resumed model keeps its own."""
+    assert config.model is not None
+    if old is None:
+        return make_config(config.model, {**preset.to_dict(), **config.model_settings})
+    stored = make_config(config.model, old.model)
+    if config.model_settings and make_config(config.model, {**old.model, **config.model_settings}) != stored:
+        raise FacecraftError(f"{root} was trained with other model settings; use a new output folder")
+    return stored
+
+
+def _restore(
+    root: Path,
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    lr: float,
+    device: torch.device,
+    extra: dict[str, Any],
+) -> tuple[TrainState, dict[str, Any], list[str]]:
+    """Load the newest good checkpoint into ``net`` and ``optimizer`` (weights, Adam state, RNG, step)."""
+    ck, warnings = load_latest(root)
+    if ck is None:
+        return TrainState(), extra, warnings
+    net.load_state_dict(ck.weights)
+    optimizer.load_state_dict(optimizer_from_tensors(ck.tensors, ck.state["optimizer"]))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    if "rng.cpu" in ck.tensors:
+        torch.set_rng_state(ck.tensors["rng.cpu"])
+    if "rng.cuda" in ck.tensors and device.type == "cuda":
+        torch.cuda.set_rng_state(ck.tensors["rng.cuda"], device)
+    state = TrainState(step=ck.step, metrics=ck.state.get("metrics", {}), best=ck.state.get("best", {}))
+    return state, {k: ck.state.get(k, v) for k, v in extra.items()}, warnings
+
+
+def _callbacks(
+    root: Path, config: TrainConfig, checkpointer: Checkpointer, main: bool, progress: bool
+) -> list[Callback]:
+    """Only the main process validates, previews, saves and shows progress; all share the stop rule."""
+    callbacks: list[Callback] = []
+    if main:
+        callbacks += [
+            Validator(config.validate_every, root),
+            Previewer(config.preview_every, root),
+            checkpointer,
+            TensorBoard(root, config.preview_every),
+            ProgressBar(config.steps, progress),
+        ]
+    return [*callbacks, StopWhen(config.steps, config.minutes, config.until_ssim)]
