@@ -40,7 +40,9 @@ def test_metric_functions_known_answers() -> None:
     shifted = lm.copy()
     shifted[:, 0] += 5.0
     assert metrics.landmark_error(lm, shifted) == pytest.approx(5.0 / metrics.face_size(lm))
-    assert metrics.landmark_error(lm, shifted * 1.1) == pytest.approx(metrics.landmark_error(shifted * 1.1, lm))
+    assert metrics.landmark_error(lm, shifted * 1.1) == pytest.approx(
+        metrics.landmark_error(shifted * 1.1, lm)
+    )
     assert metrics.pose_error((10, 0, 179), (-10, 0, -179)) == pytest.approx((20 + 0 + 2) / 3)
     frame = rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)
     mask = np.ones((64, 64), bool)
