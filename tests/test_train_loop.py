@@ -259,3 +259,13 @@ def test_until_ssim_stops_at_the_first_validation_that_reaches_it():
             state.history.append({"step": step, "val_ssim": ssim})
         stop.on_step(trainer)  # type: ignore[arg-type]
         assert bool(state.stop) == (step == 4), step
+
+
+def test_resume_with_a_grown_faceset_warns_that_the_data_order_changed(facesets, tmp_path):  # noqa: F811
+    small = tmp_path / "small"
+    shutil.copytree(facesets["B"], small)
+    with Faceset.open(small) as fs:
+        fs.delete_faces([f.id for f in fs.faces()][20:])
+    train({"A": facesets["A"], "B": small}, tmp_path / "m", tiny_config(steps=1), progress=False)
+    report = train(facesets, tmp_path / "m", tiny_config(steps=2), progress=False)
+    assert report.step == 2 and any("faceset B now has" in w for w in report.warnings)

@@ -133,14 +133,23 @@ def _train(
         if dist.main:
             write_model_info(root, info)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
-    state, extra = TrainState(), {"total_images": 0, "total_seconds": 0.0}
-    warnings: list[str] = []
+    extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
+    state, warnings = TrainState(), list[str]()
     if old is not None:
         if dist.main:
             remove_partial_saves(root)
         state, extra, warnings = _restore(root, net, optimizer, lr, device, extra)
 
     barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
+    faces = {d.name: len(d.train_idx) for d in data}
+    before = extra.get("data_order", {}).get("train_faces", faces)
+    warnings += [
+        f"faceset {n} now has {faces[n]} training faces ({before[n]} before); the data order differs from an "
+        "uninterrupted run"
+        for n in faces
+        if n in before and before[n] != faces[n]
+    ]
+    extra["data_order"] = {"seed": config.seed, "batch": batch, "train_faces": faces}
     data = [d.to(device) for d in data]
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
