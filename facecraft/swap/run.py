@@ -28,6 +28,7 @@ from facecraft.swap.targets import TargetFinder
 from facecraft.swap.video import VideoRange, run_segments, segment_paths
 
 VIDEO_OUT_EXTS = (".mp4", ".m4v", ".mov")
+AUDIO_EXTS = (".m4a", ".mp3", ".wav", ".aac", ".flac", ".ogg", ".opus")
 
 
 @dataclass
@@ -78,6 +79,8 @@ def swap(
     if face is not None and config.track is not None:
         raise FacecraftError("give either --face or --track, not both")
     kind = "folder" if src.is_dir() else media_kind(src)
+    if kind is None and src.suffix.lower() in AUDIO_EXTS:
+        raise FacecraftError(f"{src} is an audio file; swap needs a video (or photos) with a face in it")
     if kind is None:
         raise FacecraftError(f"{src} is not a video, photo or folder this tool reads (by its extension)")
     _check_output(src, dst, kind)
