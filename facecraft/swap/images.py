@@ -6,6 +6,7 @@ Each output is written atomically, so an interrupted folder run resumes by skipp
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,16 +49,18 @@ def write_image(path: Path, image: np.ndarray, labeller: OutputLabeller | None =
     ok, data = cv2.imencode(path.suffix, image, params)
     if not ok:
         raise FacecraftError(f"cannot encode an image as {path.suffix}")
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    # Written under its final name in a hidden folder next to it (the provenance manifest names the file).
+    folder = path.with_name(f".{path.name}.swap-tmp")
+    tmp = folder / path.name
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data.tobytes())
         labelled = labeller.finish(tmp, "image") if labeller else False
         os.replace(tmp, path)
     except OSError as exc:
         raise FacecraftError(f"cannot write {path}: {exc.strerror}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
     return labelled
 
 

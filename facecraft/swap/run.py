@@ -228,7 +228,9 @@ def _join(
     parts = segment_paths(checkpoint, preview)
     listing = checkpoint.folder / ("preview.txt" if preview else "segments.txt")
     write_atomic(listing, concat_list(parts).encode())
-    tmp = dst.with_name(f".{dst.stem}.partial.mp4")
+    # Finished under its final name inside the work folder, so the provenance manifest names the real file.
+    tmp = checkpoint.folder / "final" / dst.name
+    tmp.parent.mkdir(exist_ok=True)
     cmd = concat_command(
         listing,
         tmp,
