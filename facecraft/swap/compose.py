@@ -35,27 +35,30 @@ class TargetFace:
 
 
 class ColorTracks:
-    """Running averages of source and target colour statistics, one pair per track.
+    """Running averages of the target's colour statistics, one per track.
 
-    ``weight`` is the share of the past in each update (an exponential moving average over frames).
+    Only the target side is averaged: each generated face is mapped from its own statistics to the
+    smoothed target ones, so the output skin takes the same slowly changing tone in every frame, whatever
+    the model's frame-to-frame variations. ``weight`` is the share of the past in each update (an
+    exponential moving average over frames).
     """
 
     def __init__(self, weight: float, state: dict[str, Any] | None = None):
         self.weight = weight
-        self.stats: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for key, (src, tgt) in (state or {}).items():
-            self.stats[int(key)] = (np.array(src, np.float64), np.array(tgt, np.float64))
+        self.stats: dict[int, np.ndarray] = {
+            int(k): np.array(v, np.float64) for k, v in (state or {}).items()
+        }
 
-    def update(self, track_id: int, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def update(self, track_id: int, target: np.ndarray) -> np.ndarray:
+        """Fold this frame's ``target`` statistics into the track's average and return the average."""
         old = self.stats.get(track_id)
-        if old is not None and old[0].shape == source.shape:
-            w = self.weight
-            source, target = w * old[0] + (1 - w) * source, w * old[1] + (1 - w) * target
-        self.stats[track_id] = (source, target)
-        return source, target
+        if old is not None and old.shape == target.shape:
+            target = self.weight * old + (1 - self.weight) * target
+        self.stats[track_id] = target
+        return target
 
     def to_json(self) -> dict[str, Any]:
-        return {str(k): [s.tolist(), t.tolist()] for k, (s, t) in self.stats.items()}
+        return {str(k): v.tolist() for k, v in self.stats.items()}
 
 
 class Compositor:
@@ -91,7 +94,7 @@ class Compositor:
         dest = self.color.measure(target.aligned, skin, stride)
         if source is None or dest is None:
             return generated
-        source, dest = self.colors.update(target.track_id, source, dest)
+        dest = self.colors.update(target.track_id, dest)
         return self.color.transfer(generated, source, dest)
 
     def composite(

@@ -34,7 +34,7 @@ class SwapConfig:
     color: str = "rct"
     """Colour transfer: rct, lct, hist, mkl or none."""
     color_smoothing: float = 0.8
-    """Weight of the past in the running average of colour statistics along a track (0: none)."""
+    """Weight of the past in the running average of the target's colour statistics along a track (0: none)."""
     blend: str = "alpha"
     """Blending: alpha, laplacian or poisson."""
     keep_eyes: bool = False
