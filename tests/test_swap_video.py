@@ -17,7 +17,7 @@ from facecraft.media.writer import VideoWriter
 from facecraft.swap import SwapConfig, swap
 from facecraft.swap import label as swap_label
 from facecraft.swap import run as swap_run
-from facecraft.swap.checkpoint import STATE, work_folder
+from facecraft.swap.checkpoint import STATE, output_lock, work_folder
 
 WOMAN = "videos/woman_glasses_talking_5s_audio.mp4"  # 524x524, 25 fps, 122 frames, AAC audio
 OBAMA = "videos/obama_speaking_8s.mp4"  # 512x388, 30 fps, no audio
@@ -185,6 +185,8 @@ def test_bad_input_gives_one_clear_error(shared_data: Path, tmp_path: Path) -> N
         swap(src, TintModel(), tmp_path / "a.mp4", SwapConfig(start=60), progress=False)
     with pytest.raises(FacecraftError, match="--end"):
         SwapConfig(start=2, end=1)
+    with output_lock(tmp_path / "busy.mp4"), pytest.raises(FacecraftError, match="another swap"):
+        swap(src, TintModel(), tmp_path / "busy.mp4", progress=False)
 
 
 def test_audio_only_file_and_read_only_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,14 +8,17 @@ output is the segments joined without re-encoding, with the source audio muxed i
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from facecraft.errors import FacecraftError
 from facecraft.media.ffmpeg import ffmpeg_exe
 
 STATE = "state.json"
@@ -24,6 +27,27 @@ STATE = "state.json"
 def work_folder(output: Path) -> Path:
     """The hidden folder next to ``output`` that holds an unfinished swap."""
     return output.with_name(f".{output.name}.swap-work")
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``output`` for a swap, so two runs cannot write the same file at once.
+
+    The lock is an flock on a small file next to the output; the OS releases it if the process dies.
+    """
+    path = output.with_name(f".{output.name}.swap-lock")
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FacecraftError(
+                f"another swap is writing {output} right now; wait for it or choose another output"
+            ) from None
+        yield
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

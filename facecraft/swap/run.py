@@ -18,7 +18,14 @@ from tqdm import tqdm
 from facecraft.errors import FacecraftError
 from facecraft.media.inputs import media_kind
 from facecraft.media.video import VideoInfo, probe
-from facecraft.swap.checkpoint import Checkpoint, concat_command, concat_list, work_folder, write_atomic
+from facecraft.swap.checkpoint import (
+    Checkpoint,
+    concat_command,
+    concat_list,
+    output_lock,
+    work_folder,
+    write_atomic,
+)
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
 from facecraft.swap.label import LabelSpec, OutputLabeller
@@ -94,7 +101,10 @@ def swap(
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
     try:
         if info is not None:
-            _swap_video(info, loaded, to, config, finder, preview, progress, _model_id(model), labels, report)
+            with output_lock(dst):
+                _swap_video(
+                    info, loaded, to, config, finder, preview, progress, _model_id(model), labels, report
+                )
         else:
             swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
     finally:
