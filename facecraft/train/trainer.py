@@ -138,7 +138,8 @@ class Trainer:
         loss.backward()
         clip = self.config.grad_clip or math.inf
         norm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip)
-        if torch.isfinite(norm) and torch.isfinite(loss):
+        # The gradient norm is the same on every process (gradients are averaged), so all agree.
+        if torch.isfinite(norm) and (self.dist.world > 1 or torch.isfinite(loss)):
             self.optimizer.step()
             self._bad_in_a_row = 0
             self.state.loss = float(loss.detach())
