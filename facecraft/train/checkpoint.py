@@ -164,8 +164,10 @@ def save_checkpoint(
 def _prune(ckdir: Path, keep: int, best_step: int | None) -> None:
     ckpts = list_checkpoints(ckdir.parent)
     for step, path in ckpts[: max(0, len(ckpts) - keep)]:
-        if step != best_step:
-            shutil.rmtree(path, ignore_errors=True)
+        if step != best_step:  # rename first: a kill mid-delete must not leave a half checkpoint
+            doomed = ckdir / f".old-{path.name}-{os.getpid()}"
+            os.replace(path, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
 
 
 def remove_partial_saves(root: Path) -> None:
