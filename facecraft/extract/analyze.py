@@ -26,11 +26,13 @@ from facecraft.faceset.schema import FaceRecord
 
 @dataclass(frozen=True)
 class Detected:
-    """A detector hit with its identity embedding (L2-normalised, 128-d)."""
+    """A detector hit: box, confidence, five points (frame pixels) and, when computed, its identity
+    embedding (L2-normalised, 128-d)."""
 
     bbox: Box
     score: float
-    embedding: np.ndarray
+    points: np.ndarray
+    embedding: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,10 @@ class FaceFinder:
         self.detector = FaceDetector(min_face=config.min_face)
         self.encoder = IdentityEncoder()
 
-    def detect(self, image: np.ndarray) -> list[Detected]:
-        """Detector hits in a BGR frame (largest first), each with its identity embedding."""
+    def detect(self, image: np.ndarray, embed: bool = True) -> list[Detected]:
+        """Detector hits in a BGR frame (largest first), with identity embeddings when ``embed``."""
         return [
-            Detected(d.bbox, d.score, self.encoder.embed(image, d.points))
+            Detected(d.bbox, d.score, d.points, self.encoder.embed(image, d.points) if embed else None)
             for d in self.detector.detect(image)
         ]
 
@@ -88,6 +90,11 @@ class FrameAnalyzer:
     def detection_due(self, index: int) -> bool:
         """Whether frame ``index`` of a video gets a detector pass regardless of tracking state."""
         return (index // self.config.every) % self.config.detect_every == 0
+
+    def embedding_due(self, index: int) -> bool:
+        """Whether the detector pass of frame ``index`` also refreshes identity embeddings (every other
+        pass; a face that appears on a pass without embeddings gets one when its track starts)."""
+        return (index // self.config.every // self.config.detect_every) % 2 == 0
 
     def analyze(
         self, image: np.ndarray, source: str, index: int, time: float, tracker: Tracker, video: bool
@@ -131,7 +138,7 @@ class FrameAnalyzer:
 
         faces: list[FollowedFace] = []
         for cand, mesh in meshed:
-            track = self._update_track(index, tracker, cand, mesh, video)
+            track = self._update_track(image, index, tracker, cand, mesh, video)
             if track.embedding is None or (
                 self.reference is not None and float(track.embedding @ self.reference) < SAME_PERSON
             ):
@@ -169,18 +176,24 @@ class FrameAnalyzer:
         out.extend(_Candidate(t, t.bbox, None) for t in tracks if t.id not in taken)
         return out
 
-    def _update_track(self, index: int, tracker: Tracker, cand: _Candidate, mesh: Mesh, video: bool) -> Track:
+    def _update_track(
+        self, image: np.ndarray, index: int, tracker: Tracker, cand: _Candidate, mesh: Mesh, video: bool
+    ) -> Track:
         box = mesh.bbox()
         track = cand.track if cand.track is not None else tracker.new_track(box, index)
         det = cand.detected
         if det is not None:
-            if not track.same_person(det.embedding):  # the box now holds someone else: start a new track
-                tracker.drop(track)
-                track = tracker.new_track(box, index)
-            if video:
-                track.add_embedding(det.embedding, index)
-            else:
-                track.embedding = det.embedding
+            emb = det.embedding
+            if emb is None and track.embedding is None:  # a new face on a pass without embeddings
+                emb = self.finder.encoder.embed(image, det.points)
+            if emb is not None:
+                if not track.same_person(emb):  # the box now holds someone else: start a new track
+                    tracker.drop(track)
+                    track = tracker.new_track(box, index)
+                if video:
+                    track.add_embedding(emb, index)
+                else:
+                    track.embedding = emb
             track.score = det.score
         track.bbox = box
         track.last_frame = index

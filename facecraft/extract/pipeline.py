@@ -120,7 +120,8 @@ class VideoExtraction:
                 if frame.index % self.config.every:
                     continue
                 due = self.analyzer.detection_due(frame.index)
-                self._decoded.put(_Decoded(frame, finder.detect(frame.image) if due else None))
+                embed = self.analyzer.embedding_due(frame.index)
+                self._decoded.put(_Decoded(frame, finder.detect(frame.image, embed) if due else None))
         except DecodeError as exc:
             self.result.decode_error = exc
         except BaseException as exc:
