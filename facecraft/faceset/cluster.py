@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 from facecraft.face.identity import SAME_PERSON
 from facecraft.faceset.store import Faceset
@@ -22,6 +21,8 @@ def cluster_embeddings(
     weights = np.ones(n) if weights is None else np.asarray(weights, np.float64)
     if n == 1:
         return np.zeros(1, np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage  # imported here: it costs 0.3 s at start-up
+
     e = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
     z = linkage(e, method="average", metric="cosine")
     raw = fcluster(z, t=1.0 - threshold, criterion="distance")
