@@ -269,3 +269,31 @@ def test_resume_with_a_grown_faceset_warns_that_the_data_order_changed(facesets,
     train({"A": facesets["A"], "B": small}, tmp_path / "m", tiny_config(steps=1), progress=False)
     report = train(facesets, tmp_path / "m", tiny_config(steps=2), progress=False)
     assert report.step == 2 and any("faceset B now has" in w for w in report.warnings)
+
+
+def test_tensorboard_gets_scalars_and_previews_when_installed(facesets, tmp_path, monkeypatch):  # noqa: F811
+    import types
+
+    calls: list[tuple] = []
+
+    class FakeWriter:
+        def __init__(self, logdir):
+            calls.append(("init", logdir))
+
+        def add_scalar(self, tag, value, step):
+            calls.append((tag, step, value))
+
+        def add_image(self, tag, image, step, dataformats):
+            calls.append((tag, step, image.shape, dataformats))
+
+        def close(self):
+            calls.append(("close",))
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = FakeWriter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    train(facesets, tmp_path / "m", tiny_config(steps=10, validate_every=5, preview_every=5), progress=False)
+    tags = {c[0] for c in calls}
+    assert {"train/loss", "train/images_per_second", "val/A/ssim", "val/B/psnr", "preview", "close"} <= tags
+    assert calls[0] == ("init", str(tmp_path / "m" / "tensorboard"))
+    assert [c[1] for c in calls if c[0] == "val/A/ssim"] == [5, 10]
