@@ -143,6 +143,8 @@ class Checkpointer(Callback):
     def on_start(self, trainer: Trainer) -> None:
         if trainer.state.step == 0:  # a loadable model from the first second on
             self.save(trainer)
+        else:  # resumed from the checkpoint of this step
+            self.last_saved = trainer.state.step
 
     def on_step(self, trainer: Trainer) -> None:
         if trainer.state.step % self.every == 0:
