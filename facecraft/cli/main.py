@@ -19,7 +19,9 @@ from facecraft.version import __version__
 COMMANDS = ("extract", "faceset", "train", "swap", "evaluate", "animate", "demo", "verify")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. When ``argv`` names a command, only that command's module is imported,
+    so ``facecraft extract`` does not pay for importing torch or the animation stack."""
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -29,9 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"facecraft {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    chosen = _command_in(argv)
+    for name in (chosen,) if chosen else COMMANDS:
         importlib.import_module(f"facecraft.cli.{name}_cmd").register(sub)
     return parser
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    """The command named in ``argv`` (the first argument that is not a global option), if any."""
+    for arg in argv or ():
+        if arg.startswith("-"):
+            continue
+        return arg if arg in COMMANDS else None
+    return None
 
 
 def _quiet_native_logs() -> None:
@@ -43,7 +55,8 @@ def _quiet_native_logs() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_native_logs()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except FacecraftError as exc:
