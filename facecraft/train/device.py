@@ -30,10 +30,11 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def cpu_threads(requested: int, processes: int = 1) -> int:
-    """Threads per process on CPU: ``requested``, or the cores other programs leave free (at least 1).
+    """Threads per process on CPU: ``requested``, else all cores, or half of them on a crowded machine.
 
-    On a busy machine, OpenMP threads that wait for each other at every op's barrier are far slower than
-    one thread (7 vs 67 faces/s measured for ``lite`` on a 2-core machine with a load of 6).
+    When other programs keep more than 1.5x the cores busy, OpenMP threads that wait for each other at
+    every op's barrier are far slower than fewer threads. ``lite`` on a 2-core machine, measured: load 6,
+    2 threads 7 faces/s vs 1 thread 67; load 1.7, 2 threads 190 vs 1 thread 109.
     """
     if requested:
         return requested
@@ -42,5 +43,5 @@ def cpu_threads(requested: int, processes: int = 1) -> int:
         busy = os.getloadavg()[0]
     except OSError:
         busy = 0.0
-    free = int(cores - busy + 0.5)
-    return max(1, min(cores, free) // processes)
+    usable = cores if busy < 1.5 * cores else cores // 2
+    return max(1, usable // processes)
