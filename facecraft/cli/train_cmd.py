@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
     if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
         print("training until Ctrl-C (it saves on exit; run the same command to resume)")
     report = train(identities(args), args.output, config, progress=not args.quiet)
+    if not report.main_process:  # torchrun: the main process speaks for all
+        return 0
     for w in report.warnings:
         print(f"warning: {w}")
     best = report.best

@@ -89,6 +89,11 @@ class Validator(Callback):
         if trainer.state.step % self.every == 0:
             self.run(trainer)
 
+    def on_end(self, trainer: Trainer) -> None:
+        s = trainer.state
+        if not s.history or s.history[-1]["step"] != s.step:  # report (and save) up-to-date metrics
+            self.run(trainer)
+
 
 class Previewer(Callback):
     """preview.png in the model folder every N steps: A->A, A->B, B->B, B->A on fixed validation faces."""

@@ -53,6 +53,8 @@ class TrainReport:
     stop_reason: str
     resumed: bool
     warnings: list[str] = field(default_factory=list)
+    main_process: bool = True
+    """False in the other processes of a torchrun (they do not validate; only the main one reports)."""
 
 
 def train(
@@ -180,6 +182,7 @@ def _train(
         s.stop,
         old is not None,
         warnings,
+        dist.main,
     )
 
 
