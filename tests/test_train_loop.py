@@ -122,6 +122,9 @@ def test_corrupt_latest_checkpoint_resumes_from_the_previous_with_a_warning(face
     report = train(facesets, out, tiny_config(steps=5, save_every=2), progress=False)
     assert report.step == 5 and report.steps_this_run == 3
     assert any("step-000000004" in w and "falling back" in w for w in report.warnings)
+    assert (out / "checkpoints" / "corrupt-step-000000004").is_dir()  # kept for inspection, not tried again
+    assert [s for s, _ in list_checkpoints(out)][-1] == 5
+    assert not train(facesets, out, tiny_config(steps=6, save_every=2), progress=False).warnings
 
 
 def test_ctrl_c_saves_and_reraises(facesets, tmp_path, monkeypatch):  # noqa: F811

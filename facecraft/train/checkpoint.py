@@ -179,6 +179,19 @@ def remove_partial_saves(root: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
+def set_aside_newer(root: Path, step: int) -> list[Path]:
+    """Rename checkpoints newer than ``step`` (the corrupt ones a resume skipped) to ``corrupt-step-...``,
+    so they are kept for inspection but no longer tried, and the resumed run can write those steps again."""
+    moved = []
+    for s, path in list_checkpoints(root):
+        if s > step:
+            target = path.with_name(f"corrupt-{path.name}")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(path, target)
+            moved.append(target)
+    return moved
+
+
 def read_checkpoint(path: Path, with_optimizer: bool = True) -> Checkpoint:
     """Read and verify one checkpoint folder; FacecraftError says what is wrong with it."""
     try:

@@ -21,6 +21,7 @@ from facecraft.train.checkpoint import (
     optimizer_from_tensors,
     read_model_info,
     remove_partial_saves,
+    set_aside_newer,
     write_model_info,
 )
 from facecraft.train.config import TrainConfig
@@ -141,6 +142,9 @@ def _train(
         if dist.main:
             remove_partial_saves(root)
         state, extra, warnings = _restore(root, net, optimizer, lr, device, extra)
+        barrier(dist)
+        if warnings and dist.main:
+            set_aside_newer(root, state.step)
 
     barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
     faces = {d.name: len(d.train_idx) for d in data}
