@@ -22,7 +22,7 @@ from facecraft.media.inputs import media_kind
 from facecraft.media.video import iter_frames, probe
 from facecraft.provenance import FrameLabeller, label_video, verify
 from facecraft.provenance.transforms import TRANSFORMS, labelled_copy, transform_command
-from facecraft.provenance.watermark import DETECTION_THRESHOLD, payload_to_bits
+from facecraft.provenance.watermark import DETECTION_THRESHOLD, PROBE_FRAMES, payload_to_bits
 
 SWAP_FPS = 15.0  # the swap stage's target at 512x512 on the 2-core CPU
 SHARED = Path(
@@ -34,7 +34,12 @@ def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
     """Per-frame cost of the in-stream path (FrameLabeller) and of the finishing step (tags + manifest)."""
     images = [f.image for f in iter_frames(src) if f.index < frames]
     labeller = FrameLabeller()
-    labeller.apply(images[0])  # the pattern is built once per frame size
+    # One-off per frame size: the pattern is built, and the first frames are probed for an earlier
+    # facecraft watermark to take out (watermark.MarkProbe).
+    t = time.perf_counter()
+    for image in images[:PROBE_FRAMES]:
+        labeller.apply(image)
+    one_off = time.perf_counter() - t
     t = time.perf_counter()
     for image in images:
         labeller.apply(image)
@@ -53,10 +58,11 @@ def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
     budget = 1.0 / SWAP_FPS
     return {
         "frame_ms": round(per_frame * 1000, 3),
+        "first_frames_s": round(one_off, 3),
         "psnr_db": round(psnr, 2),
         "finish_s": round(finish, 3),
         "finish_ms_per_frame": round(finish / frames * 1000, 3),
-        "share_of_swap_in_stream": round((per_frame + finish / frames) / budget, 4),
+        "share_of_swap_in_stream": round((per_frame + (finish + one_off) / frames) / budget, 4),
         "relabel_ms_per_frame": round(relabel * 1000, 2),
         "share_of_swap_relabel": round(relabel / budget, 4),
     }
@@ -121,7 +127,8 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     print(
         f"provenance: in-stream labelling {cost['share_of_swap_in_stream']:.1%} of a {SWAP_FPS:.0f} fps swap "
-        f"({cost['frame_ms']:.2f} ms/frame + {cost['finish_s']:.2f} s finishing), relabel afterwards "
+        f"({cost['frame_ms']:.2f} ms/frame + {cost['first_frames_s']:.2f} s on the first frames + "
+        f"{cost['finish_s']:.2f} s finishing), relabel afterwards "
         f"{cost['share_of_swap_relabel']:.1%}; watermark kept with bit accuracy >= 0.95 in {passed}/{len(edited)} "
         f"edited videos (min accuracy {min(acc for _, acc in edited):.3f}); PSNR {cost['psnr_db']:.1f} dB; "
         f"highest score on unprocessed files {worst_fp:.2f} (threshold {DETECTION_THRESHOLD})"

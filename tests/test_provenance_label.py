@@ -97,13 +97,15 @@ def test_images_are_labelled_in_place(shared_data: Path, tmp_path: Path) -> None
     for name in ("obama_4_small_320x240.jpg", "lady_agnew.png"):
         out = tmp_path / name
         if name.endswith(".png"):
-            cv2.imwrite(str(out), cv2.imread(str(shared_data / "portraits" / "lady_agnew_painting.jpg")))
+            portrait = cv2.imread(str(shared_data / "portraits" / "lady_agnew_painting.jpg"))
+            assert portrait is not None
+            cv2.imwrite(str(out), portrait)
         else:
             shutil.copy(shared_data / "images" / name, out)
         label_image(out, "animate", [out], consent=consent, visible_label=True)
         report = verify(out)
         assert report.watermark.found and report.watermark.bit_accuracy >= 0.95
-        assert report.manifest.valid and report.manifest.digital_source_type.endswith(
+        assert report.manifest.valid and (report.manifest.digital_source_type or "").endswith(
             "/trainedAlgorithmicMedia"
         )
         assert report.manifest.facecraft["consent_sha256"] is not None
@@ -151,3 +153,17 @@ def test_signing_identity_lives_in_the_config_dir(
     monkeypatch.setenv("FACECRAFT_SIGNER_KEY", str(tmp_path / "missing.key"))
     with pytest.raises(FacecraftError, match="missing"):
         label_image(out, "swap", [out])
+
+
+def test_a_relabelled_facecraft_output_carries_only_its_new_id(shared_data: Path, tmp_path: Path) -> None:
+    """An output made from an earlier facecraft output (every pixel kept, the hardest case): the old watermark
+    is taken out as the new one goes in, so verify reads the new id, and the manifest names the old one."""
+    src = shared_data / "videos" / "man_green_screen_3s.mp4"
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    labelled_copy(src, first, max_frames=30, content_id=0x111111)
+    labelled_copy(first, second, max_frames=30, content_id=0xEEEEEE)
+    report = verify(second)
+    assert report.watermark.found and report.watermark.content_id_hex == "eeeeee"
+    assert report.watermark.bit_accuracy_basis == "manifest" and report.watermark.bit_accuracy >= 0.95
+    assert report.watermark.earlier_content_ids == ("111111",)
+    assert report.labelled

@@ -87,3 +87,19 @@ def test_config_validation() -> None:
         watermark.WatermarkConfig(amplitude=50)
     with pytest.raises(ValueError):
         watermark.embed(np.zeros((10, 10), np.uint8), 0)
+
+
+def test_a_second_watermark_replaces_the_first() -> None:
+    """Informed removal: the probe finds the old mark where facecraft puts it, and the new one replaces it."""
+    frame = _texture(384, 512, seed=6)
+    old, new = make_payload(0x0A0B0C), make_payload(0xC0B0A0)
+    first = watermark.embed(frame, old)
+    probe = watermark.MarkProbe(512, 384, [watermark.WatermarkConfig(), watermark.IMAGE_CONFIG])
+    found = probe.update(first)
+    assert found is not None and found.payload == old and 3.0 <= found.gain <= 4.0
+    second = watermark.embed(first, new, replaces=found)
+    assert cv2.PSNR(frame, second) > 35
+    det = watermark.detect([second])
+    assert det.found and det.payload == new
+    unmarked = watermark.MarkProbe(512, 384, [watermark.WatermarkConfig(), watermark.IMAGE_CONFIG])
+    assert all(unmarked.update(_texture(384, 512, seed=20 + i)) is None for i in range(3))

@@ -139,6 +139,7 @@ def animate(
         consent=Path(consent) if consent else None,
         visible_label=visible_label,
         content_id=labeller.content_id,
+        replaced=labeller.replaced_content_ids,
     )
     return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio)
 

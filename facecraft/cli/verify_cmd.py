@@ -29,6 +29,8 @@ def _summary(report: VerifyReport) -> str:
         )
     else:
         wm_line = f"not found (score {wm.score:.1f})"
+    if wm.earlier_content_ids:
+        wm_line += f"; made from an earlier facecraft output (content id {', '.join(wm.earlier_content_ids)})"
     if not m.present:
         c2pa_line = "none"
     elif m.valid:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import metadata, watermark
 from facecraft.provenance.manifest import ManifestInfo, mime_type, sha256_file, sign_into
-from facecraft.provenance.payload import format_content_id, make_payload, new_content_id
+from facecraft.provenance.payload import content_id_of, format_content_id, make_payload, new_content_id
 from facecraft.provenance.visible import draw_visible_label
 
 ACTIONS = ("swap", "animate")
@@ -37,16 +38,40 @@ class FrameLabeller:
     visible_label: bool = False
     content_id: int = field(default_factory=new_content_id)
     config: watermark.WatermarkConfig = field(default_factory=watermark.WatermarkConfig)
+    replace_existing: bool = True
+    """When the frames already carry a facecraft watermark (the input was an earlier facecraft output), find
+    it in the first frames of each size and take it out as the new one goes in (see
+    :class:`watermark.MarkProbe`), so that the output's watermark reads as its own content id."""
+    _probes: dict[tuple[int, int], watermark.MarkProbe] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def replaced_content_ids(self) -> list[int]:
+        """Content ids of the earlier facecraft watermarks found in the frames (and taken out)."""
+        ids = {content_id_of(p.found.payload) for p in self._probes.values() if p.found is not None}
+        return sorted(ids - {self.content_id})
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
         """A labelled copy of one BGR uint8 (H, W, 3) frame."""
+        old = None
+        if self.replace_existing:
+            h, w = frame.shape[:2]
+            probe = self._probes.get((w, h))
+            if probe is None:
+                configs = (self.config, watermark.WatermarkConfig(), watermark.IMAGE_CONFIG)
+                probe = self._probes[(w, h)] = watermark.MarkProbe(w, h, configs)
+            old = probe.update(frame)
         if self.visible_label:
             frame = draw_visible_label(frame)
-        return watermark.embed(frame, make_payload(self.content_id), self.config)
+        return watermark.embed(frame, make_payload(self.content_id), self.config, replaces=old)
 
 
 def _manifest_info(
-    action: str, inputs: list[Path], consent: Path | None, visible: bool, cid: int
+    action: str,
+    inputs: list[Path],
+    consent: Path | None,
+    visible: bool,
+    cid: int,
+    replaced: Sequence[int] = (),
 ) -> ManifestInfo:
     if action not in ACTIONS:
         raise FacecraftError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
@@ -59,6 +84,7 @@ def _manifest_info(
         format_content_id(cid),
         sha256_file(Path(consent)) if consent else None,
         visible,
+        tuple(format_content_id(r) for r in sorted(set(replaced)) if r != cid),
     )
 
 
@@ -84,17 +110,19 @@ def label_video(
     consent: Path | None = None,
     visible_label: bool = False,
     content_id: int | None = None,
+    replaced: Sequence[int] = (),
 ) -> None:
     """Label an MP4 in place.
 
     Without ``content_id`` the video is decoded, watermarked (and visibly labelled) frame by frame and
     re-encoded at CRF 16 with its audio. With the ``content_id`` of a :class:`FrameLabeller` that already
     labelled the frames, only the metadata tags and the manifest are added (a stream copy, no re-encode).
+    ``replaced``: the labeller's :attr:`FrameLabeller.replaced_content_ids` (recorded in the manifest).
     """
     path = Path(path)
     mime_type(path)  # fail early on a container we cannot sign
     cid = new_content_id() if content_id is None else content_id
-    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)
+    _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)  # check the request
     tags = metadata.video_tags(action, format_content_id(cid))
     unsigned = _temp(path, "labelled")
     if content_id is None:
@@ -112,11 +140,13 @@ def label_video(
         with writer:
             for frame in iter_frames(path):
                 writer.write(labeller.apply(frame.image))
+        replaced = labeller.replaced_content_ids
     else:
         proc = subprocess.run(remux_command(path, unsigned, tags), capture_output=True, text=True)
         if proc.returncode != 0:
             unsigned.unlink(missing_ok=True)
             raise FacecraftError(f"ffmpeg could not add metadata to {path}: {proc.stderr.strip()[-300:]}")
+    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid, replaced)
     _sign_and_replace(unsigned, path, info)
 
 
@@ -140,20 +170,25 @@ def label_image(
     consent: Path | None = None,
     visible_label: bool = False,
     content_id: int | None = None,
+    replaced: Sequence[int] = (),
 ) -> None:
     """Label a PNG or JPEG in place (the pixels are watermarked and the file is re-written).
 
-    ``content_id``: set when the pixels were already labelled by a :class:`FrameLabeller`.
+    ``content_id``: set when the pixels were already labelled by a :class:`FrameLabeller` (and ``replaced``
+    its :attr:`FrameLabeller.replaced_content_ids`).
     """
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in (".png", ".jpg", ".jpeg"):
         raise FacecraftError(f"cannot label {path.suffix} images; write the output as .png or .jpg")
     cid = new_content_id() if content_id is None else content_id
-    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)
+    _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)  # check the request
     image = read_image(path)
     if content_id is None:
-        image = FrameLabeller(visible_label, cid, watermark.IMAGE_CONFIG).apply(image)
+        labeller = FrameLabeller(visible_label, cid, watermark.IMAGE_CONFIG)
+        image = labeller.apply(image)
+        replaced = labeller.replaced_content_ids
+    info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid, replaced)
     unsigned = _temp(path, "labelled")
     _write_image(image, unsigned, ext, action, format_content_id(cid))
     _sign_and_replace(unsigned, path, info)
@@ -166,10 +201,11 @@ def label_file(
     consent: Path | None = None,
     visible_label: bool = False,
     content_id: int | None = None,
+    replaced: Sequence[int] = (),
 ) -> None:
     """:func:`label_video` or :func:`label_image`, by the file's extension."""
     path = Path(path)
     if mime_type(path).startswith("video/"):
-        label_video(path, action, inputs, consent, visible_label, content_id)
+        label_video(path, action, inputs, consent, visible_label, content_id, replaced)
     else:
-        label_image(path, action, inputs, consent, visible_label, content_id)
+        label_image(path, action, inputs, consent, visible_label, content_id, replaced)

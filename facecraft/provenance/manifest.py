@@ -62,6 +62,7 @@ class ManifestInfo:
     content_id_hex: str  # the watermark's content id
     consent_sha256: str | None = None
     visible_label: bool = False
+    replaced_content_ids: tuple[str, ...] = ()  # earlier facecraft watermarks taken out of the input's pixels
 
     def __post_init__(self) -> None:
         if self.action not in SOURCE_TYPES:
@@ -95,7 +96,13 @@ def manifest_json(info: ManifestInfo, title: str) -> dict[str, Any]:
                     "action": info.action,
                     "inputs": [{"name": n, "sha256": h} for n, h in info.inputs],
                     "consent_sha256": info.consent_sha256,
-                    "watermark": {"method": "facecraft-ss-v1", "content_id": info.content_id_hex},
+                    "watermark": {
+                        "method": "facecraft-ss-v1",
+                        "content_id": info.content_id_hex,
+                        **(
+                            {"replaces": list(info.replaced_content_ids)} if info.replaced_content_ids else {}
+                        ),
+                    },
                     "visible_label": info.visible_label,
                 },
             },

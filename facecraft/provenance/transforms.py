@@ -89,5 +89,7 @@ def labelled_copy(
             if max_frames is not None and frame.index >= max_frames:
                 break
             writer.write(labeller.apply(frame.image))
-    label_video(dest, action, [source], content_id=labeller.content_id)
+    label_video(
+        dest, action, [source], content_id=labeller.content_id, replaced=labeller.replaced_content_ids
+    )
     return labeller.content_id

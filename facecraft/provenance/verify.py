@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ class WatermarkReport:
     bit_accuracy: float  # against the payload the manifest/metadata name, else against the 8 tag bits
     bit_accuracy_basis: str  # "manifest", "metadata" or "tag"
     frames: int
+    earlier_content_ids: tuple[str, ...] = ()
+    """Content ids of earlier facecraft watermarks the valid manifest says were taken out of the input (the
+    input was itself a facecraft output); the watermark now carries only the output's own id."""
 
 
 @dataclass(frozen=True)
@@ -133,4 +136,7 @@ def verify(path: str | Path) -> VerifyReport:
         tags = MetadataTags(False, "", None)
     manifest = read_manifest(path)
     report = _watermark_report(frames, _expected_payload(manifest, tags))
+    earlier = (manifest.facecraft.get("watermark") or {}).get("replaces") if manifest.valid else None
+    if earlier:
+        report = replace(report, earlier_content_ids=tuple(str(c) for c in earlier))
     return VerifyReport(path, kind, report, manifest, tags)

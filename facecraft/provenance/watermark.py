@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
@@ -26,6 +26,7 @@ from scipy.linalg import hadamard
 
 from facecraft.errors import FacecraftError
 from facecraft.provenance import coding
+from facecraft.provenance.payload import TAG, tag_of
 
 PAYLOAD_BITS = 32
 CODED_BITS = coding.coded_length(PAYLOAD_BITS)  # embedded bits: the payload under an error-correcting code
@@ -95,29 +96,86 @@ def cell_size(width: int, height: int, config: WatermarkConfig) -> int:
 
 
 @cache
-def _frame_pattern(
-    payload: int, width: int, height: int, config: WatermarkConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """The watermark for one frame size as (add, subtract) uint8 (H, W, 3) images (saturating arithmetic)."""
+def _payload_tile(payload: int, cell_px: int) -> np.ndarray:
+    """One smoothed tile (16 cells of ``cell_px`` a side) of the watermark carrying ``payload``, unscaled."""
     p = _cell_patterns()
     signs = coding.encode(payload_to_bits(payload)).astype(np.float32) * 2 - 1
     cells = _SYNC_WEIGHT * p[0] + np.tensordot(signs, p[1:], axes=1)
-    tile = _smooth_tile(cells, cell_size(width, height, config))
-    tile *= config.amplitude / float(np.sqrt(np.mean(tile**2)))
+    tile = _smooth_tile(cells, cell_px)
+    tile.flags.writeable = False
+    return tile
+
+
+def _scaled_tile(payload: int, cell_px: int, amplitude: float) -> np.ndarray:
+    tile = _payload_tile(payload, cell_px)
+    return tile * (amplitude / float(np.sqrt(np.mean(tile**2))))
+
+
+def _tiled(tile: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``tile`` repeated over a frame from its top-left corner (the phase every embedding uses)."""
     n = tile.shape[0]
-    full = np.tile(tile, (height // n + 1, width // n + 1))[:height, :width]
+    return np.tile(tile, (height // n + 1, width // n + 1))[:height, :width]
+
+
+def _add_sub(full: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     q = np.rint(full).astype(np.int16)
     add = np.repeat(np.clip(q, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
     sub = np.repeat(np.clip(-q, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
     return add, sub
 
 
-def embed(frame: np.ndarray, payload: int, config: WatermarkConfig = WatermarkConfig()) -> np.ndarray:
-    """Return a copy of a BGR uint8 (H, W, 3) frame carrying ``payload`` (a 32-bit int)."""
+@cache
+def _frame_pattern(
+    payload: int, width: int, height: int, config: WatermarkConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The watermark for one frame size as (add, subtract) uint8 (H, W, 3) images (saturating arithmetic)."""
+    tile = _scaled_tile(payload, cell_size(width, height, config), config.amplitude)
+    return _add_sub(_tiled(tile, width, height))
+
+
+@dataclass(frozen=True)
+class ExistingMark:
+    """A facecraft watermark found in frames about to be watermarked again (an earlier output re-rendered).
+
+    ``payload``: what it carries; ``cell_px``: its cell size; ``gain``: its RMS strength in luma levels, as it
+    survives in the frames (after the encodes in between).
+    """
+
+    payload: int
+    cell_px: int
+    gain: float
+
+
+@lru_cache(maxsize=8)
+def _replacing_pattern(
+    payload: int, width: int, height: int, config: WatermarkConfig, old: ExistingMark
+) -> tuple[np.ndarray, np.ndarray]:
+    """The watermark carrying ``payload`` minus the ``old`` one at its estimated strength (informed removal)."""
+    new = _scaled_tile(payload, cell_size(width, height, config), config.amplitude)
+    previous = _scaled_tile(old.payload, old.cell_px, old.gain)
+    if new.shape == previous.shape:
+        return _add_sub(_tiled(new - previous, width, height))
+    return _add_sub(_tiled(new, width, height) - _tiled(previous, width, height))
+
+
+def embed(
+    frame: np.ndarray,
+    payload: int,
+    config: WatermarkConfig = WatermarkConfig(),
+    replaces: ExistingMark | None = None,
+) -> np.ndarray:
+    """Return a copy of a BGR uint8 (H, W, 3) frame carrying ``payload`` (a 32-bit int).
+
+    ``replaces``: a watermark the frame already carries (see :class:`MarkProbe`), taken out as the new one
+    goes in, so that a detector reads only the new payload. The cost per frame is the same.
+    """
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"expected a BGR uint8 (H, W, 3) frame, got {frame.shape} {frame.dtype}")
     h, w = frame.shape[:2]
-    add, sub = _frame_pattern(payload, w, h, config)
+    if replaces is None:
+        add, sub = _frame_pattern(payload, w, h, config)
+    else:
+        add, sub = _replacing_pattern(payload, w, h, config, replaces)
     return cv2.subtract(cv2.add(frame, add), sub)
 
 
@@ -305,3 +363,98 @@ def detect(frames: Iterable[np.ndarray], size_hint: tuple[int, int] | None = Non
     _, z, corr, bits, peak, p = best
     soft = corr / (abs(peak) / _SYNC_WEIGHT + 1e-9)
     return Detection(z >= DETECTION_THRESHOLD, float(z), bits_to_payload(bits), bits, soft, float(p), count)
+
+
+PROBE_FRAMES = 8
+"""Frames of one size :class:`MarkProbe` looks at before it settles on whether (and what) they carry."""
+_PROBE_MIN_GAIN = 1.0  # luma levels RMS (a fresh mark has 3.5): weaker remains are left alone
+_PROBE_MIN_AGREEMENT = 0.65  # code agreement of the decoded payload (noise: 0.50-0.56; a mark: about 0.8)
+_PROBE_HP_SIGMA = 3.0  # px: the linear high-pass the strength is measured through
+
+
+@cache
+def _probe_tiles(cell_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """(CODED_BITS, n*n) zero-mean code-bit tiles at ``cell_px`` and the sync tile, for projecting folds."""
+    tiles = np.stack([_smooth_tile(c, cell_px) for c in _cell_patterns()])
+    tiles -= tiles.mean(axis=(1, 2), keepdims=True)
+    flat = tiles.reshape(len(tiles), -1)
+    return flat[1:], flat[0]
+
+
+def _periodic_highpass(tile: np.ndarray) -> np.ndarray:
+    n = tile.shape[0]
+    wrapped = np.tile(tile, (3, 3))
+    return (wrapped - cv2.GaussianBlur(wrapped, (0, 0), _PROBE_HP_SIGMA))[n : 2 * n, n : 2 * n]
+
+
+def _fold_native(img: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Sum of the whole ``n``-px tiles of ``img`` from its top-left corner, and how many there were."""
+    th, tw = img.shape[0] // n, img.shape[1] // n
+    if th == 0 or tw == 0:
+        return np.zeros((n, n), np.float32), 0
+    return img[: th * n, : tw * n].reshape(th, n, tw, n).sum(axis=(0, 2)), th * tw
+
+
+class MarkProbe:
+    """Finds a facecraft watermark that frames of one size already carry, where facecraft would have put it.
+
+    When the input of a stage was itself a facecraft output, the frames the stage writes keep the old
+    watermark wherever they keep the input's pixels, and a second watermark on top would leave the detector
+    reading either. An earlier stage embedded it from the top-left corner at the cell size of one of the
+    ``configs`` for this frame size, so no search is needed: the first :data:`PROBE_FRAMES` frames are folded
+    at those tile periods, the code bits decoded, and the old pattern's strength measured by least squares.
+    Accepted only with the facecraft tag intact, the code bits agreeing with the decoded codeword (at least
+    0.65; unmarked frames 0.50-0.56, a surviving mark about 0.8) and a strength of at least 1 luma level
+    (unmarked frames: at most 0.72 for the best-fitting payload; a mark re-encoded once: about 3.6).
+    """
+
+    def __init__(self, width: int, height: int, configs: Iterable[WatermarkConfig]):
+        self.width, self.height = width, height
+        self.cells = sorted({cell_size(width, height, c) for c in configs})
+        self.frames = 0
+        self.found: ExistingMark | None = None
+        self._hp = {c: np.zeros((CELLS * c,) * 2, np.float64) for c in self.cells}
+        self._lin = {c: np.zeros((CELLS * c,) * 2, np.float64) for c in self.cells}
+
+    @property
+    def done(self) -> bool:
+        return self.frames >= PROBE_FRAMES
+
+    def update(self, frame: np.ndarray) -> ExistingMark | None:
+        """Look at one more frame (until :data:`PROBE_FRAMES` were seen); the mark found so far, if any."""
+        if self.done:
+            return self.found
+        self.frames += 1
+        hp = _highpass_luma(frame)
+        luma = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32) if frame.ndim == 3 else frame
+        lin = luma.astype(np.float32) - cv2.GaussianBlur(luma.astype(np.float32), (0, 0), _PROBE_HP_SIGMA)
+        best: ExistingMark | None = None
+        for c in self.cells:
+            n = CELLS * c
+            fold, _ = _fold_native(hp, n)
+            self._hp[c] += fold
+            lin_fold, _ = _fold_native(lin, n)
+            self._lin[c] += lin_fold
+            mark = self._estimate(c)
+            if mark is not None and (best is None or mark.gain > best.gain):
+                best = mark
+        self.found = best
+        return best
+
+    def _estimate(self, c: int) -> ExistingMark | None:
+        bit_tiles, _ = _probe_tiles(c)
+        soft = bit_tiles @ self._hp[c].ravel()
+        bits = coding.decode(soft, PAYLOAD_BITS)
+        payload = bits_to_payload(bits)
+        if tag_of(payload) != TAG or _code_agreement(soft, bits) < _PROBE_MIN_AGREEMENT:
+            return None
+        # Least squares of the folded (linearly high-passed) luma on the unit-RMS old pattern.
+        tile = _payload_tile(payload, c)
+        unit = _periodic_highpass(tile / float(np.sqrt(np.mean(tile**2))))
+        tiles = max(1, self._tiles_at(c))
+        gain = float(np.sum(self._lin[c] * unit) / (np.sum(unit * unit) * tiles))
+        return ExistingMark(payload, c, round(gain, 2)) if gain >= _PROBE_MIN_GAIN else None
+
+    def _tiles_at(self, c: int) -> int:
+        n = CELLS * c
+        return (self.height // n) * (self.width // n) * self.frames

@@ -70,7 +70,13 @@ class OutputLabeller:
             return False
         if kind == "video":
             self._module.label_video(
-                path, "swap", self.inputs, self.consent, self.visible, content_id=self.content_id
+                path,
+                "swap",
+                self.inputs,
+                self.consent,
+                self.visible,
+                content_id=self.content_id,
+                replaced=self._frames.replaced_content_ids,
             )
         else:
             self._module.label_image(path, "swap", self.inputs, self.consent, self.visible)
