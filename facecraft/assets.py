@@ -6,13 +6,13 @@ it) and their hashes are checked once per process before first use.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from facecraft.errors import FacecraftError
+from facecraft.fileio import sha256_file
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,6 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 @cache
 def asset_path(name: str) -> Path:
     """Return the verified path of the model file called ``name`` (see ``ASSETS``)."""
@@ -75,7 +67,7 @@ def asset_path(name: str) -> Path:
     path = _package_dir(asset.package) / asset.relpath
     if not path.is_file():
         raise FacecraftError(f"model file {asset.relpath} is missing from package '{asset.package}'")
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if digest != asset.sha256:
         raise FacecraftError(
             f"model file {path.name} from '{asset.package}' has sha256 {digest[:12]}..., expected "

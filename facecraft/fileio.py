@@ -1,13 +1,25 @@
-"""Atomic, crash-safe file writes (temp file, fsync, rename, fsync the folder)."""
+"""File I/O shared by every stage: crash-safe writes (temp file, fsync, rename, fsync the folder),
+sha256 of files, and turning OS write errors into one-line user errors."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from pathlib import Path
 
 from facecraft.errors import FacecraftError
-from facecraft.faceset.store import disk_error
+
+
+def disk_error(exc: OSError, what: str) -> FacecraftError:
+    """Turn an OSError from writing into a one-line user error."""
+    if exc.errno == errno.ENOSPC:
+        return FacecraftError(
+            f"the disk is full while writing {what}; free some space and run again to resume"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return FacecraftError(f"no permission to write {what}; choose a folder you can write to")
+    return FacecraftError(f"cannot write {what}: {exc.strerror or exc}")
 
 
 def fsync_dir(path: Path) -> None:
@@ -18,7 +30,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -44,7 +56,8 @@ def write_file_synced(path: Path, data: bytes) -> None:
         raise disk_error(exc, str(path)) from None
 
 
-def sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from facecraft.errors import FacecraftError
 from facecraft.evaluate import evaluate
-from facecraft.swap.checkpoint import write_atomic
+from facecraft.fileio import write_atomic
 
 _LABELS = (
     ("identity_to_source", "identity: swapped face vs source (SFace cosine, higher is better)"),

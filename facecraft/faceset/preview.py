@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 
 from facecraft.errors import FacecraftError
-from facecraft.faceset.store import Faceset, disk_error
+from facecraft.faceset.store import Faceset
+from facecraft.fileio import disk_error
 
 
 def contact_sheet(fs: Faceset, max_faces: int = 64, tile: int = 128, columns: int = 8) -> np.ndarray:

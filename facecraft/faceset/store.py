@@ -7,9 +7,7 @@ interrupted run leaves only whole faces behind and a rerun picks up after the la
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -29,6 +27,7 @@ from facecraft.faceset.schema import (
     from_blob,
     to_blob,
 )
+from facecraft.fileio import disk_error, write_atomic
 from facecraft.version import __version__
 
 _FACE_COLUMNS = (
@@ -36,17 +35,6 @@ _FACE_COLUMNS = (
     "landmarks, aligned_landmarks, affine, yaw, pitch, roll, blendshapes, sharpness, brightness, embedding, "
     "track_id, cluster_id"
 )
-
-
-def disk_error(exc: OSError, what: str) -> FacecraftError:
-    """Turn an OSError from writing into a one-line user error."""
-    if exc.errno == errno.ENOSPC:
-        return FacecraftError(
-            f"the disk is full while writing {what}; free some space and run again to resume"
-        )
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return FacecraftError(f"no permission to write {what}; choose a folder you can write to")
-    return FacecraftError(f"cannot write {what}: {exc.strerror or exc}")
 
 
 class Faceset:
@@ -185,20 +173,10 @@ class Faceset:
     # ---- writing faces -------------------------------------------------------------------------
     def write_image(self, name: str, image: np.ndarray) -> None:
         """Write an aligned face PNG atomically (temp file, fsync, rename)."""
-        final = self.root / FACES_DIR / name
-        tmp = final.with_suffix(".tmp.png")
         ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if not ok:
             raise FacecraftError(f"cannot encode face image {name}")
-        try:
-            with tmp.open("wb") as f:
-                f.write(buf.tobytes())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, final)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise disk_error(exc, f"face image {final}") from None
+        write_atomic(self.root / FACES_DIR / name, buf.tobytes())
 
     def commit_frames(
         self,

@@ -7,7 +7,8 @@ from collections import defaultdict
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.schema import FACES_DIR, FaceRecord
-from facecraft.faceset.store import Faceset, disk_error
+from facecraft.faceset.store import Faceset
+from facecraft.fileio import disk_error
 
 TRACK_ID_STRIDE = 1_000_000  # track ids are source_id * stride + n (see extract)
 

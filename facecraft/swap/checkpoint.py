@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from facecraft.errors import FacecraftError
+from facecraft.fileio import write_atomic
 from facecraft.media.ffmpeg import ffmpeg_exe
 
 STATE = "state.json"
@@ -48,16 +49,6 @@ def output_lock(output: Path) -> Iterator[None]:
         path.unlink(missing_ok=True)
     finally:
         os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 @dataclass

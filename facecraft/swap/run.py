@@ -16,6 +16,7 @@ import av
 from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
+from facecraft.fileio import write_atomic
 from facecraft.media.inputs import media_kind
 from facecraft.media.video import VideoInfo, probe
 from facecraft.swap.checkpoint import (
@@ -24,7 +25,6 @@ from facecraft.swap.checkpoint import (
     concat_list,
     output_lock,
     work_folder,
-    write_atomic,
 )
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images

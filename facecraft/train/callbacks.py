@@ -13,10 +13,10 @@ import cv2
 import torch
 from tqdm import tqdm
 
+from facecraft.fileio import write_atomic
 from facecraft.train.checkpoint import optimizer_to_tensors, save_checkpoint
 from facecraft.train.distributed import any_rank
 from facecraft.train.evaluate import mean_ssim, preview_grid, validate
-from facecraft.train.files import write_bytes_atomic
 from facecraft.train.trainer import Callback, Trainer
 
 log = logging.getLogger("facecraft.train")
@@ -105,7 +105,7 @@ class Previewer(Callback):
         grid = preview_grid(trainer.net, trainer.data, trainer.device)
         ok, buf = cv2.imencode(".png", grid)
         if ok:
-            write_bytes_atomic(self.root / "preview.png", buf.tobytes())
+            write_atomic(self.root / "preview.png", buf.tobytes())
 
     def on_step(self, trainer: Trainer) -> None:
         if self.every and trainer.state.step % self.every == 0:

@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from facecraft.errors import FacecraftError
-from facecraft.train.files import fsync_dir, sha256, write_bytes_atomic, write_file_synced
+from facecraft.fileio import fsync_dir, sha256_file, write_atomic, write_file_synced
 from facecraft.version import __version__
 
 log = logging.getLogger("facecraft.train")
@@ -56,7 +56,7 @@ class ModelInfo:
 def write_model_info(root: Path, info: ModelInfo) -> None:
     data = {"format": FORMAT, "format_version": FORMAT_VERSION, "software": f"facecraft {__version__}"}
     data.update(asdict(info))
-    write_bytes_atomic(root / MODEL_JSON, json.dumps(data, indent=2, sort_keys=True).encode())
+    write_atomic(root / MODEL_JSON, json.dumps(data, indent=2, sort_keys=True).encode())
 
 
 def read_model_info(root: Path) -> ModelInfo:
@@ -146,7 +146,7 @@ def save_checkpoint(
     }
     for name, data in files.items():
         write_file_synced(tmp / name, data)
-    full_state = {**state, "step": step, "files": {n: sha256(tmp / n) for n in files}}
+    full_state = {**state, "step": step, "files": {n: sha256_file(tmp / n) for n in files}}
     write_file_synced(tmp / "state.json", json.dumps(full_state, indent=1, sort_keys=True).encode())
     fsync_dir(tmp)
     if final.exists():  # re-saving a step (after a restore): move the old one aside first
@@ -198,7 +198,7 @@ def read_checkpoint(path: Path, with_optimizer: bool = True) -> Checkpoint:
         state = json.loads((path / "state.json").read_text())
         names = ["weights.safetensors"] + (["optimizer.safetensors"] if with_optimizer else [])
         for name in names:
-            if sha256(path / name) != state["files"][name]:
+            if sha256_file(path / name) != state["files"][name]:
                 raise FacecraftError(f"{name} does not match its recorded sha256")
         weights = load_file(path / "weights.safetensors")
         tensors = load_file(path / "optimizer.safetensors") if with_optimizer else {}

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from facecraft.errors import FacecraftError
+from facecraft.fileio import require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
@@ -29,7 +30,6 @@ from facecraft.train.data import check_compatible, load_identity
 from facecraft.train.device import cpu_threads, resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
-from facecraft.train.files import require_dir
 from facecraft.train.models import FaceAutoencoder, ModelConfig, build_model, load_preset, make_config
 from facecraft.train.trainer import Callback, Trainer, TrainState
 
