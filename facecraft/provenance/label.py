@@ -15,12 +15,13 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from facecraft.errors import FacecraftError
+from facecraft.fileio import sha256_file
 from facecraft.media.ffmpeg import remux_command
 from facecraft.media.image import read_image
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import metadata, watermark
-from facecraft.provenance.manifest import ManifestInfo, mime_type, sha256_file, sign_into
+from facecraft.provenance.manifest import ManifestInfo, mime_type, sign_into
 from facecraft.provenance.payload import content_id_of, format_content_id, make_payload, new_content_id
 from facecraft.provenance.visible import draw_visible_label
 

@@ -8,7 +8,6 @@ its hard binding (a hash of the file's bytes, for MP4 the BMFF boxes) breaks whe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +33,6 @@ MIME_TYPES = {
     ".png": "image/png",
     ".webp": "image/webp",
 }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def mime_type(path: Path) -> str:
