@@ -10,6 +10,7 @@ a resumed extraction identical to an uninterrupted one.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,8 +82,16 @@ class FrameAnalyzer:
     def __init__(self, config: ExtractConfig, reference: np.ndarray | None = None):
         self.config = config
         self.reference = reference
+        # The landmarker takes the longest to start (importing MediaPipe alone takes 0.5 s): it loads on a
+        # thread of its own while the detector, the encoder and the decoding of the first frames get going.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="facecraft-mesher-load")
+        self._mesher: Future[FaceMesher] = self._pool.submit(FaceMesher)
+        self._pool.shutdown(wait=False)
         self.finder = FaceFinder(config)
-        self.mesher = FaceMesher()
+
+    @property
+    def mesher(self) -> FaceMesher:
+        return self._mesher.result()
 
     def close(self) -> None:
         self.mesher.close()
