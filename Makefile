@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt requirements-dev.txt pyprojec
 	@touch $(STAMP)
 
 demo: env
-	$(PY) -m facecraft demo -o $(OUT) $(if $(A),--a $(A)) $(if $(B),--b $(B))
+	$(PY) -m facecraft demo -o $(OUT) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(MINUTES),--minutes $(MINUTES))
 
 lint: env
 	$(PY) -m ruff check facecraft tests benchmarks
