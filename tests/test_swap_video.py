@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ from swap_standin import TintModel
 from facecraft.errors import FacecraftError
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
+from facecraft.provenance import FrameLabeller
 from facecraft.swap import SwapConfig, swap
 from facecraft.swap import label as swap_label
 from facecraft.swap import run as swap_run
@@ -84,12 +86,15 @@ def test_start_end_cuts_video_and_audio_in_sync(shared_data: Path, tmp_path: Pat
 
 
 @pytest.fixture
-def unlabelled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outputs without the provenance watermark, whose random id would differ between any two runs."""
-    monkeypatch.setattr(swap_label, "_provenance", lambda: None)
+def fixed_content_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outputs watermarked with one fixed content id (a new output normally gets a random one, so two runs
+    would differ in the watermark alone)."""
+    monkeypatch.setattr(
+        swap_label.provenance, "FrameLabeller", functools.partial(FrameLabeller, content_id=0x5A5A5A)
+    )
 
 
-@pytest.mark.usefixtures("unlabelled")
+@pytest.mark.usefixtures("fixed_content_id")
 def test_resume_equals_uninterrupted(shared_data: Path, tmp_path: Path) -> None:
     src = shared_data / WOMAN
     config = SwapConfig(end=2.0, segment=10, batch=4)
@@ -108,7 +113,7 @@ def test_resume_equals_uninterrupted(shared_data: Path, tmp_path: Path) -> None:
     assert probe(resumed).frame_count == 50
 
 
-@pytest.mark.usefixtures("unlabelled")
+@pytest.mark.usefixtures("fixed_content_id")
 def test_frames_without_faces_pass_through_and_no_audio_is_fine(shared_data: Path, tmp_path: Path) -> None:
     src = shared_data / OBAMA
     out = tmp_path / "o.mp4"
@@ -118,10 +123,11 @@ def test_frames_without_faces_pass_through_and_no_audio_is_fine(shared_data: Pat
     info = probe(out)
     assert info.frame_count == 15 and not info.has_audio
     plain = tmp_path / "plain.mp4"
+    watermark = swap_label.provenance.FrameLabeller()  # the same fixed content id as the swap's
     with VideoWriter(plain, info.width, info.height, info.fps) as w:
         for frame in _frames(src)[:15]:
-            w.write(frame)
-    assert np.array_equal(_frames(out), _frames(plain))  # exactly the input, re-encoded
+            w.write(watermark.apply(frame))
+    assert np.array_equal(_frames(out), _frames(plain))  # exactly the input, watermarked and re-encoded
 
 
 def test_odd_size_and_rotation_are_kept(tmp_path: Path) -> None:

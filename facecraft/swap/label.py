@@ -6,30 +6,17 @@ needs its tags and manifest added (:meth:`OutputLabeller.finish`), without decod
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import numpy as np
 
+from facecraft import provenance
 from facecraft.errors import FacecraftError
-
-
-def _provenance() -> ModuleType | None:
-    try:
-        return importlib.import_module("facecraft.provenance")
-    except ImportError:
-        return None
 
 
 class OutputLabeller:
     """Labels one swap's outputs with action "swap", its ``inputs`` (files), the ``consent`` record and the
-    ``visible`` label flag. ``content_id`` ties a resumed video's watermark to the same id.
-
-    Without the provenance stage installed it does nothing (``available`` is False), unless ``consent``
-    or ``visible`` asked for it, which raises FacecraftError.
-    """
+    ``visible`` label flag. ``content_id`` ties a resumed video's watermark to the same id."""
 
     def __init__(
         self,
@@ -43,33 +30,25 @@ class OutputLabeller:
         self.visible = visible
         if self.consent is not None and not self.consent.is_file():
             raise FacecraftError(f"the consent record {self.consent} does not exist")
-        self._module = _provenance()
-        if self._module is None and (consent is not None or visible):
-            raise FacecraftError("--consent and --label need the provenance stage, which is not installed")
-        self._frames: Any = None
-        if self._module is not None:
-            kwargs = {} if content_id is None else {"content_id": content_id}
-            self._frames = self._module.FrameLabeller(visible_label=visible, **kwargs)
+        self._frames = (
+            provenance.FrameLabeller(visible_label=visible)
+            if content_id is None
+            else provenance.FrameLabeller(visible_label=visible, content_id=content_id)
+        )
 
     @property
-    def available(self) -> bool:
-        return self._module is not None
-
-    @property
-    def content_id(self) -> int | None:
-        return None if self._frames is None else int(self._frames.content_id)
+    def content_id(self) -> int:
+        return int(self._frames.content_id)
 
     def frame(self, image: np.ndarray) -> np.ndarray:
         """One BGR uint8 video frame, watermarked (and visibly labelled with ``visible``)."""
-        return image if self._frames is None else self._frames.apply(image)
+        return self._frames.apply(image)
 
     def finish(self, path: Path, kind: str) -> bool:
         """Label a finished ``kind`` ("video": frames went through :meth:`frame`; "image": a whole photo) in
-        place. Returns whether it was labelled."""
-        if self._module is None:
-            return False
+        place. Returns True (labelled)."""
         if kind == "video":
-            self._module.label_video(
+            provenance.label_video(
                 path,
                 "swap",
                 self.inputs,
@@ -79,7 +58,7 @@ class OutputLabeller:
                 replaced=self._frames.replaced_content_ids,
             )
         else:
-            self._module.label_image(path, "swap", self.inputs, self.consent, self.visible)
+            provenance.label_image(path, "swap", self.inputs, self.consent, self.visible)
         return True
 
 
@@ -91,7 +70,7 @@ class LabelSpec:
 
     def __init__(self, model_files: list[Path], consent: str | Path | None, visible: bool):
         self.model_files, self.consent, self.visible = model_files, consent, visible
-        self.available = OutputLabeller([], consent, visible).available
+        OutputLabeller([], consent, visible)  # checks the consent record now, before any work
 
     def labeller(self, source: Path, content_id: int | None = None) -> OutputLabeller:
         """The labeller of the output made from ``source``."""

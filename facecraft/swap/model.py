@@ -33,10 +33,8 @@ def load_model(model: str | Path | FaceModelLike, device: str = "auto") -> FaceM
     """A model object as given, or the trained model in the folder ``model``."""
     if isinstance(model, FaceModelLike):
         return model
-    try:
-        from facecraft.train.inference import FaceModel
-    except ImportError as exc:
-        raise FacecraftError(f"cannot load models: the train stage is not available ({exc})") from None
+    from facecraft.train.inference import FaceModel  # imported here: it brings in torch
+
     return FaceModel.load(model, device=device)
 
 
