@@ -23,3 +23,9 @@ def shared_data() -> Path:
             pytest.fail(message)  # CI must never pass by skipping every real-media test
         pytest.skip(message)
     return SHARED
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_config_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Signing keys made by labelled outputs go to a temporary folder, never the user's ~/.config."""
+    os.environ["FACECRAFT_CONFIG_DIR"] = str(tmp_path_factory.mktemp("facecraft-config"))
