@@ -80,84 +80,93 @@ def run_demo(
     Steps: faces for A and B (animated clips of the portraits, or the user's media) -> facesets ->
     train ``lite`` -> swap A's face into a clip of B -> evaluate -> a portrait animated on its own.
     """
-    from facecraft.animate import animate
-
     config = config or DemoConfig()
     if bool(a) != bool(b):
         raise FacecraftError("give both A=... and B=... (or neither for the embedded default)")
     out = Path(out)
     result = DemoResult(out)
-    clock = time.perf_counter()
-
-    def step(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        result.timings[name] = round(now - clock, 1)
-        clock = now
+    timer = _Timer(result.timings)
 
     if a and b:
         media = {"A": [str(p) for p in a], "B": [str(p) for p in b]}
         target = _first_video(b) or Path(b[0])
     else:
-        portrait_a, portrait_b = embedded_portraits()
         say("animating the two built-in portraits to get varied training faces ...")
-        media = {}
-        for name, portrait in (("A", portrait_a), ("B", portrait_b)):
-            clips = []
-            for perf in TRAINING_PERFORMANCES:
-                clip = out / "clips" / f"{name}_{perf}.mp4"
-                if not clip.is_file():
-                    animate(
-                        portrait,
-                        output=clip,
-                        performance=perf,
-                        seconds=config.clip_seconds,
-                        progress=progress,
-                    )
-                clips.append(str(clip))
-            media[name] = clips
+        media = _animated_training_clips(out / "clips", config, progress)
         target = out / "clips" / "B_talk.mp4"
-        step("animate training clips")
+        timer.lap("animate training clips")
 
-    extract_config = ExtractConfig(size=config.face_size)
     for name, files in media.items():
-        faceset_dir = out / "facesets" / name
-        report = extract(list(files), faceset_dir, extract_config, progress=progress)
-        with Faceset.open(faceset_dir) as fs:
-            result.files[f"faceset {name} sheet"] = write_preview(fs, out / f"faceset_{name}.png")
-        say(f"{name}: {report.output_summary()}")
-    step("extract")
+        result.files[f"faceset {name} sheet"] = _extract(name, files, out, config, progress, say)
+    timer.lap("extract")
 
     model_dir = out / "model"
-    _train(
-        media_facesets={"A": out / "facesets" / "A", "B": out / "facesets" / "B"},
-        model_dir=model_dir,
-        config=config,
-        progress=progress,
-        say=say,
-    )
+    _train({"A": out / "facesets" / "A", "B": out / "facesets" / "B"}, model_dir, config, progress, say)
     result.files["training preview"] = model_dir / "preview.png"
-    step("train")
+    timer.lap("train")
 
     swapped = _swap(target, model_dir, out, progress)
     result.files["swapped video"] = swapped.output
     if swapped.preview is not None:
         result.files["side by side"] = swapped.preview
-    step("swap")
+    timer.lap("swap")
 
     result.files["evaluation"] = _evaluate(target, swapped.output, out / "facesets" / "A", out, say, progress)
-    step("evaluate")
+    timer.lap("evaluate")
 
     if not (a and b):
-        portrait_a, _ = embedded_portraits()
-        animated = out / "animated_portrait.mp4"
-        animate(
-            portrait_a, output=animated, performance="talk", seconds=config.clip_seconds, progress=progress
+        result.files["animated portrait"] = _animate(
+            embedded_portraits()[0], out / "animated_portrait.mp4", "talk", config, progress
         )
-        result.files["animated portrait"] = animated
-        step("animate portrait")
+        timer.lap("animate portrait")
     (out / "timings.json").write_text(json.dumps(result.timings, indent=2) + "\n")
     return result
+
+
+class _Timer:
+    """Records the seconds each step took into ``timings``."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.last, 1)
+        self.last = now
+
+
+def _animate(portrait: Path, output: Path, performance: str, config: DemoConfig, progress: bool) -> Path:
+    from facecraft.animate import animate
+
+    if not output.is_file():  # a rerun of the demo reuses what it made
+        animate(
+            portrait, output=output, performance=performance, seconds=config.clip_seconds, progress=progress
+        )
+    return output
+
+
+def _animated_training_clips(folder: Path, config: DemoConfig, progress: bool) -> dict[str, list[str]]:
+    """Each built-in portrait animated with every training performance: {"A": [clips], "B": [clips]}."""
+    portraits = dict(zip(("A", "B"), embedded_portraits(), strict=True))
+    return {
+        name: [
+            str(_animate(portrait, folder / f"{name}_{perf}.mp4", perf, config, progress))
+            for perf in TRAINING_PERFORMANCES
+        ]
+        for name, portrait in portraits.items()
+    }
+
+
+def _extract(
+    name: str, files: list[str], out: Path, config: DemoConfig, progress: bool, say: Callable[[str], None]
+) -> Path:
+    """Extract ``files`` into out/facesets/NAME and write its contact sheet; returns the sheet's path."""
+    faceset_dir = out / "facesets" / name
+    report = extract(list(files), faceset_dir, ExtractConfig(size=config.face_size), progress=progress)
+    say(f"{name}: {report.output_summary()}")
+    with Faceset.open(faceset_dir) as fs:
+        return write_preview(fs, out / f"faceset_{name}.png")
 
 
 def _first_video(paths: list[str]) -> Path | None:
@@ -166,7 +175,7 @@ def _first_video(paths: list[str]) -> Path | None:
 
 
 def _train(
-    media_facesets: dict[str, Path],
+    facesets: dict[str, Path],
     model_dir: Path,
     config: DemoConfig,
     progress: bool,
@@ -184,7 +193,7 @@ def _train(
         validate_every=100,
         save_every=200,
     )
-    report = train({k: str(v) for k, v in media_facesets.items()}, model_dir, train_config, progress=progress)
+    report = train({k: str(v) for k, v in facesets.items()}, model_dir, train_config, progress=progress)
     say(
         f"trained {report.step} steps at {report.images_per_second:.0f} faces/s; validation masked SSIM "
         f"{report.val_ssim:.3f}"
