@@ -87,3 +87,21 @@ def split_mean_cov(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if stats.shape != (12,):
         raise FacecraftError("colour statistics have the wrong shape (mixed methods in one run?)")
     return stats[:3], stats[3:].reshape(3, 3)
+
+
+class GaussianTransfer(ColorTransfer):
+    """Colour transfers that move the masked BGR Gaussian (mean 3 + covariance 9) of the face onto the
+    target's with a linear map: x' = A (x - ms) + mt. Subclasses give only ``matrix``."""
+
+    def matrix(self, cs: np.ndarray, ct: np.ndarray) -> np.ndarray:
+        """The 3x3 map A from source covariance ``cs`` to target covariance ``ct``."""
+        raise NotImplementedError
+
+    def stats(self, pixels: np.ndarray) -> np.ndarray:
+        return mean_cov(pixels)
+
+    def apply(self, face: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        ms, cs = split_mean_cov(source)
+        mt, ct = split_mean_cov(target)
+        a = self.matrix(cs, ct)
+        return ((face.reshape(-1, 3) - ms) @ a.T + mt).reshape(face.shape).astype(np.float32)
