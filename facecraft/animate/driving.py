@@ -39,8 +39,6 @@ class Reference:
 def blink_closure(blendshapes: np.ndarray) -> float:
     """0..1 eye closure from the two eyeBlink blendshapes (both eyes: winks are rare and noisy)."""
     names = blendshape_names()
-    if not names:
-        return 0.0
     score = float(
         np.mean([blendshapes[names.index("eyeBlinkLeft")], blendshapes[names.index("eyeBlinkRight")]])
     )

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from facecraft.assets import asset_path
+from facecraft.errors import FacecraftError
 from facecraft.face.pose import euler_from_matrix
 
 CROP_SIZE = 256
@@ -38,13 +39,67 @@ class Mesh:
         return float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])
 
 
+#: The 52 blendshape scores in the order the landmarker gives them and facesets store them
+#: (ARKit names). Checked against the model's own output on every result.
+BLENDSHAPE_NAMES: tuple[str, ...] = (
+    "_neutral",
+    "browDownLeft",
+    "browDownRight",
+    "browInnerUp",
+    "browOuterUpLeft",
+    "browOuterUpRight",
+    "cheekPuff",
+    "cheekSquintLeft",
+    "cheekSquintRight",
+    "eyeBlinkLeft",
+    "eyeBlinkRight",
+    "eyeLookDownLeft",
+    "eyeLookDownRight",
+    "eyeLookInLeft",
+    "eyeLookInRight",
+    "eyeLookOutLeft",
+    "eyeLookOutRight",
+    "eyeLookUpLeft",
+    "eyeLookUpRight",
+    "eyeSquintLeft",
+    "eyeSquintRight",
+    "eyeWideLeft",
+    "eyeWideRight",
+    "jawForward",
+    "jawLeft",
+    "jawOpen",
+    "jawRight",
+    "mouthClose",
+    "mouthDimpleLeft",
+    "mouthDimpleRight",
+    "mouthFrownLeft",
+    "mouthFrownRight",
+    "mouthFunnel",
+    "mouthLeft",
+    "mouthLowerDownLeft",
+    "mouthLowerDownRight",
+    "mouthPressLeft",
+    "mouthPressRight",
+    "mouthPucker",
+    "mouthRight",
+    "mouthRollLower",
+    "mouthRollUpper",
+    "mouthShrugLower",
+    "mouthShrugUpper",
+    "mouthSmileLeft",
+    "mouthSmileRight",
+    "mouthStretchLeft",
+    "mouthStretchRight",
+    "mouthUpperUpLeft",
+    "mouthUpperUpRight",
+    "noseSneerLeft",
+    "noseSneerRight",
+)
+
+
 def blendshape_names() -> list[str]:
     """The 52 blendshape names in the order stored in facesets."""
-    return list(_BLENDSHAPE_NAMES)
-
-
-# MediaPipe's ARKit-style order; filled from the first result and checked against this list.
-_BLENDSHAPE_NAMES: list[str] = []
+    return list(BLENDSHAPE_NAMES)
 
 
 def crop_affine(
@@ -113,8 +168,10 @@ class FaceMesher:
         frame_pts[:, 1] = (pts[:, 1] - a[1, 2]) / scale
         frame_pts[:, 2] = pts[:, 2] / scale
         cats = result.face_blendshapes[0]
-        if not _BLENDSHAPE_NAMES:
-            _BLENDSHAPE_NAMES.extend(c.category_name for c in cats)
+        if tuple(c.category_name for c in cats) != BLENDSHAPE_NAMES:
+            raise FacecraftError(
+                "the face landmarker's blendshapes are not the 52 expected; reinstall the pinned models"
+            )
         shapes = np.array([c.score for c in cats], np.float32)
         matrix = np.asarray(result.facial_transformation_matrixes[0], np.float64)
         return Mesh(frame_pts.astype(np.float32), shapes, matrix, euler_from_matrix(matrix))
