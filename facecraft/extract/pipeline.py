@@ -21,6 +21,7 @@ from tqdm import tqdm
 from facecraft.extract.analyze import AnalyzedFace, Detected, FaceFinder, FollowedFace, FrameAnalyzer, measure
 from facecraft.extract.config import ExtractConfig
 from facecraft.face.track import Tracker
+from facecraft.faceset.schema import image_name
 from facecraft.faceset.store import Faceset
 from facecraft.media.video import DecodeError, Frame, iter_frames
 
@@ -43,10 +44,6 @@ class VideoResult:
     faces: int = 0
     frames: int = 0
     decode_error: DecodeError | None = None
-
-
-def image_name(source_id: int, frame_index: int, face_index: int) -> str:
-    return f"{source_id:04d}_{frame_index:06d}_{face_index:02d}.png"
 
 
 def write_faces(faceset: Faceset, source_id: int, faces: list[AnalyzedFace]) -> None:

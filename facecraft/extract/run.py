@@ -7,7 +7,6 @@ release the GIL, so this keeps both cores of a small machine busy.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,20 +15,16 @@ import numpy as np
 from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
-from facecraft.extract.analyze import FrameAnalyzer
+from facecraft.extract.analyze import FaceFinder, FrameAnalyzer
 from facecraft.extract.config import ExtractConfig
 from facecraft.extract.pipeline import VideoExtraction, write_faces
 from facecraft.face.track import Tracker
 from facecraft.faceset.cluster import assign_clusters
-from facecraft.faceset.schema import FACES_DIR
+from facecraft.faceset.schema import FACES_DIR, TRACK_ID_STRIDE
 from facecraft.faceset.store import Faceset
 from facecraft.media.image import read_image
 from facecraft.media.inputs import MediaFile, collect_media
 from facecraft.media.video import VideoInfo, probe
-
-log = logging.getLogger("facecraft.extract")
-
-TRACK_ID_STRIDE = 1_000_000  # track ids are source_id * stride + n, so they are stable across resumes
 
 
 @dataclass
@@ -102,16 +97,12 @@ def extract(
 
 
 def _reference_embedding(path: str | Path, config: ExtractConfig) -> np.ndarray:
-    """The identity embedding of the single (largest) face in a reference photo."""
-    image = read_image(path)
-    analyzer = FrameAnalyzer(config)
-    try:
-        faces = analyzer.analyze(image, str(path), 0, 0.0, Tracker(), video=False)
-    finally:
-        analyzer.close()
-    if not faces:
+    """The identity embedding of the largest confidently detected face in a reference photo (the same
+    embedding a new face gets during extraction: SFace on the detector's five points)."""
+    faces = [d for d in FaceFinder(config).detect(read_image(path)) if d.score >= config.min_score]
+    if not faces or faces[0].embedding is None:
         raise FacecraftError(f"no face found in the --identity photo {path}")
-    return faces[0].record.embedding
+    return faces[0].embedding
 
 
 def _frames_left(faceset: Faceset, m: MediaFile, info: VideoInfo | None, config: ExtractConfig) -> int:

@@ -19,6 +19,15 @@ N_MESH = 478  # MediaPipe FaceLandmarker points
 N_BLENDSHAPES = 52
 EMBEDDING_DIM = 128  # SFace
 
+#: Track ids are ``source_id * TRACK_ID_STRIDE + n``: stable across resumes and unique in a faceset.
+TRACK_ID_STRIDE = 1_000_000
+
+
+def image_name(source_id: int, frame_index: int, face_index: int) -> str:
+    """File name (under faces/) of a face: one per source, frame and face, so a rerun rewrites, not adds."""
+    return f"{source_id:04d}_{frame_index:06d}_{face_index:02d}.png"
+
+
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -251,9 +251,6 @@ class Faceset:
             f"{'WHERE ' + where if where else ''} ORDER BY faces.id"
         )
         return [_record(r) for r in self.conn.execute(sql, params)]
-
-    def iter_faces(self) -> Iterator[FaceRecord]:
-        yield from self.faces()
 
     def image_path(self, face: FaceRecord) -> Path:
         return self.root / FACES_DIR / face.image

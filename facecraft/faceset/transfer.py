@@ -6,11 +6,9 @@ import shutil
 from collections import defaultdict
 
 from facecraft.errors import FacecraftError
-from facecraft.faceset.schema import FACES_DIR, FaceRecord
+from facecraft.faceset.schema import FACES_DIR, TRACK_ID_STRIDE, FaceRecord, image_name
 from facecraft.faceset.store import Faceset
 from facecraft.fileio import disk_error
-
-TRACK_ID_STRIDE = 1_000_000  # track ids are source_id * stride + n (see extract)
 
 
 def copy_faces(src: Faceset, dst: Faceset, faces: list[FaceRecord]) -> int:
@@ -34,7 +32,7 @@ def copy_faces(src: Faceset, dst: Faceset, faces: list[FaceRecord]) -> int:
         sid = dst.source_id(path, s["kind"], s["width"], s["height"], s["fps"], s["frame_count"])
         new = []
         for f in group:
-            name = f"{sid:04d}_{f.frame_index:06d}_{f.face_index:02d}.png"
+            name = image_name(sid, f.frame_index, f.face_index)
             if name in existing:
                 continue
             try:

@@ -11,9 +11,9 @@ import numpy as np
 from facecraft.errors import FacecraftError
 from facecraft.extract.analyze import Detected, FaceFinder, FrameAnalyzer
 from facecraft.extract.config import ExtractConfig
-from facecraft.extract.run import TRACK_ID_STRIDE
 from facecraft.face.align import align
 from facecraft.face.track import Tracker
+from facecraft.faceset.schema import TRACK_ID_STRIDE
 from facecraft.media.image import read_image
 from facecraft.swap.compose import TargetFace
 from facecraft.swap.config import SwapConfig
