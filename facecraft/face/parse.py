@@ -100,7 +100,9 @@ class ResNet18(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         widths = ((64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2))
         for i, (cin, cout, stride) in enumerate(widths, start=1):
-            setattr(self, f"layer{i}", nn.Sequential(_BasicBlock(cin, cout, stride), _BasicBlock(cout, cout, 1)))
+            setattr(
+                self, f"layer{i}", nn.Sequential(_BasicBlock(cin, cout, stride), _BasicBlock(cout, cout, 1))
+            )
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The outputs of layer1..layer4 (1/4, 1/8, 1/16, 1/32)."""
@@ -236,7 +238,9 @@ class FaceParser:
             probs = torch.softmax(self.net(normalise(t)).float(), dim=1).permute(0, 2, 3, 1).cpu().numpy()
             for face, p in zip(chunk, probs, strict=True):
                 h, w = face.shape[:2]
-                out.append(cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) if (h, w) != p.shape[:2] else p)
+                out.append(
+                    cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) if (h, w) != p.shape[:2] else p
+                )
         return out
 
     def parse(self, faces_bgr: Sequence[np.ndarray], batch: int = 8) -> list[np.ndarray]:
