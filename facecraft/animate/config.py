@@ -33,6 +33,9 @@ class AnimateConfig:
     """Clamp head rotation relative to the portrait's pose, in degrees."""
     ease_seconds: float = 0.4
     """After the driving face is lost and found again, ease from the held pose over this long."""
+    mouth_from_driving: bool = True
+    """Fill an opening mouth with the driving frame's mouth interior (teeth, tongue); False draws one, as
+    for performances. Self-reenactment evaluation turns it off: there the driving frame is the answer."""
 
     def __post_init__(self) -> None:
         if self.crop not in CROPS:

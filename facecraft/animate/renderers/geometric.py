@@ -39,7 +39,12 @@ class GeometricRenderer(Renderer):
         frame = warp.warp_image(self.portrait.image, map_x, map_y)
         motion = request.motion
         driving = None
-        if self.match is not None and motion.image is not None and motion.landmarks is not None:
+        if (
+            self.config.mouth_from_driving
+            and self.match is not None
+            and motion.image is not None
+            and motion.landmarks is not None
+        ):
             driving = (motion.image, motion.landmarks, self.match)
         return mouth.paint_interior(frame, lm, request.target, self.lip_colour, self.skin_colour, driving)
 
