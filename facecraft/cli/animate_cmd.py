@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 
 from facecraft.animate.config import CROPS, AnimateConfig
+from facecraft.cli.checks import number, output_path
+
+_VIDEO_OUT = (".mp4",)  # what the writer and the provenance labels produce
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,19 +45,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the portrait takes on the driving face's shape",
     )
     p.add_argument(
-        "--expression-scale", type=float, default=1.0, metavar="S", help="expression strength (default 1)"
+        "--expression-scale",
+        type=number(0, 3),
+        default=1.0,
+        metavar="S",
+        help="expression strength (default 1)",
     )
     p.add_argument(
-        "--pose-scale", type=float, default=1.0, metavar="S", help="head motion strength (default 1)"
+        "--pose-scale", type=number(0, 3), default=1.0, metavar="S", help="head motion strength (default 1)"
     )
     p.add_argument("--crop", choices=CROPS, default="portrait", help="output framing (default portrait)")
-    p.add_argument("--size", type=int, default=512, help="longer side of the output in pixels (default 512)")
-    p.add_argument("--seconds", type=float, metavar="S", help="length of a --performance (default: its own)")
+    p.add_argument(
+        "--size",
+        type=number(64, 2048, integer=True),
+        default=512,
+        help="longer side of the output in pixels (default 512)",
+    )
+    p.add_argument(
+        "--seconds",
+        type=number(0, 3600, open_low=True),
+        metavar="S",
+        help="length of a --performance (default: its own)",
+    )
     p.add_argument(
         "--audio", metavar="FROM", help="take the sound from this file (default: the driving video's)"
     )
     p.add_argument(
-        "--face", type=int, metavar="N", help="which face of the portrait to animate (0 = largest)"
+        "--face",
+        type=number(0, 1000, integer=True),
+        metavar="N",
+        help="which face of the portrait to animate (0 = largest)",
     )
     p.add_argument("--renderer", choices=list_renderers(), default="geometric", help="default geometric")
     p.add_argument("--no-smooth", action="store_true", help="do not smooth the driving motion over time")
@@ -68,6 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = {"portrait": args.portrait, "driving video": args.driving, "audio source": args.audio}
+    output_path(args.output, {**inputs, "consent record": args.consent}, _VIDEO_OUT)
     from facecraft.animate import animate
 
     config = AnimateConfig(

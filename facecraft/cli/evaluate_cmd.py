@@ -6,10 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from facecraft.cli.checks import number, output_path, writable_file
 from facecraft.errors import FacecraftError
-from facecraft.evaluate import evaluate
 from facecraft.fileio import write_atomic
 
+_JSON_EXTS = (".json",)
 _LABELS = (
     ("identity_to_source", "identity: swapped face vs source (SFace cosine, higher is better)"),
     ("identity_to_original", "identity: swapped face vs original person (lower is better)"),
@@ -35,8 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--original", required=False, metavar="IN", help="the original video or photo")
     p.add_argument("--swapped", required=False, metavar="OUT", help="the swapped video or photo")
     p.add_argument("--source", required=False, metavar="FACESET", help="faceset of the source identity")
-    p.add_argument("--every", type=int, default=1, metavar="N", help="measure every N-th frame (default 1)")
-    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument(
+        "--every",
+        type=number(1, 100_000, integer=True),
+        default=1,
+        metavar="N",
+        help="measure every N-th frame (default 1)",
+    )
+    p.add_argument(
+        "--max-frames", type=number(1, 10**9, integer=True), metavar="N", help="stop after N frames"
+    )
     p.add_argument("--json", action="store_true", help="print the full report (per frame) as JSON")
     p.add_argument("-o", "--output", metavar="FILE", help="also write the full JSON report to FILE")
     p.add_argument(
@@ -48,10 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:  # checked first: an unwritable output must not throw away minutes of measuring
+        inputs = {"original": args.original, "swapped": args.swapped, "source faceset": args.source}
+        output_path(args.output, {**inputs, "--reenact video": args.reenact}, _JSON_EXTS)
+        writable_file(args.output)
     if args.reenact:
         return _reenact(args)
     if not (args.original and args.swapped and args.source):
         raise FacecraftError("give --original, --swapped and --source (or --reenact VIDEO)")
+    from facecraft.evaluate import evaluate
+
     report = evaluate(
         args.original,
         args.swapped,

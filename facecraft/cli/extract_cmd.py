@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from facecraft.cli.checks import number, output_path
 from facecraft.extract import ExtractConfig, extract
 from facecraft.face.align import COVERAGES
 
@@ -19,24 +20,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-o", "--output", required=True, metavar="FACESET", help="faceset folder to create or extend"
     )
-    p.add_argument("--size", type=int, default=256, help="aligned face size in pixels (default 256)")
+    p.add_argument(
+        "--size",
+        type=number(32, 2048, integer=True),
+        default=256,
+        help="aligned face size in pixels (default 256)",
+    )
     p.add_argument(
         "--coverage",
         choices=sorted(COVERAGES),
         default="whole_face",
         help="how much around the face to keep (default whole_face)",
     )
-    p.add_argument("--every", type=int, default=1, metavar="N", help="process every N-th video frame")
+    p.add_argument(
+        "--every",
+        type=number(1, 100_000, integer=True),
+        default=1,
+        metavar="N",
+        help="process every N-th video frame",
+    )
     p.add_argument("--identity", metavar="REF_IMAGE", help="keep only faces of the person in this photo")
     p.add_argument(
-        "--max-faces", type=int, default=0, metavar="K", help="at most K faces per frame (largest)"
+        "--max-faces",
+        type=number(0, 1000, integer=True),
+        default=0,
+        metavar="K",
+        help="at most K faces per frame (largest)",
     )
-    p.add_argument("--min-score", type=float, default=0.8, help="detector confidence to start a face (0..1)")
+    p.add_argument(
+        "--min-score",
+        type=number(0, 1, open_low=True),
+        default=0.8,
+        help="detector confidence to start a face (0..1)",
+    )
     p.add_argument("--no-smooth", action="store_true", help="do not smooth landmarks along video tracks")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = {f"input {i}": path for i, path in enumerate(args.inputs, 1)}
+    output_path(args.output, {**inputs, "--identity photo": args.identity}, folder=True)
     config = ExtractConfig(
         size=args.size,
         coverage=args.coverage,

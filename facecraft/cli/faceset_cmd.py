@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from facecraft.cli.checks import number, output_path
+from facecraft.errors import FacecraftError
 from facecraft.faceset import Faceset
 from facecraft.faceset.curate import CurateConfig, curate
 from facecraft.faceset.info import faceset_info, format_info
 from facecraft.faceset.merge import merge
 from facecraft.faceset.preview import write_preview
+from facecraft.fileio import same_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,17 +27,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     prev = fsub.add_parser("preview", help="write a contact sheet of the faces")
     prev.add_argument("faceset")
     prev.add_argument("-o", "--output", required=True, help="PNG/JPEG to write")
-    prev.add_argument("--max", type=int, default=64, help="faces on the sheet (default 64)")
+    prev.add_argument(
+        "--max", type=number(1, 4096, integer=True), default=64, help="faces on the sheet (default 64)"
+    )
     prev.set_defaults(func=run_preview)
 
     cur = fsub.add_parser("curate", help="keep one identity, drop blur and duplicates, cover poses evenly")
     cur.add_argument("faceset")
     cur.add_argument(
-        "--keep", type=int, default=0, metavar="N", help="faces to keep (default: all that pass)"
+        "--keep",
+        type=number(0, 10_000_000, integer=True),
+        default=0,
+        metavar="N",
+        help="faces to keep (default: all that pass)",
     )
     cur.add_argument("-o", "--output", metavar="NEW", help="write a new faceset instead of curating in place")
-    cur.add_argument("--identity", type=int, metavar="ID", help="identity cluster to keep (default: largest)")
-    cur.add_argument("--min-sharpness", type=float, help="blur threshold (default: half the median)")
+    cur.add_argument(
+        "--identity",
+        type=number(0, integer=True),
+        metavar="ID",
+        help="identity cluster to keep (default: largest)",
+    )
+    cur.add_argument("--min-sharpness", type=number(0), help="blur threshold (default: half the median)")
     cur.add_argument("--json", action="store_true", help="print the coverage report as JSON")
     cur.set_defaults(func=run_curate)
 
@@ -53,6 +67,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    output_path(args.output, {"faceset": args.faceset}, (".png", ".jpg", ".jpeg"))
     with Faceset.open(args.faceset) as fs:
         path = write_preview(fs, args.output, args.max)
     print(f"wrote {path}")
@@ -60,6 +75,12 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_curate(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        if same_file(args.output, args.faceset):
+            raise FacecraftError(
+                f"the output {args.output} is the faceset itself; leave out -o to curate in place"
+            )
+        output_path(args.output, {"faceset": args.faceset}, folder=True)
     config = CurateConfig(keep=args.keep, identity=args.identity, min_sharpness=args.min_sharpness)
     result = curate(args.faceset, config, args.output)
     if args.json:
@@ -81,6 +102,9 @@ def run_curate(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
+    # The output may be one of the facesets (it is extended), but nothing may be written inside another.
+    others = {f"faceset {p}": p for p in args.facesets if not same_file(p, args.output)}
+    output_path(args.output, others, folder=True)
     n = merge(args.facesets, args.output, force=args.force)
     print(f"merged faceset {args.output} holds {n} faces")
     return 0

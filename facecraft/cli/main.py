@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn
 
 from facecraft.errors import FacecraftError
 from facecraft.version import __version__
@@ -19,12 +23,22 @@ from facecraft.version import __version__
 COMMANDS = ("extract", "faceset", "train", "swap", "evaluate", "animate", "demo", "verify")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``facecraft swap: error: argument --start: ...``), exit 2.
+
+    Subcommand parsers are made from the same class, so every command behaves alike.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser. When ``argv`` names a command, only that command's module is imported,
     so ``facecraft extract`` does not pay for importing torch or the animation stack."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="facecraft",
         description="Face extraction, face swapping and portrait animation. Every output is labelled as synthetic.",
     )
@@ -52,22 +66,36 @@ def _quiet_native_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a scheduler, torchrun stopping its workers), handled exactly like Ctrl-C:
+    every verb saves what it has done and stops."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_native_logs()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         return int(args.func(args) or 0)
     except FacecraftError as exc:
         print(f"facecraft {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
         print(
-            f"facecraft {args.command}: interrupted; what was done is saved, run the same command to resume",
+            f"facecraft {args.command}: {how}; what was done is saved, run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
+    except sqlite3.Error as exc:  # a faceset database the OS or SQLite refuses (read-only, locked, damaged)
+        print(f"facecraft {args.command}: error: faceset database: {exc}", file=sys.stderr)
+        return 2
     except MemoryError:
         print(
             f"facecraft {args.command}: error: out of memory; use smaller inputs or settings", file=sys.stderr
@@ -80,3 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

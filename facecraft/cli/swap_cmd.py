@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from facecraft.cli.checks import number, output_path
+from facecraft.media.inputs import media_kind
 from facecraft.swap import SwapConfig, swap
 from facecraft.swap.blend import list_blends
 from facecraft.swap.color import list_colors
 from facecraft.swap.mask import list_masks
+
+_HOURS = 24 * 3600.0  # --start/--end: at most a day into the video
+_PX = 1000.0  # mask erosion, dilation and feathering, frame pixels
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,18 +29,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", metavar="NAME", help="identity (decoder) to put in (default: the model's first)")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--face", metavar="REF_IMAGE", help="swap only the person in this photo")
-    who.add_argument("--track", type=int, metavar="ID", help="swap only this track id")
+    who.add_argument("--track", type=number(0, integer=True), metavar="ID", help="swap only this track id")
     who.add_argument(
         "--all", action="store_true", help="swap every face (default: the largest in each frame)"
     )
-    p.add_argument("--start", type=float, default=0.0, metavar="T", help="start at T seconds")
-    p.add_argument("--end", type=float, metavar="T", help="end at T seconds")
+    p.add_argument("--start", type=number(0, _HOURS), default=0.0, metavar="T", help="start at T seconds")
+    p.add_argument("--end", type=number(0, _HOURS, open_low=True), metavar="T", help="end at T seconds")
     p.add_argument("--mask", choices=list_masks(), default="landmarks", help="face mask (default landmarks)")
-    p.add_argument("--erode", type=float, default=0.0, metavar="PX", help="shrink the mask by PX pixels")
-    p.add_argument("--dilate", type=float, default=0.0, metavar="PX", help="grow the mask by PX pixels")
+    p.add_argument(
+        "--erode", type=number(0, _PX), default=0.0, metavar="PX", help="shrink the mask by PX pixels"
+    )
+    p.add_argument(
+        "--dilate", type=number(0, _PX), default=0.0, metavar="PX", help="grow the mask by PX pixels"
+    )
     p.add_argument(
         "--feather",
-        type=float,
+        type=number(0, _PX, also=(-1,)),
         default=-1.0,
         metavar="PX",
         help="soften the mask edge (default 6%% of face width)",
@@ -44,7 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-eyes", action="store_true", help="keep the original eyes")
     p.add_argument("--keep-mouth", action="store_true", help="keep the original mouth")
     p.add_argument("--no-smooth", action="store_true", help="do not smooth face positions along tracks")
-    p.add_argument("--batch", type=int, default=8, metavar="N", help="faces per model call (default 8)")
+    p.add_argument(
+        "--batch",
+        type=number(1, 4096, integer=True),
+        default=8,
+        metavar="N",
+        help="faces per model call (default 8)",
+    )
     p.add_argument("--preview", action="store_true", help="also write an original | swapped side-by-side")
     p.add_argument("--device", default="auto", help="model device: auto, cpu, cuda (default auto)")
     p.add_argument("--consent", metavar="FILE", help="consent record to attach to the output's provenance")
@@ -55,6 +71,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    inputs = {
+        "input": args.input,
+        "model folder": args.model,
+        "--face photo": args.face,
+        "consent record": args.consent,
+    }
+    output_path(args.output, inputs, folder=Path(args.input).is_dir())
     config = SwapConfig(
         to=args.to,
         track=args.track,
@@ -84,13 +107,22 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         device=args.device,
     )
+    for note in getattr(report, "notes", []):
+        print(f"note: {note}")
     for w in report.warnings:
         print(f"warning: {w}")
-    tracks = ", ".join(f"{k} ({v} frames)" for k, v in sorted(report.tracks.items())) or "none"
-    print(
-        f"swapped {report.faces_swapped} faces in {report.frames_with_faces} of {report.frames} frames in "
-        f"{report.seconds:.1f} s ({report.frames_per_second:.1f} frames/s); tracks swapped: {tracks}"
-    )
+    if Path(args.input).is_dir() or media_kind(Path(args.input)) == "image":  # photos have no tracks
+        unit = "photo" if report.frames == 1 else "photos"
+        print(
+            f"swapped {report.faces_swapped} faces in {report.frames_with_faces} of {report.frames} {unit} in "
+            f"{report.seconds:.1f} s"
+        )
+    else:
+        tracks = ", ".join(f"{k} ({v} frames)" for k, v in sorted(report.tracks.items())) or "none"
+        print(
+            f"swapped {report.faces_swapped} faces in {report.frames_with_faces} of {report.frames} frames in "
+            f"{report.seconds:.1f} s ({report.frames_per_second:.1f} frames/s); tracks swapped: {tracks}"
+        )
     print(f"wrote {report.output}" + (f" and {report.preview}" if report.preview else ""))
     if not report.labelled:
         print("note: the output is not labelled as synthetic (the provenance stage is not installed)")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
+from facecraft.cli.checks import number, output_path
 from facecraft.errors import FacecraftError
 
 
@@ -29,7 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="architecture: lite (default), original, standard or hd; a resumed model keeps its own",
     )
     p.add_argument(
-        "--size", type=int, metavar="PX", help="face size the model works at (default: the model's)"
+        "--size",
+        type=number(16, 1024, integer=True),
+        metavar="PX",
+        help="face size the model works at (default: the model's)",
     )
     p.add_argument(
         "--batch",
@@ -37,27 +42,58 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="faces per identity per step (default: the model's; 'auto': the largest that fits on the GPU)",
     )
-    p.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: the model's)")
+    p.add_argument(
+        "--lr", type=number(0, 1, open_low=True), metavar="RATE", help="learning rate (default: the model's)"
+    )
     stop = p.add_mutually_exclusive_group()
-    stop.add_argument("--steps", type=int, default=0, metavar="N", help="train until N steps in total")
-    stop.add_argument("--minutes", type=float, default=0.0, metavar="M", help="train for M minutes")
     stop.add_argument(
-        "--until-ssim", type=float, default=0.0, metavar="S", help="train until validation masked SSIM >= S"
+        "--steps",
+        type=number(0, 10**12, integer=True),
+        default=0,
+        metavar="N",
+        help="train until N steps in total",
+    )
+    stop.add_argument(
+        "--minutes", type=number(0, 10**7), default=0.0, metavar="M", help="train for M minutes"
+    )
+    stop.add_argument(
+        "--until-ssim",
+        type=number(0, 0.9999),
+        default=0.0,
+        metavar="S",
+        help="train until validation masked SSIM >= S",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument(
-        "--preview-every", type=int, default=200, metavar="N", help="write MODEL/preview.png every N steps"
+        "--preview-every",
+        type=_every(0),
+        default=200,
+        metavar="N",
+        help="write MODEL/preview.png every N steps",
     )
     p.add_argument(
-        "--validate-every", type=int, default=100, metavar="N", help="validation metrics every N steps"
+        "--validate-every", type=_every(1), default=100, metavar="N", help="validation metrics every N steps"
     )
-    p.add_argument("--save-every", type=int, default=500, metavar="N", help="checkpoint every N steps")
+    p.add_argument("--save-every", type=_every(1), default=500, metavar="N", help="checkpoint every N steps")
     p.add_argument(
-        "--keep", type=int, default=3, metavar="K", help="checkpoints kept besides the best (default 3)"
+        "--keep",
+        type=number(1, 10_000, integer=True),
+        default=3,
+        metavar="K",
+        help="checkpoints kept besides the best (default 3)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (data order and augmentation)")
     p.add_argument(
-        "--threads", type=int, default=0, metavar="N", help="CPU threads (default: the free cores)"
+        "--seed",
+        type=number(0, 2**32 - 1, integer=True),
+        default=0,
+        help="random seed (data order and augmentation)",
+    )
+    p.add_argument(
+        "--threads",
+        type=number(0, 1024, integer=True),
+        default=0,
+        metavar="N",
+        help="CPU threads (default: the free cores)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU; slower start)")
     p.set_defaults(func=run)
@@ -67,12 +103,13 @@ def _batch(text: str) -> int:
     if text == "auto":
         return 0
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+        return int(number(1, 65536, integer=True)(text))
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or 'auto')") from None
+
+
+def _every(low: int) -> Callable[[str], float]:
+    return number(low, 10**9, integer=True)
 
 
 def identities(args: argparse.Namespace) -> dict[str, str]:
@@ -91,6 +128,8 @@ def identities(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    faces = identities(args)
+    output_path(args.output, {f"faceset of {n}": p for n, p in faces.items()}, folder=True)
     from facecraft.train import TrainConfig, train
 
     config = TrainConfig(
@@ -112,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
         print("training until Ctrl-C (it saves on exit; run the same command to resume)")
-    report = train(identities(args), args.output, config, progress=not args.quiet)
+    report = train(faces, args.output, config, progress=not args.quiet)
     if not report.main_process:  # torchrun: the main process speaks for all
         return 0
     for w in report.warnings:
