@@ -12,7 +12,7 @@ from facecraft.faceset.curate import CurateConfig, curate
 from facecraft.faceset.info import faceset_info, format_info
 from facecraft.faceset.merge import merge
 from facecraft.faceset.preview import write_preview
-from facecraft.fileio import same_file
+from facecraft.fileio import FolderLock, same_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +51,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     cur.add_argument("--min-sharpness", type=number(0), help="blur threshold (default: half the median)")
     cur.add_argument("--json", action="store_true", help="print the coverage report as JSON")
     cur.set_defaults(func=run_curate)
+
+    chk = fsub.add_parser(
+        "check", help="find faces whose image is missing or unreadable (exit 1 when any problem is found)"
+    )
+    chk.add_argument("faceset")
+    chk.add_argument("--json", action="store_true", help="print JSON")
+    chk.set_defaults(func=run_check)
+
+    rep = fsub.add_parser(
+        "repair", help="drop faces whose image is missing or unreadable and files that belong to no face"
+    )
+    rep.add_argument("faceset")
+    rep.set_defaults(func=run_repair)
 
     mer = fsub.add_parser("merge", help="merge facesets of the same person")
     mer.add_argument("facesets", nargs="+", metavar="FACESET")
@@ -97,8 +110,44 @@ def run_curate(args: argparse.Namespace) -> int:
             f"pitch {c['pitch_range']}, brightness {c['brightness_range']}, expression spread "
             f"{c['expression_spread']}"
         )
-    print(f"curated faceset: {result['faceset']}")
+    extended = result["faces"] != a["faces"]
+    print(
+        f"curated faceset: {result['faceset']} now holds {result['faces']} faces"
+        + (f" ({a['faces']} chosen here, the rest were there before)" if extended else "")
+    )
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from facecraft.faceset.repair import check_faceset
+
+    with Faceset.open(args.faceset) as fs:
+        result = check_faceset(fs)
+    print(json.dumps(result.to_json(), indent=2) if args.json else f"{args.faceset}: {result.summary()}")
+    if not result.healthy and not args.json:
+        print(f"run 'facecraft faceset repair {args.faceset}' to drop the broken faces")
+    return 0 if result.healthy else 1
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    from facecraft.faceset.repair import repair_faceset
+
+    with Faceset.open(args.faceset) as fs, _lock(args.faceset, "faceset repair"):
+        found = repair_faceset(fs)
+        left = fs.count()
+    if found.healthy:
+        print(f"{args.faceset}: nothing to repair ({found.summary()})")
+    else:
+        dropped = len(found.missing) + len(found.unreadable)
+        print(
+            f"{args.faceset}: dropped {dropped} face(s) whose image was lost, deleted {len(found.orphans)} "
+            f"file(s) that belonged to no face; {left} faces remain"
+        )
+    return 0
+
+
+def _lock(faceset: str, command: str) -> FolderLock:
+    return FolderLock.for_folder(faceset, f"the faceset {faceset}", command)
 
 
 def run_merge(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from facecraft.face.track import Tracker
 from facecraft.faceset.cluster import assign_clusters
 from facecraft.faceset.schema import FACES_DIR, TRACK_ID_STRIDE
 from facecraft.faceset.store import Faceset
+from facecraft.fileio import FolderLock, refuse_overwriting_inputs, same_file
 from facecraft.media.image import read_image
 from facecraft.media.inputs import MediaFile, collect_media
 from facecraft.media.video import VideoInfo, probe
@@ -60,16 +61,18 @@ def extract(
     of one person; only faces of that person are kept. Raises FacecraftError on bad input.
     """
     config = config or ExtractConfig()
-    media = collect_media(inputs)
-    infos = {m.path: probe(m.path) for m in media if m.kind == "video"}
     output = Path(output)
-    if any(output.resolve() == m.path.resolve() for m in media):
+    refuse_overwriting_inputs(output, {"--identity photo": identity})
+    media = _outside(collect_media(inputs), output)
+    if any(same_file(output, m.path) for m in media):
         raise FacecraftError(f"the output {output} is one of the inputs; choose a new folder")
+    infos = {m.path: probe(m.path) for m in media if m.kind == "video"}
 
     analyzer_ref = _reference_embedding(identity, config) if identity else None
     report = ExtractReport(output)
     start = time.perf_counter()
-    with Faceset.create(output, config.faceset_settings()) as faceset:
+    lock = FolderLock.for_folder(output, f"the faceset {output}", "extract")
+    with lock, Faceset.create(output, config.faceset_settings()) as faceset:
         if analyzer_ref is not None:
             faceset.set_meta("identity_reference", str(identity))
         todo = [m for m in media if not faceset.source_complete(str(m.path))]
@@ -94,6 +97,16 @@ def extract(
         who = " of the --identity person" if identity else ""
         raise FacecraftError(f"no faces{who} found in {names}")
     return report
+
+
+def _outside(media: list[MediaFile], output: Path) -> list[MediaFile]:
+    """The media files that are not inside the output faceset (a faceset inside an input folder must not
+    ingest its own aligned faces on the next run)."""
+    out = output.resolve()
+    kept = [m for m in media if not m.path.resolve().is_relative_to(out)]
+    if not kept:
+        raise FacecraftError(f"the only media in the inputs are inside the output faceset {output}")
+    return kept
 
 
 def _reference_embedding(path: str | Path, config: ExtractConfig) -> np.ndarray:

@@ -20,6 +20,7 @@ from facecraft.faceset.cluster import assign_clusters
 from facecraft.faceset.info import PITCH_BINS, YAW_BINS, pose_coverage
 from facecraft.faceset.store import Faceset
 from facecraft.faceset.transfer import copy_faces
+from facecraft.fileio import FolderLock, same_file
 
 DUPLICATE_DISTANCE = 0.35
 
@@ -121,8 +122,14 @@ def coverage(fs: Faceset, ids: np.ndarray | None = None) -> dict[str, Any]:
 
 
 def curate(faceset: str | Path, config: CurateConfig, output: str | Path | None = None) -> dict[str, Any]:
-    """Curate ``faceset`` in place, or into a new faceset ``output``. Returns before/after coverage."""
-    with Faceset.open(faceset) as fs:
+    """Curate ``faceset`` in place, or into a new faceset ``output``. Returns before/after coverage and
+    ``faces``, the number of faces the curated faceset holds."""
+    if output is not None and same_file(output, faceset):
+        raise FacecraftError(f"the output {output} is the faceset itself; leave out -o to curate in place")
+    with (
+        Faceset.open(faceset) as fs,
+        FolderLock.for_folder(output or faceset, f"the faceset {output or faceset}", "curate"),
+    ):
         if fs.count() == 0:
             raise FacecraftError(f"the faceset {fs.root} is empty")
         before = coverage(fs)
@@ -167,11 +174,11 @@ def curate(faceset: str | Path, config: CurateConfig, output: str | Path | None 
         }
         if output is None:
             fs.delete_faces(ids[~np.isin(ids, keep_ids)].tolist())
-            result["faceset"] = str(fs.root)
+            result["faceset"], result["faces"] = str(fs.root), fs.count()
             return result
         chosen_faces = fs.faces(f"faces.id IN ({','.join(map(str, keep_ids.tolist()))})")
         with Faceset.create(output, fs.settings) as out:
             copy_faces(fs, out, chosen_faces)
             assign_clusters(out)
-        result["faceset"] = str(output)
+            result["faceset"], result["faces"] = str(output), out.count()
         return result

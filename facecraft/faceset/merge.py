@@ -11,6 +11,7 @@ from facecraft.face.identity import SAME_PERSON, cosine
 from facecraft.faceset.cluster import assign_clusters
 from facecraft.faceset.store import Faceset
 from facecraft.faceset.transfer import copy_faces
+from facecraft.fileio import FolderLock
 
 
 def main_identity(fs: Faceset) -> np.ndarray:
@@ -39,7 +40,8 @@ def merge(inputs: list[str | Path], output: str | Path, force: bool = False) -> 
                     f"{fs.root} looks like a different person from {sets[0].root} (identity similarity {sim:.2f} "
                     f"< {SAME_PERSON}); pass --force to merge anyway"
                 )
-        with Faceset.create(output, sets[0].settings) as out:
+        lock = FolderLock.for_folder(output, f"the faceset {output}", "merge")
+        with lock, Faceset.create(output, sets[0].settings) as out:
             for fs in sets:
                 if Path(fs.root).resolve() == Path(out.root).resolve():
                     continue

@@ -260,7 +260,10 @@ class Faceset:
         path = self.image_path(face)
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            raise FacecraftError(f"face image {path} is missing or unreadable; re-run extract on its source")
+            raise FacecraftError(
+                f"face image {path} is missing or unreadable; 'facecraft faceset repair {self.root}' drops the "
+                "faces whose images are lost"
+            )
         return image
 
     def array(self, column: str, where: str = "", params: tuple[Any, ...] = ()) -> np.ndarray:
