@@ -51,7 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reenact",
         metavar="VIDEO",
-        help="instead: self-reenactment of animate (frame 0 of VIDEO driven by VIDEO): SSIM, L1, AKD, CSIM, jitter",
+        help="instead: self-reenactment of animate (frame 0 of VIDEO driven by VIDEO), scored on the delivered "
+        "file next to the still-frame baseline: face-crop and whole-frame SSIM/L1, AKD (mesh and YuNet), CSIM",
+    )
+    p.add_argument(
+        "--driving-mouth",
+        action="store_true",
+        help="with --reenact: copy the mouth interior from the driving frame as animate does by default "
+        "(that frame is the ground truth, so the score is flattered)",
     )
     p.set_defaults(func=run)
 
@@ -96,8 +103,29 @@ def run(args: argparse.Namespace) -> int:
 def _reenact(args: argparse.Namespace) -> int:
     from facecraft.animate import reenact_eval
 
-    text = json.dumps(reenact_eval(args.reenact, max_frames=args.max_frames), indent=2)
+    result = reenact_eval(args.reenact, max_frames=args.max_frames, mouth_from_driving=args.driving_mouth)
+    text = json.dumps(result, indent=2)
     if args.output:
         write_atomic(Path(args.output), (text + "\n").encode())
-    print(text)
+    if args.json:
+        print(text)
+        return 0
+    print(
+        f"{result['video']}: {result['frames']} frames, {result['renderer']} renderer, mouth interior "
+        f"{result['mouth_interior']}; scored on {result['scored']}"
+    )
+    print(f"  {'metric':11s} {'animated':>9s} {'still':>9s}   still = frame 0 repeated (doing nothing)")
+    for name, m in result["metrics"].items():
+        if m["animated"] is None:
+            print(f"  {name:11s} {'n/a':>9s} {'n/a':>9s}")
+            continue
+        verdict = "better than still" if m["better"] else "NOT better than still"
+        print(f"  {name:11s} {m['animated']:9.4f} {m['still']:9.4f}   {verdict}")
+    jitter = result["jitter"]
+    print(f"  jitter      {_num(jitter['animated']):>9s} (real video {_num(jitter['real'])})")
+    print(f"  faces lost  {result['faces_lost']:9d}")
     return 0
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
