@@ -33,6 +33,13 @@ class AnimateConfig:
     """Clamp head rotation relative to the portrait's pose, in degrees."""
     ease_seconds: float = 0.4
     """After the driving face is lost and found again, ease from the held pose over this long."""
+    reference_frame: int | None = None
+    """Driving frame the motion is measured against; None: the most neutral closed-mouth face near the start."""
+    absolute_mouth: bool = True
+    """Map the driver's mouth opening in absolute terms: the portrait's own lip gap at rest is replaced by the
+    reference's (closed), so a portrait shown mid-word closes its mouth when the driver does."""
+    layers: bool = True
+    """Head-and-shoulders layer over a filled background plate (face parser); False: one warp of the image."""
     mouth_from_driving: bool = True
     """Fill an opening mouth with the driving frame's mouth interior (teeth, tongue); False draws one, as
     for performances. Self-reenactment evaluation turns it off: there the driving frame is the answer."""
@@ -52,6 +59,8 @@ class AnimateConfig:
             raise FacecraftError(f"max_rotation_deg must be in (0, 60], got {self.max_rotation_deg}")
         if self.ease_seconds < 0:
             raise FacecraftError("ease_seconds must be 0 or more")
+        if self.reference_frame is not None and self.reference_frame < 0:
+            raise FacecraftError(f"--reference-frame must be 0 or more, got {self.reference_frame}")
 
     def retarget_settings(self) -> RetargetSettings:
         return RetargetSettings(

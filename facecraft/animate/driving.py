@@ -1,5 +1,6 @@
 """Motion from a driving video: mesh the face in every frame, follow it, smooth it, and express each
-frame as a :class:`Motion` relative to the first frame where the face is seen.
+frame as a :class:`Motion` relative to the reference frame (the most neutral face near the start, or
+``AnimateConfig.reference_frame``; see facecraft.animate.reference).
 
 A frame where the face is lost holds the last good motion; when the face is found again the motion eases
 back over ``ease_seconds`` instead of jumping.
@@ -8,7 +9,7 @@ back over ``ease_seconds`` instead of jumping.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,10 @@ import numpy as np
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.geometry import face_width, rotation_matrix, rotation_vector
 from facecraft.animate.motion import Motion, blend_motion, motion_from_mesh
+from facecraft.animate.reference import Reference, choose_reference
 from facecraft.errors import FacecraftError
 from facecraft.face.detect import FaceDetector
-from facecraft.face.mesh import FaceMesher, Mesh, blendshape_names
+from facecraft.face.mesh import BLENDSHAPE_NAMES, FaceMesher, Mesh
 from facecraft.face.smooth import OneEuroConfig, OneEuroState, one_euro
 from facecraft.media.video import DecodeError, VideoInfo, iter_frames, probe
 
@@ -27,24 +29,21 @@ EXPRESSION_SMOOTHING = OneEuroConfig(min_cutoff=3.0, beta=30.0)
 _BLINK_CLOSED = (0.3, 0.6)  # eyeBlink blendshape: open below the first value, shut above the second
 
 
-@dataclass(frozen=True)
-class Reference:
-    """The driving face motion is measured against: its frame index, image (BGR) and mesh."""
-
-    index: int
-    image: np.ndarray
-    mesh: Mesh
+def eye_closure(blendshapes: np.ndarray) -> tuple[float, float]:
+    """(image-left, image-right) eye closure 0..1 from the eyeBlink blendshapes, each eye on its own so a
+    wink stays a wink. MediaPipe's "Left" is the subject's left, which is the image's right."""
+    lo, hi = _BLINK_CLOSED
+    out = []
+    for name in ("eyeBlinkRight", "eyeBlinkLeft"):
+        x = float(np.clip((blendshapes[BLENDSHAPE_NAMES.index(name)] - lo) / (hi - lo), 0.0, 1.0))
+        out.append(x * x * (3 - 2 * x))
+    return out[0], out[1]
 
 
 def blink_closure(blendshapes: np.ndarray) -> float:
-    """0..1 eye closure from the two eyeBlink blendshapes (both eyes: winks are rare and noisy)."""
-    names = blendshape_names()
-    score = float(
-        np.mean([blendshapes[names.index("eyeBlinkLeft")], blendshapes[names.index("eyeBlinkRight")]])
-    )
-    lo, hi = _BLINK_CLOSED
-    x = float(np.clip((score - lo) / (hi - lo), 0.0, 1.0))
-    return x * x * (3 - 2 * x)
+    """0..1 closure of both eyes together (mean of the two)."""
+    left, right = eye_closure(blendshapes)
+    return (left + right) / 2
 
 
 class FaceFollower:
@@ -63,19 +62,6 @@ class FaceFollower:
         return mesh
 
 
-def find_reference(path: Path, mesher: FaceMesher, detector: FaceDetector) -> Reference:
-    """The first frame of the driving video with a face in it."""
-    follow = FaceFollower(mesher, detector)
-    try:
-        for frame in iter_frames(path):
-            mesh = follow(frame.image)
-            if mesh is not None:
-                return Reference(frame.index, frame.image, mesh)
-    except DecodeError as exc:
-        raise FacecraftError(f"{path} is corrupt after frame {exc.frames_read}: {exc}") from None
-    raise FacecraftError(f"no face found in the driving video {path}; use a video where a face is visible")
-
-
 class VideoDriver:
     """Motions for every frame of a driving video (one per frame, same count and rate)."""
 
@@ -91,10 +77,12 @@ class VideoDriver:
         self.info: VideoInfo = probe(self.path)
         self.config = config
         self.mesher, self.detector = mesher, detector
-        self.reference = find_reference(self.path, mesher, detector)
+        self.reference: Reference = choose_reference(
+            self.path, FaceFollower(mesher, detector), self.info.fps, config.reference_frame
+        )
         ref = self.reference.mesh.landmarks.astype(np.float64)
         self._ref_lm = ref
-        self._ref_blink = blink_closure(self.reference.mesh.blendshapes)
+        self._ref_blink = eye_closure(self.reference.mesh.blendshapes)
         self._absolute_base = None
         if not config.relative and portrait_landmarks is not None:
             self._absolute_base = _portrait_in_reference_frame(portrait_landmarks, ref)
@@ -109,7 +97,7 @@ class VideoDriver:
         ease_n = max(1, round(self.config.ease_seconds * self.info.fps))
         try:
             for frame in iter_frames(self.path):
-                mesh = follow(frame.image) if frame.index >= self.reference.index else None
+                mesh = follow(frame.image)
                 if mesh is None:
                     held = held or Motion()
                     ease_from, ease_left = held, ease_n
@@ -126,10 +114,11 @@ class VideoDriver:
 
     def _measure(self, mesh: Mesh) -> Motion:
         motion = motion_from_mesh(self._ref_lm, mesh.landmarks.astype(np.float64), self._absolute_base)
-        ref = self._ref_blink
-        now = blink_closure(mesh.blendshapes)
-        closure = float(np.clip((now - ref) / max(1.0 - ref, 1e-6), 0.0, 1.0))
-        return replace(motion, blink=(closure, closure))
+        closure = tuple(
+            float(np.clip((now - ref) / max(1.0 - ref, 1e-6), 0.0, 1.0))
+            for now, ref in zip(eye_closure(mesh.blendshapes), self._ref_blink, strict=True)
+        )
+        return replace(motion, blink=(closure[0], closure[1]))
 
 
 def _portrait_in_reference_frame(portrait: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ N_POINTS = 478
 IRIS_LEFT = tuple(range(468, 473))  # image-left eye (MediaPipe's right iris)
 IRIS_RIGHT = tuple(range(473, 478))
 INNER_CORNERS = (78, 308)  # inner-lip corners (image left, image right)
+JAW_DROP = 0.22  # face widths the lower lip's middle drops at jawOpen 1
 
 
 def _split_loop(loop: tuple[int, ...], a: int, b: int, via: int) -> tuple[list[int], list[int]]:
@@ -99,7 +100,7 @@ def jaw_open(landmarks: np.ndarray, amount: float) -> np.ndarray:
     across = np.clip(np.abs(pu[lower] - centre_u) / half, 0.0, 1.0)
     w[lower] = 0.25 + 0.75 * (1 - across**2)
     w[[regions.MOUTH_LEFT, regions.MOUTH_RIGHT, *INNER_CORNERS]] = 0.15
-    drop = 0.22 * fw * amount * w
+    drop = JAW_DROP * fw * amount * w
     return _planar(landmarks, np.zeros_like(pu), drop)
 
 

@@ -175,7 +175,14 @@ def performance_motions(
     if length <= 0:
         raise FacecraftError("the animation length must be positive")
     n = max(1, round(length * fps))
-    curves = perf.sample(np.arange(n) / fps)
+    yield from curve_motions(perf.sample(np.arange(n) / fps), portrait)
+
+
+def curve_motions(curves: dict[str, np.ndarray], portrait: np.ndarray) -> Iterator[Motion]:
+    """One :class:`Motion` per sample of the channel ``curves`` (each (N,), see ``CHANNELS``; missing ones
+    are 0), relative to the portrait's own mesh (478, 3)."""
+    n = max(len(v) for v in curves.values())
+    curves = {name: np.asarray(curves.get(name, np.zeros(n)), np.float64) for name in CHANNELS}
     fw = face_width(portrait)
     bases = {name: BASES[name](portrait, 1.0) for name in BASES}  # all linear in the amount but blink
     for i in range(n):

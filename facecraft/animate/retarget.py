@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facecraft.animate.expressions import blink, keep_irises_in_lids
+from facecraft.animate.expressions import JAW_DROP, blink, jaw_open, keep_irises_in_lids
 from facecraft.animate.geometry import (
     face_width,
     head_pivot,
+    mouth_opening,
     rotation_matrix,
     rotation_vector,
 )
@@ -42,18 +43,39 @@ def reference_to_portrait(reference: np.ndarray, portrait: np.ndarray) -> np.nda
     return head_transform(reference, portrait)[1]
 
 
+def mouth_rest(portrait: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """(478, 3) pixel offsets that give the portrait's mouth the lip gap of ``reference`` (a driving mesh;
+    None: closed lips) at rest, so a driver's mouth opening maps to the portrait in absolute terms.
+
+    Only the opening changes (the jaw basis), never the portrait's own lip shape. A portrait shown
+    mid-word closes its lips; a closed portrait stays as it is when the reference is closed too.
+    """
+    gap_p = mouth_opening(portrait) / face_width(portrait)
+    gap_r = 0.0 if reference is None else mouth_opening(reference) / face_width(reference)
+    if abs(gap_r - gap_p) < 0.01:  # within the mesh's noise: leave the portrait's mouth alone
+        return np.zeros_like(portrait, dtype=np.float64)
+    return jaw_open(portrait, (gap_r - gap_p) / JAW_DROP)
+
+
 def _clamp_rows(x: np.ndarray, limit: float) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x * np.minimum(1.0, limit / np.maximum(n, 1e-12))
 
 
 def expression_points(
-    portrait: np.ndarray, motion: Motion, orient: np.ndarray, settings: RetargetSettings
+    portrait: np.ndarray,
+    motion: Motion,
+    orient: np.ndarray,
+    settings: RetargetSettings,
+    rest: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The portrait's mesh (478, 3) with the motion's expression applied, before any head motion."""
+    """The portrait's mesh (478, 3) with the motion's expression applied, before any head motion.
+    ``rest``: offsets (pixels) of the portrait's face at rest (see :func:`mouth_rest`)."""
     fw = face_width(portrait)
     offsets = _clamp_rows(motion.expression * settings.expression_scale, settings.max_expression)
     shaped = portrait + fw * offsets @ orient.T
+    if rest is not None:
+        shaped = shaped + rest
     return keep_irises_in_lids(portrait, _firm_up_blinks(portrait, shaped, motion.blink))
 
 
@@ -75,14 +97,18 @@ def _firm_up_blinks(portrait: np.ndarray, shaped: np.ndarray, closure: tuple[flo
 
 
 def target_points(
-    portrait: np.ndarray, motion: Motion, orient: np.ndarray, settings: RetargetSettings
+    portrait: np.ndarray,
+    motion: Motion,
+    orient: np.ndarray,
+    settings: RetargetSettings,
+    rest: np.ndarray | None = None,
 ) -> np.ndarray:
     """Where the portrait's mesh points (478, 3), in portrait pixels, go in this frame.
 
     ``orient``: :func:`reference_to_portrait` (identity for a motion defined on the portrait itself).
     """
     fw = face_width(portrait)
-    shaped = expression_points(portrait, motion, orient, settings)
+    shaped = expression_points(portrait, motion, orient, settings, rest)
     rvec = orient @ rotation_vector(motion.rotation) * settings.pose_scale
     angle = float(np.linalg.norm(rvec))
     limit = np.radians(settings.max_rotation_deg)

@@ -12,11 +12,13 @@ import numpy as np
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.driving import VideoDriver
 from facecraft.animate.motion import Motion
-from facecraft.animate.performance import load_performance, performance_motions
+from facecraft.animate.performance import curve_motions, load_performance, performance_motions
 from facecraft.animate.portrait import Portrait, load_portrait
 from facecraft.animate.prefetch import prefetch
 from facecraft.animate.renderers import FrameRequest, Renderer, get_renderer
-from facecraft.animate.retarget import reference_to_portrait, target_points
+from facecraft.animate.request import check_request, staged_output
+from facecraft.animate.retarget import mouth_rest, reference_to_portrait, target_points
+from facecraft.animate.speech import frame_count, read_audio, speech_curves
 from facecraft.errors import FacecraftError
 from facecraft.face.detect import FaceDetector
 from facecraft.face.mesh import FaceMesher
@@ -25,6 +27,7 @@ from facecraft.media.writer import VideoWriter
 from facecraft.provenance import FrameLabeller, label_video
 
 PERFORMANCE_FPS = 25.0
+MAX_SILENT_UPSCALE = 1.5  # enlarging the portrait more than this gets a warning
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class AnimateReport:
     height: int
     seconds: float  # wall time
     audio: bool
+    warnings: tuple[str, ...] = ()
 
     @property
     def frames_per_second(self) -> float:
@@ -49,19 +53,32 @@ class Animation:
     """
 
     def __init__(
-        self, portrait: Portrait, config: AnimateConfig, reference: tuple[np.ndarray, np.ndarray] | None
+        self,
+        portrait: Portrait,
+        config: AnimateConfig,
+        reference: tuple[np.ndarray, np.ndarray] | None,
+        close_mouth: bool = False,
     ):
+        """``reference``: (driving reference frame BGR, its mesh) for video-driven motion. ``close_mouth``:
+        close the portrait's lips at rest (speech: pauses must show closed lips)."""
         self.portrait = portrait
         self.config = config
         self.settings = config.retarget_settings()
         self.orient = (
             reference_to_portrait(reference[1], portrait.landmarks) if reference is not None else np.eye(3)
         )
+        # Absolute mouth: the portrait's lip gap at rest becomes the driving reference's (closed).
+        if reference is not None and config.absolute_mouth and config.relative:
+            self.rest = mouth_rest(portrait.landmarks, reference[1])
+        elif close_mouth:
+            self.rest = mouth_rest(portrait.landmarks, None)
+        else:
+            self.rest = np.zeros_like(portrait.landmarks)
         self.renderer: Renderer = get_renderer(config.renderer)(portrait, config, reference)
 
     def target(self, motion: Motion) -> np.ndarray:
         """Where the portrait's mesh points (478, 3) go for this motion (portrait pixels)."""
-        return target_points(self.portrait.landmarks, motion, self.orient, self.settings)
+        return target_points(self.portrait.landmarks, motion, self.orient, self.settings, self.rest)
 
     def render(self, motion: Motion) -> np.ndarray:
         return self.renderer.render(FrameRequest(motion, self.target(motion)))
@@ -87,61 +104,93 @@ def animate(
 ) -> AnimateReport:
     """Bring ``portrait`` (a photo or painting path, or a BGR image) to life and write ``output`` (MP4).
 
-    Give either ``driving`` (a video of a face; the output follows its length, frame rate and audio) or
-    ``performance`` (a built-in name, see :func:`facecraft.animate.list_performances`; ``seconds`` sets the
-    length, default the performance's own). ``audio``: take the sound from this file instead.
-    ``face``: which face of the portrait (0 = largest) when it has several.
+    Give one source of motion: ``driving`` (a video of a face; the output follows its length, frame rate
+    and audio), ``performance`` (a built-in name, see :func:`facecraft.animate.list_performances`;
+    ``seconds`` sets the length, default the performance's own) or only ``audio`` (speech: the portrait
+    speaks it, the output has the audio's length and sound). With a driving video or a performance,
+    ``audio`` only replaces the sound track. ``face``: which face of the portrait (0 = largest).
+    Every option and the output are checked before anything is rendered; the output appears only once
+    it is complete and labelled.
     """
     config = config or AnimateConfig()
-    if (driving is None) == (performance is None):
-        raise FacecraftError("give either a driving video or --performance NAME (not both)")
-    if audio is not None and not Path(audio).is_file():
-        raise FacecraftError(f"the audio source {audio} does not exist")
-    if consent is not None and not Path(consent).is_file():
-        raise FacecraftError(f"the consent record {consent} does not exist")
+    source = check_request(
+        None if isinstance(portrait, np.ndarray) else portrait,
+        driving,
+        performance,
+        audio,
+        output,
+        consent=consent,
+        seconds=seconds,
+    )
+    perf = load_performance(performance) if performance is not None else None
+    samples = read_audio(source.audio) if source.kind == "audio" and source.audio is not None else None
     output = Path(output)
     start = time.perf_counter()
+    warnings: list[str] = []
     detector = FaceDetector()
-    with FaceMesher() as mesher:
+    with FaceMesher() as mesher, staged_output(output) as staged:
         pic = load_portrait(portrait, mesher, detector, crop=config.crop, size=config.size, face=face)
-        if driving is not None:
-            driver = VideoDriver(driving, config, mesher, detector, pic.landmarks)
+        warnings += framing_warnings(pic)
+        if source.driving is not None:
+            driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
             ref = driver.reference
             anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
             motions, fps, total = prefetch(driver.motions()), driver.info.fps, driver.info.frame_count
-            audio_from = audio if audio is not None else (driving if driver.info.has_audio else None)
-        else:
-            assert performance is not None
-            perf = load_performance(performance)
+            audio_from = source.audio or (source.driving if driver.info.has_audio else None)
+        elif perf is not None:
             anim = Animation(pic, config, None)
             fps = PERFORMANCE_FPS
             motions = performance_motions(perf, pic.landmarks, fps, seconds)
             total = round((seconds or perf.seconds) * fps)
-            audio_from = audio
+            audio_from = source.audio
+        else:
+            assert samples is not None
+            anim = Animation(pic, config, None, close_mouth=True)
+            fps = PERFORMANCE_FPS
+            total = frame_count(samples, fps)
+            idle = load_performance("idle").sample(np.arange(total) / fps)
+            motions = curve_motions(speech_curves(samples, fps, idle), pic.landmarks)
+            audio_from = source.audio
         h, w = pic.image.shape[:2]
         frames = 0
         labeller = FrameLabeller(visible_label)  # watermark while writing: no second encode
         duration = None if audio_from is None else total / fps
-        with VideoWriter(output, w, h, fps, audio_from=audio_from, audio_duration=duration) as writer:
+        with VideoWriter(staged, w, h, fps, audio_from=audio_from, audio_duration=duration) as writer:
             for frame in _progress(anim.frames(motions), total, progress):
                 writer.write(labeller.apply(frame))
                 frames += 1
-    if frames == 0:
-        raise FacecraftError(f"the driving video {driving} has no frames")
-    has_audio = audio_from is not None and probe(output).has_audio
-    inputs = [
-        Path(x) for x in (portrait if not isinstance(portrait, np.ndarray) else None, driving, audio) if x
-    ]
-    label_video(
-        output,
-        "animate",
-        inputs,
-        consent=Path(consent) if consent else None,
-        visible_label=visible_label,
-        content_id=labeller.content_id,
-        replaced=labeller.replaced_content_ids,
-    )
-    return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio)
+        if frames == 0:
+            raise FacecraftError(f"the driving video {driving} has no frames")
+        has_audio = audio_from is not None and probe(staged).has_audio
+        inputs = [
+            Path(x) for x in (portrait if not isinstance(portrait, np.ndarray) else None, driving, audio) if x
+        ]
+        label_video(
+            staged,
+            "animate",
+            inputs,
+            consent=Path(consent) if consent else None,
+            visible_label=visible_label,
+            content_id=labeller.content_id,
+            replaced=labeller.replaced_content_ids,
+        )
+    return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio, tuple(warnings))
+
+
+def framing_warnings(pic: Portrait) -> list[str]:
+    """A warning when the portrait had to be enlarged more than 1.5 times to the output size."""
+    upscale = pic.image.shape[1] / max(pic.crop[2], 1)
+    if upscale > MAX_SILENT_UPSCALE:
+        return [
+            f"the portrait's {pic.crop[2]}x{pic.crop[3]} px crop is enlarged {upscale:.1f}x to "
+            f"{pic.image.shape[1]}x{pic.image.shape[0]}; it will look soft (use --size {_even(pic.crop[2] * 1.5)} "
+            "or a larger image)"
+        ]
+    return []
+
+
+def _even(x: float) -> int:
+    return max(64, int(x) // 2 * 2)
 
 
 def _progress(frames: Iterator[np.ndarray], total: int, enabled: bool) -> Iterator[np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from facecraft.animate.config import CROPS, AnimateConfig
 from facecraft.cli.checks import number, output_path
@@ -15,9 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "animate",
-        help="bring a portrait to life, driven by a video of a face or a built-in performance",
+        help="bring a portrait to life, driven by a video of a face, a built-in performance or speech audio",
         description="Animate one photo or painting: the head, expressions, blinks and gaze of the driving video "
-        "(or of a built-in performance) are transferred onto the portrait. Runs on the CPU, no downloads.",
+        "(or of a built-in performance) are transferred onto the portrait; or, with only --audio, the portrait "
+        "speaks the audio. Runs on the CPU, no downloads.",
     )
     p.add_argument("portrait", metavar="PORTRAIT", help="photo or painting with a face")
     p.add_argument(
@@ -68,7 +70,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="length of a --performance (default: its own)",
     )
     p.add_argument(
-        "--audio", metavar="FROM", help="take the sound from this file (default: the driving video's)"
+        "--audio",
+        metavar="FILE",
+        help="speech the portrait speaks (when no driving video or performance is given: the output has its "
+        "length and sound); with a driving video or performance, only the sound track is taken from it",
+    )
+    p.add_argument(
+        "--reference-frame",
+        type=int,
+        metavar="N",
+        help="driving frame motion is measured against (default: the most neutral closed-mouth face in the "
+        "first 3 s)",
     )
     p.add_argument(
         "--face",
@@ -100,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         size=args.size,
         renderer=args.renderer,
         smooth=not args.no_smooth,
+        reference_frame=args.reference_frame,
     )
     report = animate(
         args.portrait,
@@ -114,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         visible_label=args.label,
         progress=not args.quiet,
     )
+    for warning in report.warnings:
+        print(f"facecraft animate: warning: {warning}", file=sys.stderr)
     print(
         f"{report.output}: {report.frames} frames at {report.fps:g} fps, {report.width}x{report.height}"
         f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s; labelled as synthetic"
