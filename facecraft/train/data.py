@@ -18,6 +18,7 @@ from facecraft.errors import FacecraftError
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
+from facecraft.train.holdout import holdout
 
 MIN_FACES = 16
 """Fewest faces an identity may have: a few for validation, the rest to learn from."""
@@ -33,10 +34,12 @@ class IdentityData:
     train_idx: torch.Tensor
     """Indices of the training faces (int64)."""
     val_idx: torch.Tensor
-    """Indices of the held-out validation faces (the faceset's last faces, int64)."""
+    """Indices of the held-out validation faces (whole tracks or spaced segments: train/holdout.py)."""
     coverage: str
     faceset_size: int
     source: str
+    holdout: str = ""
+    """How the validation faces were chosen, for the training log."""
 
     def to(self, device: torch.device) -> IdentityData:
         pin = device.type == "cuda"
@@ -50,6 +53,7 @@ class IdentityData:
             self.coverage,
             self.faceset_size,
             self.source,
+            self.holdout,
         )
 
 
@@ -67,7 +71,8 @@ def region_masks(aligned_landmarks: np.ndarray, faceset_size: int) -> np.ndarray
 def load_identity(
     name: str, path: str | Path, size: int, val_fraction: float = 0.1, max_val: int = 32
 ) -> IdentityData:
-    """Read a whole faceset into memory, resized to ``size`` pixels; the last faces are held out."""
+    """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
+    segments of faces are held out for validation (:mod:`facecraft.train.holdout`)."""
     with Faceset.open(path) as fs:
         faces = fs.faces()
         if len(faces) < MIN_FACES:
@@ -89,16 +94,17 @@ def load_identity(
             m = region_masks(face.aligned_landmarks, fsize)
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
     n_val = int(np.clip(round(len(faces) * val_fraction), 1, max_val))
-    order = torch.arange(len(faces))
+    split = holdout(np.array([f.track_id for f in faces]), np.array([f.frame_index for f in faces]), n_val)
     return IdentityData(
         name,
         torch.from_numpy(images[..., ::-1].transpose(0, 3, 1, 2).copy()),
         torch.from_numpy(masks),
-        order[:-n_val].clone(),
-        order[-n_val:].clone(),
+        torch.from_numpy(split.train),
+        torch.from_numpy(split.val),
         coverage,
         fsize,
         str(path),
+        split.description,
     )
 
 
