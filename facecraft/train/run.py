@@ -156,6 +156,8 @@ def _train(
         if n in before and before[n] != faces[n]
     ]
     extra["data_order"] = {"seed": config.seed, "batch": batch, "train_faces": faces}
+    if dist.main:
+        log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
     data = [d.to(device) for d in data]
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
