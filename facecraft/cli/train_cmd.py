@@ -93,9 +93,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=number(0, 1024, integer=True),
         default=0,
         metavar="N",
-        help="CPU threads (default: the free cores)",
+        help="CPU threads (default: what a resumed model used, else the free cores)",
     )
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU; slower start)")
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic CUDA kernels (slower): the same settings give the same weights on one GPU",
+    )
     p.set_defaults(func=run)
 
 
@@ -148,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         threads=args.threads,
         compile=args.compile,
+        deterministic=args.deterministic,
     )
     if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
         print("training until Ctrl-C (it saves on exit; run the same command to resume)")

@@ -68,8 +68,6 @@ class Validator(Callback):
         s = trainer.state
         s.metrics = validate(trainer.net, trainer.data, trainer.device)
         val = mean_ssim(s.metrics)
-        if not s.best or val > s.best["val_ssim"]:
-            s.best = {"step": s.step, "val_ssim": val}
         record = {
             "step": s.step,
             "seconds": round(s.run_seconds, 3),
@@ -117,16 +115,34 @@ class Previewer(Callback):
 
 
 class Checkpointer(Callback):
-    """Checkpoint every N steps and at the end; keeps the last K plus the best by validation."""
+    """Checkpoint every N steps and at the end; keeps the last K plus the best by validation.
 
-    def __init__(self, root: Path, every: int, keep: int, extra_state: dict[str, Any]):
+    Every checkpoint is validated at its own step (``validator`` runs when the metrics are older), so
+    "best" always names a checkpoint that was saved and is kept.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        every: int,
+        keep: int,
+        extra_state: dict[str, Any],
+        validator: Validator | None = None,
+    ):
         self.root, self.every, self.keep, self.extra = root, every, keep, extra_state
+        self.validator = validator
         self.last_saved = -1
 
     def save(self, trainer: Trainer) -> Path | None:
         s = trainer.state
         if s.step == self.last_saved:
             return None
+        if self.validator is not None and (not s.history or s.history[-1]["step"] != s.step):
+            self.validator.run(trainer)
+        if s.history and s.history[-1]["step"] == s.step:
+            val = float(s.history[-1]["val_ssim"])
+            if not s.best or val > s.best["val_ssim"]:
+                s.best = {"step": s.step, "val_ssim": val}
         tensors, optim_meta = optimizer_to_tensors(trainer.optimizer.state_dict())
         tensors["rng.cpu"] = torch.get_rng_state()
         if trainer.device.type == "cuda":
@@ -142,7 +158,6 @@ class Checkpointer(Callback):
         }
         path = save_checkpoint(self.root, s.step, trainer.net.state_dict(), tensors, state, self.keep)
         self.last_saved = s.step
-        trainer.snapshot()
         return path
 
     def on_start(self, trainer: Trainer) -> None:

@@ -51,6 +51,9 @@ class ModelInfo:
     """Side of the facesets' aligned images, pixels (swap aligns frames at this size)."""
     settings: dict[str, Any] = field(default_factory=dict)
     """Training settings a resumed run must keep (seed, batch...)."""
+    identity_embeddings: dict[str, list[float]] = field(default_factory=dict)
+    """Per identity, the mean identity embedding of the faceset it was first trained on (see
+    :mod:`facecraft.train.identities`)."""
 
 
 def write_model_info(root: Path, info: ModelInfo) -> None:

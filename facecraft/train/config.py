@@ -49,7 +49,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     """Clip the gradient norm to this (0: off)."""
     threads: int = 0
-    """CPU threads for torch (0: all cores)."""
+    """CPU threads for torch (0: the count a resumed model was trained with, else the free cores)."""
+    deterministic: bool = False
+    """Deterministic kernels on CUDA (slower); on the CPU, runs are bit-identical at one thread count anyway."""
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     loss: LossConfig = field(default_factory=LossConfig)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import torch
 
 from facecraft.errors import FacecraftError
-from facecraft.fileio import require_dir
+from facecraft.fileio import LOCK_NAME, FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
@@ -30,6 +32,7 @@ from facecraft.train.data import check_compatible, load_identity
 from facecraft.train.device import cpu_threads, resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
+from facecraft.train.identities import check_same_people, identity_embeddings
 from facecraft.train.models import FaceAutoencoder, ModelConfig, build_model, load_preset, make_config
 from facecraft.train.trainer import Callback, Trainer, TrainState
 
@@ -82,12 +85,39 @@ def train(
     require_dir(root, "model folder")
     device = resolve_device(config.device)
     dist, device = init_distributed(device)
-    if device.type == "cpu":
-        torch.set_num_threads(cpu_threads(config.threads, dist.world))
+    if config.deterministic:
+        _deterministic()
+    lock = FolderLock.for_folder(root, f"the model folder {root}", "train") if dist.main else nullcontext()
     try:
-        return _train(facesets, root, config, device, dist, progress)
+        with lock:
+            return _train(facesets, root, config, device, dist, progress)
     finally:
         shutdown(dist)
+
+
+def _deterministic() -> None:
+    """Deterministic kernels on CUDA (slower): the same seed and settings give the same weights."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def _threads(config: TrainConfig, old: ModelInfo | None, dist: DistInfo) -> tuple[int, list[str]]:
+    """CPU threads per process. Results are bit-identical only at one thread count (reductions split
+    differently), so a resumed model keeps the count it was started with unless --threads says otherwise."""
+    recorded = int(old.settings.get("cpu_threads", 0)) if old is not None else 0
+    if config.threads:
+        warn = (
+            [
+                f"--threads {config.threads} differs from the {recorded} this model was trained with; the "
+                "result will not be bit-identical to an uninterrupted run"
+            ]
+            if recorded and recorded != config.threads
+            else []
+        )
+        return config.threads, warn
+    return recorded or cpu_threads(0, dist.world), []
 
 
 def _train(
@@ -99,12 +129,15 @@ def _train(
     progress: bool,
 ) -> TrainReport:
     old = read_model_info(root) if (root / MODEL_JSON).exists() else None
-    if old is None and root.is_dir() and any(root.iterdir()):
+    if old is None and root.is_dir() and any(p.name != LOCK_NAME for p in root.iterdir()):
         raise FacecraftError(
             f"{root} exists and is not a facecraft model folder; choose a new or empty folder"
         )
     barrier(dist)  # every process has looked before the main one writes
     config = _settle(config, old)
+    threads, warnings = _threads(config, old, dist) if device.type == "cpu" else (0, list[str]())
+    if threads:
+        torch.set_num_threads(threads)
     assert config.model is not None
     preset = load_preset(config.model, config.size)
     model_cfg = _model_config(root, config, preset.model, old)
@@ -117,12 +150,22 @@ def _train(
         load_identity(n, p, model_cfg.size, config.val_fraction, config.max_val) for n, p in facesets.items()
     ]
     faceset_size, coverage = check_compatible(data)
-    settings = {"seed": config.seed, "batch": batch}
+    settings: dict[str, Any] = {"seed": config.seed, "batch": batch}
+    if threads:
+        settings["cpu_threads"] = old.settings.get("cpu_threads", threads) if old is not None else threads
     info = ModelInfo(
-        config.model, model_cfg.to_dict(), list(facesets), model_cfg.size, coverage, faceset_size, settings
+        config.model,
+        model_cfg.to_dict(),
+        list(facesets),
+        model_cfg.size,
+        coverage,
+        faceset_size,
+        settings,
+        identity_embeddings(facesets),
     )
     if old is not None:
         _check_resume(root, old, info)
+        check_same_people(old, info)
     elif dist.main:
         root.mkdir(parents=True, exist_ok=True)
         write_model_info(root, info)
@@ -137,13 +180,14 @@ def _train(
             write_model_info(root, info)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
     extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
-    state, warnings = TrainState(), list[str]()
+    state = TrainState()
     if old is not None:
         if dist.main:
             remove_partial_saves(root)
-        state, extra, warnings = _restore(root, net, optimizer, lr, device, extra)
+        state, extra, corrupt = _restore(root, net, optimizer, lr, device, extra)
+        warnings += corrupt
         barrier(dist)
-        if warnings and dist.main:
+        if corrupt and dist.main:
             set_aside_newer(root, state.step)
 
     barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
@@ -158,6 +202,9 @@ def _train(
     extra["data_order"] = {"seed": config.seed, "batch": batch, "train_faces": faces}
     if dist.main:
         log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
+    if dist.main:
+        capped = not config.batch and batch < int(preset.train.get("batch", 16)) and device.type == "cpu"
+        log.info(_startup_line(root, device, threads, dist, batch, preset, old, state.step, capped))
     data = [d.to(device) for d in data]
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
@@ -190,6 +237,27 @@ def _train(
         warnings,
         dist.main,
     )
+
+
+def _startup_line(
+    root: Path,
+    device: torch.device,
+    threads: int,
+    dist: DistInfo,
+    batch: int,
+    preset: Any,
+    old: ModelInfo | None,
+    step: int,
+    capped: bool,
+) -> str:
+    """One line that says what this run will do: device, threads, batch (and why), new or resumed."""
+    where = f"{device}" + (f", {threads} CPU threads" if threads else "")
+    if dist.world > 1:
+        where += f", {dist.world} processes"
+    preset_batch = int(preset.train.get("batch", 16))
+    why = f" (the preset's {preset_batch}, capped on the CPU; --batch sets it)" if capped else ""
+    start = f"resuming {root} at step {step}" if old is not None else f"new model in {root}"
+    return f"train: {start}; {where}; batch {batch} faces per identity{why}"
 
 
 def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
@@ -286,8 +354,9 @@ def _callbacks(
     """Only the main process validates, previews, saves and shows progress; all share the stop rule."""
     callbacks: list[Callback] = []
     if main:
+        checkpointer.validator = validator = Validator(config.validate_every, root)
         callbacks += [
-            Validator(config.validate_every, root),
+            validator,
             Previewer(config.preview_every, root),
             checkpointer,
             TensorBoard(root, config.preview_every),

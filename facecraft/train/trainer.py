@@ -97,6 +97,10 @@ class Trainer:
                 self.state.run_seconds = time.perf_counter() - start
                 for cb in self.callbacks:
                     cb.on_step(self)
+                # Every process refreshes the NaN guard's snapshot at the same steps (the save steps), so
+                # that after a restore all DDP replicas hold the same weights.
+                if self.state.step % self.config.save_every == 0:
+                    self.snapshot()
         finally:
             self.state.run_seconds = time.perf_counter() - start
         for cb in self.callbacks:
