@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -91,20 +92,48 @@ _RGB2XYZ = torch.tensor(
 _WHITE = torch.tensor([0.950456, 1.0, 1.088754])
 
 
+@lru_cache(maxsize=8)
+def _colour_constants(
+    device: torch.device, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """RGB->XYZ, XYZ->RGB and the D65 white (1, 3, 1, 1) on ``device``: copied there once, not every step."""
+    return (
+        _RGB2XYZ.to(device, dtype),
+        torch.linalg.inv(_RGB2XYZ).to(device, dtype),
+        _WHITE.to(device, dtype).view(1, 3, 1, 1),
+    )
+
+
+def params_to(p: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """The random parameters of a step on ``device`` with one host-to-device copy (from pinned memory,
+    asynchronous, on CUDA) instead of one blocking copy per parameter."""
+    if device.type == "cpu":
+        return p
+    flat = torch.cat([v.reshape(-1).float() for v in p.values()])
+    flat = (flat.pin_memory() if device.type == "cuda" else flat).to(device, non_blocking=True)
+    out, at = {}, 0
+    for name, v in p.items():
+        out[name] = flat[at : at + v.numel()].view(v.shape)
+        at += v.numel()
+    return out
+
+
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """(N, 3, H, W) sRGB 0..1 -> CIE L*a*b* (L 0..100), D65."""
+    to_xyz, _, white = _colour_constants(rgb.device, rgb.dtype)
     lin = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = torch.einsum("ij,njhw->nihw", _RGB2XYZ.to(rgb), lin) / _WHITE.to(rgb).view(1, 3, 1, 1)
+    xyz = torch.einsum("ij,njhw->nihw", to_xyz, lin) / white
     f = torch.where(xyz > 0.008856, xyz.clamp_min(1e-8) ** (1 / 3), 7.787 * xyz + 16 / 116)
     return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_lab`, clipped to 0..1."""
+    _, to_rgb, white = _colour_constants(lab.device, lab.dtype)
     fy = (lab[:, 0] + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], 1)
-    xyz = torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787) * _WHITE.to(lab).view(1, 3, 1, 1)
-    lin = torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB2XYZ).to(lab), xyz).clamp(0, 1)
+    xyz = torch.where(f > 0.206893, f**3, (f - 16 / 116) / 7.787) * white
+    lin = torch.einsum("ij,njhw->nihw", to_rgb, xyz).clamp(0, 1)
     return torch.where(lin > 0.0031308, 1.055 * lin.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * lin).clamp(
         0, 1
     )

@@ -28,7 +28,7 @@ from facecraft.train.checkpoint import (
     write_model_info,
 )
 from facecraft.train.config import TrainConfig
-from facecraft.train.data import check_compatible, load_identity
+from facecraft.train.data import IdentityData, check_compatible, load_identity
 from facecraft.train.device import cpu_threads, resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
@@ -143,7 +143,8 @@ def _train(
     model_cfg = _model_config(root, config, preset.model, old)
     lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
     batch = config.batch or _default_batch(int(preset.train.get("batch", 16)), model_cfg.size, device)
-    if batch % dist.world:
+    auto_batch = config.batch == 0 and old is None and device.type == "cuda"
+    if batch % dist.world and not auto_batch:  # --batch auto picks a multiple of the GPU count itself
         raise FacecraftError(f"--batch {batch} must be divisible by the number of processes ({dist.world})")
 
     data = [
@@ -170,11 +171,12 @@ def _train(
         root.mkdir(parents=True, exist_ok=True)
         write_model_info(root, info)
 
+    data = _to_device(data, device)  # before --batch auto, whose probe must see the facesets' memory
     torch.manual_seed(config.seed)  # the same initial weights for the same seed
     net = build_model(config.model, model_cfg, info.identities).to(device)
     net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    if config.batch == 0 and old is None and device.type == "cuda":
-        batch = _auto_batch(net, device, lr, dist)
+    if auto_batch:
+        batch = _auto_batch(net, data, config, device, lr, dist)
         info = replace(info, settings={**info.settings, "batch": batch})
         if dist.main:
             write_model_info(root, info)
@@ -205,7 +207,6 @@ def _train(
     if dist.main:
         capped = not config.batch and batch < int(preset.train.get("batch", 16)) and device.type == "cpu"
         log.info(_startup_line(root, device, threads, dist, batch, preset, old, state.step, capped))
-    data = [d.to(device) for d in data]
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
     trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
@@ -303,10 +304,31 @@ def _default_batch(preset_batch: int, size: int, device: torch.device) -> int:
     return min(preset_batch, 16 if size <= 64 else 4)
 
 
-def _auto_batch(net: torch.nn.Module, device: torch.device, lr: float, dist: DistInfo) -> int:
+def _to_device(data: list[IdentityData], device: torch.device) -> list[IdentityData]:
+    """The facesets on the training device; running out of GPU memory here is a clear error."""
+    try:
+        return [d.to(device) for d in data]
+    except torch.OutOfMemoryError:
+        faces = sum(len(d.images) for d in data)
+        gib = sum(d.images.nbytes + d.masks.nbytes for d in data) / 2**30
+        raise FacecraftError(
+            f"the facesets ({faces} faces, {gib:.1f} GiB at this size) do not fit in the memory of {device}; "
+            "keep fewer faces (facecraft faceset curate --keep N) or train at a smaller --size"
+        ) from None
+
+
+def _auto_batch(
+    net: torch.nn.Module,
+    data: list[IdentityData],
+    config: TrainConfig,
+    device: torch.device,
+    lr: float,
+    dist: DistInfo,
+) -> int:
     """``--batch auto`` on CUDA: the largest power of two per GPU (same on all GPUs) times the GPU count."""
     assert isinstance(net, FaceAutoencoder)
-    per_gpu = min_over_ranks(largest_batch(cuda_step_fits(net, device, lr), 8, 1024), dist, device)
+    fits = cuda_step_fits(net, data, config, device, lr, ddp=dist.world > 1)
+    per_gpu = min_over_ranks(largest_batch(fits, 8, 1024), dist, device)
     log.info(
         "--batch auto: %d faces per identity per GPU fit on %s", per_gpu, torch.cuda.get_device_name(device)
     )

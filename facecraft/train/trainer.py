@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from facecraft.errors import FacecraftError
-from facecraft.train.augment import augment, draw_params
+from facecraft.train.augment import augment, draw_params, params_to
 from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
@@ -54,6 +54,8 @@ class TrainState:
     run_seconds: float = 0.0
     restores: int = 0
     """Times the NaN/inf guard restored the last good state."""
+    compile_seconds: float = 0.0
+    """Time torch.compile took before training started (not part of run_seconds or --minutes)."""
     stop: str = ""
     """Why training stops ('' while it runs)."""
 
@@ -88,6 +90,8 @@ class Trainer:
     def run(self) -> TrainState:
         self.net.train()
         self.snapshot()
+        if self.config.compile:
+            self._compile_now()
         for cb in self.callbacks:
             cb.on_start(self)
         start = time.perf_counter()
@@ -114,13 +118,9 @@ class Trainer:
         for stream, d in enumerate(self.data):
             pos = batch_positions(len(d.train_idx), self.batch, step, self.config.seed, stream)
             idx = d.train_idx[torch.from_numpy(pos)][mine]
-            params = {
-                k: v[mine]
-                for k, v in draw_params(
-                    self.batch, self.config.augment, self.config.seed, step, stream
-                ).items()
-            }
-            src = idx.to(d.images.device)
+            drawn = draw_params(self.batch, self.config.augment, self.config.seed, step, stream)
+            params = params_to({k: v[mine] for k, v in drawn.items()}, self.device)
+            src = idx.to(d.images.device, non_blocking=True)
             x, y, m = augment(d.images[src].to(self.device), d.masks[src].to(self.device), params)
             inputs.append(x.contiguous(memory_format=torch.channels_last))
             targets.append(y)
@@ -142,15 +142,31 @@ class Trainer:
         loss.backward()
         clip = self.config.grad_clip or math.inf
         norm = torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip)
-        # The gradient norm is the same on every process (gradients are averaged), so all agree.
-        if torch.isfinite(norm) and (self.dist.world > 1 or torch.isfinite(loss)):
+        # One device-to-host read per step: the gradient norm (the same on every process: gradients are
+        # averaged, so all agree) and this process's loss.
+        norm_value, loss_value = torch.stack([norm.float(), loss.detach().float()]).tolist()
+        if math.isfinite(norm_value) and (self.dist.world > 1 or math.isfinite(loss_value)):
             self.optimizer.step()
             self._bad_in_a_row = 0
-            self.state.loss = float(loss.detach())
+            self.state.loss = loss_value
         else:
             self.restore()
         self.state.step += 1
         self.state.run_images += self.batch * len(self.data)
+
+    def _compile_now(self) -> None:
+        """Let torch.compile trace and build its kernels before the clock starts, so that ``--minutes``
+        counts training only: one step at the current batch, then weights and optimizer state go back to
+        the snapshot taken just before (nothing is learned, the step counter does not move)."""
+        t0 = time.perf_counter()
+        kept = (self.state.step, self.state.run_images, self.state.loss, self.state.restores)
+        self.train_step()
+        assert self._good is not None
+        self.net.load_state_dict(self._good[0])
+        self.optimizer.load_state_dict(_clone_optimizer_state(self._good[1]))
+        self.state.step, self.state.run_images, self.state.loss, self.state.restores = kept
+        self._bad_in_a_row = 0
+        self.state.compile_seconds = time.perf_counter() - t0
 
     # ---- NaN/inf guard -------------------------------------------------------------------------
     def snapshot(self) -> None:
