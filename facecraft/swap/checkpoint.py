@@ -8,9 +8,7 @@ output is the segments joined without re-encoding, with the source audio muxed i
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from facecraft.errors import FacecraftError
-from facecraft.fileio import write_atomic
+from facecraft.fileio import FolderLock, write_atomic
 from facecraft.media.ffmpeg import ffmpeg_exe
 
 STATE = "state.json"
@@ -31,24 +28,16 @@ def work_folder(output: Path) -> Path:
 
 
 @contextmanager
-def output_lock(output: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``output`` for a swap, so two runs cannot write the same file at once.
-
-    The lock is an flock on a small file next to the output; the OS releases it if the process dies.
-    """
-    path = output.with_name(f".{output.name}.swap-lock")
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise FacecraftError(
-                f"another swap is writing {output} right now; wait for it or choose another output"
-            ) from None
-        yield
-        path.unlink(missing_ok=True)
-    finally:
-        os.close(fd)
+def output_lock(output: Path, folder: bool = False) -> Iterator[FolderLock]:
+    """Hold an exclusive lock on ``output`` (a file, or a ``folder`` of photos) for a swap, so two runs
+    cannot write it at once. The lock file goes away when the swap ends, however it ends; one left by a
+    killed run is taken over (see :class:`facecraft.fileio.FolderLock`)."""
+    what = f"the output {output}"
+    lock = (
+        FolderLock.for_folder(output, what, "swap") if folder else FolderLock.for_file(output, what, "swap")
+    )
+    with lock:
+        yield lock
 
 
 @dataclass
@@ -65,16 +54,20 @@ class Checkpoint:
     content_id: int | None = None  # the provenance watermark id, the same across resumes
 
     @classmethod
-    def open(cls, folder: Path, fingerprint: dict[str, Any]) -> tuple[Checkpoint, bool]:
+    def open(cls, folder: Path, fingerprint: dict[str, Any]) -> tuple[Checkpoint, bool, str | None]:
         """The checkpoint in ``folder`` when it was made with the same ``fingerprint``; otherwise a fresh one
-        (the folder's old contents are removed). The flag says whether earlier work is reused."""
+        (the folder's old contents are removed). Returns it, whether earlier work is reused, and when earlier
+        work was thrown away, why (what changed), for the user to read."""
         state = folder / STATE
+        discarded: str | None = None
         if state.is_file():
             try:
                 data = json.loads(state.read_text())
             except (OSError, ValueError):
                 data = {}
-            if data.get("fingerprint") == json.loads(json.dumps(fingerprint)):
+            old = data.get("fingerprint") or {}
+            new = json.loads(json.dumps(fingerprint))
+            if old == new:
                 cp = cls(
                     folder,
                     fingerprint,
@@ -85,11 +78,18 @@ class Checkpoint:
                     dict(data["counters"]),
                     data.get("content_id"),
                 )
-                return cp, bool(cp.segments)
+                return cp, bool(cp.segments), None
+            done = sum(data.get("segments") or [])
+            if done:
+                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["its state"]
+                discarded = (
+                    f"an unfinished earlier swap to this output ({done} frames) was made with a different "
+                    f"{', '.join(changed)}; it was discarded and the swap started over"
+                )
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        return cls(folder, fingerprint), False
+        return cls(folder, fingerprint), False, discarded
 
     @property
     def frames_done(self) -> int:

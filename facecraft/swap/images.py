@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
 from facecraft.face.track import Tracker
-from facecraft.media.image import read_image
+from facecraft.media.image import has_alpha, read_image
 from facecraft.media.inputs import collect_media
 from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
@@ -87,12 +87,23 @@ def swap_images(
     else:
         jobs = [(src, dst)]
     labelled = []
+    unreadable = []
     for path, out in tqdm(jobs, unit="photo", desc="swap", disable=not progress or len(jobs) < 2):
         if src.is_dir() and out.is_file():
             report.resumed_frames += 1
             report.frames += 1
             continue
-        image = read_image(path)
+        try:
+            image = read_image(path)
+        except FacecraftError:
+            if not src.is_dir():
+                raise
+            unreadable.append(path.name)  # one bad photo must not stop a whole folder
+            continue
+        if has_alpha(path):
+            report.warnings.append(
+                f"{path.name} has transparency; swapped photos are written opaque (the alpha channel is dropped)"
+            )
         swapped, n = swap_image(image, model, to, config, finder)
         labeller = labels.labeller(path)
         labelled.append(write_image(out, swapped, labeller))
@@ -102,6 +113,13 @@ def swap_images(
         report.faces_swapped += n
         report.frames_with_faces += bool(n)
     report.labelled = bool(labelled) and all(labelled)
+    if unreadable:
+        report.warnings.append(
+            f"{len(unreadable)} photo(s) could not be read and were left out: {', '.join(unreadable[:5])}"
+            + (" ..." if len(unreadable) > 5 else "")
+        )
+    if jobs and len(unreadable) == len(jobs):
+        raise FacecraftError(f"none of the photos in {src} could be read")
 
 
 def _output_name(path: Path) -> Path:

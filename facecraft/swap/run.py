@@ -16,7 +16,7 @@ import av
 from tqdm import tqdm
 
 from facecraft.errors import FacecraftError
-from facecraft.fileio import write_atomic
+from facecraft.fileio import refuse_overwriting_inputs, write_atomic
 from facecraft.media.inputs import media_kind
 from facecraft.media.video import VideoInfo, probe
 from facecraft.swap.checkpoint import (
@@ -50,6 +50,8 @@ class SwapReport:
     tracks: dict[int, int] = field(default_factory=dict)
     labelled: bool = False
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Things worth knowing that are not problems (e.g. a resumed run)."""
 
     @property
     def frames_per_second(self) -> float:
@@ -81,8 +83,9 @@ def swap(
     src, dst = Path(input), Path(output)
     if not src.exists():
         raise FacecraftError(f"{src} does not exist")
-    if dst.resolve() == src.resolve():
-        raise FacecraftError(f"the output {dst} is the input; choose another output path")
+    model_folder = model if isinstance(model, str | Path) else None
+    inputs = {"input": src, "--face photo": face, "consent record": consent, "model folder": model_folder}
+    refuse_overwriting_inputs(dst, inputs)
     if face is not None and config.track is not None:
         raise FacecraftError("give either --face or --track, not both")
     kind = "folder" if src.is_dir() else media_kind(src)
@@ -100,13 +103,13 @@ def swap(
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
     try:
-        if info is not None:
-            with output_lock(dst):
+        with output_lock(dst, folder=kind == "folder"):
+            if info is not None:
                 _swap_video(
-                    info, loaded, to, config, finder, preview, progress, _model_id(model), labels, report
+                    info, loaded, to, config, finder, preview, progress, _model_id(loaded), labels, report
                 )
-        else:
-            swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
+            else:
+                swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
     finally:
         finder.close()
     report.seconds = time.perf_counter() - start
@@ -131,13 +134,15 @@ def _check_output(src: Path, dst: Path, kind: str) -> None:
         raise FacecraftError(f"no permission to write in {folder}; choose another output folder")
 
 
-def _model_id(model: str | Path | FaceModelLike) -> str:
-    """What identifies the model in a resume checkpoint: its folder and newest file time, or its type."""
-    if isinstance(model, str | Path):
-        path = Path(model).resolve()
-        newest = max((p.stat().st_mtime_ns for p in path.rglob("*") if p.is_file()), default=0)
-        return f"{path}@{newest}"
-    return f"{type(model).__module__}.{type(model).__qualname__}:{','.join(model.identities)}"
+def _model_id(model: FaceModelLike) -> str:
+    """What identifies the model in a resume checkpoint: the sha256 of the weights it draws with, so that
+    training still writing previews or metrics into the folder does not discard a swap's work (but a new
+    checkpoint does); for other model objects, their type."""
+    about = f"{','.join(model.identities)}:{model.size}:{model.coverage}"
+    weights = getattr(model, "weights_sha256", "")
+    if weights:
+        return f"weights {weights}:{about}"
+    return f"{type(model).__module__}.{type(model).__qualname__}:{about}"
 
 
 def _model_files(model: str | Path | FaceModelLike) -> list[Path]:
@@ -171,7 +176,9 @@ def _swap_video(
         "reference": repr(finder.analyzer.reference is not None and finder.analyzer.reference.tolist()),
         "preview": preview,
     }
-    checkpoint, resumed = Checkpoint.open(work_folder(dst), fingerprint)
+    checkpoint, resumed, discarded = Checkpoint.open(work_folder(dst), fingerprint)
+    if discarded:
+        report.warnings.append(discarded)
     labeller = labels.labeller(info.path, checkpoint.content_id)
     if checkpoint.content_id is None and labeller.content_id is not None:
         checkpoint.content_id = labeller.content_id
@@ -193,6 +200,8 @@ def _swap_video(
             bar.close()
         if counters.decode_warning:
             report.warnings.append(counters.decode_warning)
+        elif short := _ended_early(info, span, checkpoint.frames_done):
+            report.warnings.append(short)
     if checkpoint.frames_done == 0:
         raise FacecraftError(f"no frames could be decoded from {info.path} in the chosen range")
     c = checkpoint.counters
@@ -208,8 +217,20 @@ def _swap_video(
     if preview:
         _join(checkpoint, preview_path(dst), info, start_s, duration, True, labeller)
     if resumed:
-        report.warnings.append(f"resumed after {report.resumed_frames} frames done by an earlier run")
+        report.notes.append(f"resumed after {report.resumed_frames} frames done by an earlier run")
     checkpoint.remove()
+
+
+def _ended_early(info: VideoInfo, span: VideoRange, done: int) -> str | None:
+    """A warning when the video's frames ran out well before the length its header gives (a file cut off
+    in the middle decodes cleanly up to the cut)."""
+    expected = (span.last if span.last is not None else info.frame_count) - span.first
+    if expected <= 0 or done >= expected - max(2, expected // 100):
+        return None
+    return (
+        f"{info.path} ended after {done} of the {expected} frames its header announces (truncated or damaged?); "
+        f"the output is {done / info.fps:.1f} s long instead of {expected / info.fps:.1f} s"
+    )
 
 
 def _frame_range(info: VideoInfo, config: SwapConfig) -> VideoRange:

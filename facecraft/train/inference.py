@@ -34,6 +34,8 @@ class FaceModel:
     """Side of the training facesets' aligned faces, pixels."""
     step: int
     """Training step of the loaded weights."""
+    weights_sha256: str = ""
+    """sha256 of the loaded weights file (what a resumable swap keys its earlier work on)."""
 
     def __init__(
         self, net: FaceAutoencoder, coverage: str, faceset_size: int, step: int, device: torch.device
@@ -64,7 +66,9 @@ class FaceModel:
             raise FacecraftError(f"checkpoint {ck.path} does not fit model.json ({exc})") from None
         dev = resolve_device(device)
         net = net.to(dev).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        return cls(net, info.coverage, info.faceset_size, ck.step, dev)
+        model = cls(net, info.coverage, info.faceset_size, ck.step, dev)
+        model.weights_sha256 = str(ck.state.get("files", {}).get("weights.safetensors", ""))
+        return model
 
     @torch.no_grad()
     def convert(self, faces: np.ndarray, to: str) -> tuple[np.ndarray, np.ndarray]:
