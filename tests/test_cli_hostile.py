@@ -126,7 +126,7 @@ NUMERIC = [
     (
         ["swap", "video.mp4", "-m", "model", "-o", "out.mp4", "--feather", "{}"],
         "--feather",
-        (*BAD_FLOATS, "-2"),
+        ("nan", "inf", "-inf", "1e30", "-2"),
     ),
     (["swap", "video.mp4", "-m", "model", "-o", "out.mp4", "--batch", "{}"], "--batch", (*BAD_INTS, "0")),
     (["swap", "video.mp4", "-m", "model", "-o", "out.mp4", "--track", "{}"], "--track", BAD_INTS),

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cur.add_argument("-o", "--output", metavar="NEW", help="write a new faceset instead of curating in place")
     cur.add_argument(
         "--identity",
-        type=number(0, integer=True),
+        type=number(0, 2**62, integer=True),
         metavar="ID",
         help="identity cluster to keep (default: largest)",
     )

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", metavar="NAME", help="identity (decoder) to put in (default: the model's first)")
     who = p.add_mutually_exclusive_group()
     who.add_argument("--face", metavar="REF_IMAGE", help="swap only the person in this photo")
-    who.add_argument("--track", type=number(0, integer=True), metavar="ID", help="swap only this track id")
+    who.add_argument(
+        "--track", type=number(0, 2**62, integer=True), metavar="ID", help="swap only this track id"
+    )
     who.add_argument(
         "--all", action="store_true", help="swap every face (default: the largest in each frame)"
     )
@@ -107,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         device=args.device,
     )
-    for note in getattr(report, "notes", []):
+    for note in report.notes:
         print(f"note: {note}")
     for w in report.warnings:
         print(f"warning: {w}")
