@@ -120,7 +120,7 @@ class JobStore:
             if row is None:
                 return None
             c.execute(
-                "UPDATE jobs SET state='running', started=?, runs=runs+1, error='' WHERE id=?",
+                "UPDATE jobs SET state='running', started=?, runs=runs+1, error='', detail='', progress=0 WHERE id=?",
                 (time.time(), row[0]),
             )
         return self.get(int(row[0]))

@@ -7,6 +7,7 @@ errors are the CLI's one-line messages and an interrupted job resumes exactly as
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -43,7 +44,6 @@ _NOT_OPTIONS = {
     "driving",
     "performance",
     "audio",
-    "seconds",
     "relative",
 }
 
@@ -59,32 +59,35 @@ class JobPlan:
 
 
 @cache
-def cli_options(command: str) -> list[dict[str, Any]]:
-    """The choice and on/off options of ``facecraft COMMAND`` (read from its parser, so a new CLI option
-    appears in the studio's forms without changing the studio)."""
+def _actions(command: str) -> dict[str, argparse.Action]:
     from facecraft.cli.main import build_parser
 
     parser = build_parser([command])
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    cmd = sub.choices[command]
+    return {
+        a.dest: a for a in sub.choices[command]._actions if a.option_strings and a.dest not in _NOT_OPTIONS
+    }
+
+
+def _number_kind(a: argparse.Action) -> str | None:
+    if a.type is None or a.choices or isinstance(a.default, bool) or not isinstance(a.default, int | float):
+        return None
+    return "int" if isinstance(a.default, int) else "number"
+
+
+@cache
+def cli_options(command: str) -> list[dict[str, Any]]:
+    """The choice, number and on/off options of ``facecraft COMMAND`` (read from its parser, so a new CLI
+    option appears in the studio's forms without changing the studio)."""
     out: list[dict[str, Any]] = []
-    for a in cmd._actions:
-        if a.dest in _NOT_OPTIONS or not a.option_strings:
-            continue
-        flag = max(a.option_strings, key=len)
+    for a in _actions(command).values():
+        o = {"dest": a.dest, "flag": max(a.option_strings, key=len), "help": a.help or ""}
         if isinstance(a, argparse._StoreTrueAction):
-            out.append({"dest": a.dest, "flag": flag, "kind": "flag", "help": a.help or ""})
+            out.append({**o, "kind": "flag"})
         elif a.choices:
-            out.append(
-                {
-                    "dest": a.dest,
-                    "flag": flag,
-                    "kind": "choice",
-                    "choices": list(a.choices),
-                    "default": a.default,
-                    "help": a.help or "",
-                }
-            )
+            out.append({**o, "kind": "choice", "choices": list(a.choices), "default": a.default})
+        elif kind := _number_kind(a):
+            out.append({**o, "kind": kind, "default": a.default})
     return out
 
 
@@ -100,6 +103,17 @@ def option_args(command: str, options: dict[str, Any]) -> list[str]:
             if not isinstance(value, bool):
                 raise FacecraftError(f"option {dest} takes true or false")
             argv += [o["flag"]] if value else []
+        elif o["kind"] in ("int", "number"):
+            if value is None or value == "":
+                continue
+            text = str(value)
+            try:
+                checked = _actions(command)[dest].type(text)  # type: ignore[operator]
+            except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
+                raise FacecraftError(f"option {dest}: {exc or 'not a number'}") from None
+            if not isinstance(checked, int | float) or not math.isfinite(checked):
+                raise FacecraftError(f"option {dest} takes a number")
+            argv += [o["flag"], text]
         else:
             if value not in o["choices"]:
                 raise FacecraftError(f"option {dest} must be one of {', '.join(map(str, o['choices']))}")
@@ -226,8 +240,15 @@ def _swap(project: Project, p: dict[str, Any]) -> JobPlan:
     argv = ["swap", str(video), "-m", str(model), "-o", str(out), "--preview", "--consent", str(consent)]
     if p.get("to"):
         argv += ["--to", check_name(p["to"], "identity")]
+    for key in ("start", "end"):  # seconds: swap a part of the video
+        if p.get(key) not in (None, ""):
+            seconds = float(p[key])
+            if not (math.isfinite(seconds) and seconds >= 0):
+                raise FacecraftError(f"{key} must be a time in seconds")
+            argv += [f"--{key}", f"{seconds:g}"]
     argv += opt
     params = {"video": p["video"], "model": model.name, "to": p.get("to"), "consent": p["consent"]}
+    params.update(start=p.get("start"), end=p.get("end"))
     params.update(options=options, output=project.relative(out))
     return JobPlan("swap", argv, f"swap {video.name} with {model.name}", params)
 

@@ -36,12 +36,13 @@ def log_path(project: Project, job_id: int) -> Path:
     return job_dir(project, job_id) / "log.txt"
 
 
-def read_log(project: Project, job_id: int, tail: int = 65536) -> str:
+def read_log(project: Project, job_id: int, tail: int = 65536, start: int = 0) -> str:
+    """The last ``tail`` bytes of the job's log (not before byte ``start``)."""
     path = log_path(project, job_id)
     try:
         with path.open("rb") as f:
             size = f.seek(0, os.SEEK_END)
-            f.seek(max(0, size - tail))
+            f.seek(max(start, size - tail))
             return f.read().decode("utf-8", "replace")
     except FileNotFoundError:
         return ""
@@ -76,6 +77,7 @@ class Worker:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
 
     # ---- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -135,6 +137,7 @@ class Worker:
         env = dict(os.environ, PYTHONUNBUFFERED="1", TQDM_MININTERVAL="1", GLOG_minloglevel="2")
         run_note = f"[studio] run {job.runs}: facecraft {' '.join(job.argv)}\n"
         self._append_log(job.id, ("\n" if job.runs > 1 else "") + run_note)
+        self._log_start = log_path(self.project, job.id).stat().st_size  # progress of this run only
         logfile = log_path(self.project, job.id).open("ab")
         try:
             return subprocess.Popen(
@@ -167,12 +170,13 @@ class Worker:
         self._finish(job.id, proc.returncode, interrupted_at is not None, stopping)
 
     def _update_progress(self, job_id: int) -> None:
-        p = progress.last_progress(read_log(self.project, job_id, tail=8192))
+        p = progress.last_progress(read_log(self.project, job_id, tail=8192, start=self._log_start))
         if p is not None:
             self.store.set(job_id, progress=p.fraction, detail=p.text())
 
     def _finish(self, job_id: int, rc: int, interrupted: bool, studio_stopping: bool) -> None:
-        text = read_log(self.project, job_id)
+        # paths in the closing lines are shown relative to the project
+        text = read_log(self.project, job_id).replace(f"{self.project.root}/", "")
         now = time.time()
         if studio_stopping:
             self.store.set(

@@ -17,6 +17,7 @@ function h(tag, attrs, ...kids) {
   for (const kid of kids.flat()) if (kid !== null && kid !== undefined) el.append(kid);
   return el;
 }
+const put = (box, ...kids) => put(box, ...kids.flat().filter(k => k !== null && k !== undefined));
 const $ = (sel, root) => (root || document).querySelector(sel);
 const fileUrl = (path, bust) => "/files/" + path.split("/").map(encodeURIComponent).join("/") + (bust ? "?v=" + bust : "");
 
@@ -62,7 +63,7 @@ function jobCard(j, log) {
 }
 function renderJobs(data) {
   const box = $("#jobs");
-  box.replaceChildren(...(data.jobs.length ? data.jobs.map(j => jobCard(j, data.logs[j.id])) : [h("p", {class: "muted", text: "no jobs yet"})]));
+  put(box, ...(data.jobs.length ? data.jobs.map(j => jobCard(j, data.logs[j.id])) : [h("p", {class: "muted", text: "no jobs yet"})]));
 }
 async function streamEvents() {
   for (;;) {
@@ -151,7 +152,7 @@ async function showFaceset(box, name) {
   const picked = new Set();
   const canvas = h("canvas", {width: 360, height: 240, id: "pose-plot"});
   const info = d.info;
-  box.replaceChildren(h("h2", {text: `${name}: ${d.total} faces`}),
+  put(box, h("h2", {text: `${name}: ${d.total} faces`}),
     h("div", {class: "small muted", text: `${info.sources} source(s), ${Object.keys(info.identities).length} identit${Object.keys(info.identities).length === 1 ? "y" : "ies"}, pose coverage ${info.pose.coverage_cells} cells of 15°, ${info.sharpness.blurry ?? 0} blurry; click faces to pick them for removal`}),
     h("div", {class: "two"},
       h("div", {class: "faces", id: "faces"}, d.faces.map(f => h("img", {src: fileUrl(f.image), title: `yaw ${f.yaw}°, pitch ${f.pitch}°, sharpness ${f.sharpness}`,
@@ -200,10 +201,10 @@ async function showModel(box, name) {
   const running = JOBS.find(j => j.kind === "train" && j.params.name === name && (j.state === "running" || j.state === "queued"));
   const last = JOBS.find(j => j.kind === "train" && j.params.name === name);
   const loss = h("canvas", {width: 420, height: 180}), val = h("canvas", {width: 420, height: 180});
-  box.replaceChildren(h("h2", {text: `${name} (${m.architecture || "?"}, ${m.size || "?"} px, identities ${(m.identities || []).join(", ")})`}),
+  put(box, h("h2", {text: `${name} (${m.architecture || "?"}, ${m.size || "?"} px, identities ${(m.identities || []).join(", ")})`}),
     running ? h("div", {class: "small", id: "train-live", text: running.detail || running.state}) : null,
     h("div", {class: "two"},
-      h("div", {}, m.preview ? h("img", {class: "preview", id: "train-preview", src: fileUrl(m.preview, m.preview_mtime), alt: "training preview"}) : h("p", {class: "muted", text: "the preview appears when training writes it"}),
+      h("div", {}, m.preview ? h("img", {class: "preview train-preview", id: "train-preview", src: fileUrl(m.preview, m.preview_mtime), alt: "training preview"}) : h("p", {class: "muted", text: "the preview appears when training writes it"}),
         h("div", {class: "small muted", text: "rows: A→A, A→B, B→B, B→A on held-out faces"})),
       h("div", {}, loss, val)),
     h("div", {class: "row", style: "margin-top:8px"},
@@ -263,10 +264,11 @@ function cliOptions(list, prefix) {
   const els = list.map(o => {
     const id = `${prefix}-${o.dest}`;
     if (o.kind === "flag") { inputs[o.dest] = h("input", {type: "checkbox", id}); return h("label", {class: "check", title: o.help}, inputs[o.dest], o.flag.replace(/^--/, "")); }
+    if (o.kind !== "choice") { inputs[o.dest] = h("input", {id, type: "number", step: o.kind === "int" ? 1 : "any", placeholder: o.default === null ? "" : String(o.default), style: "width:90px"}); return field(o.flag.replace(/^--/, ""), inputs[o.dest]); }
     inputs[o.dest] = h("select", {id}, options(o.choices.map(String), String(o.default)));
     return field(o.flag.replace(/^--/, ""), inputs[o.dest]);
   });
-  const values = () => Object.fromEntries(list.map(o => [o.dest, o.kind === "flag" ? inputs[o.dest].checked : inputs[o.dest].value]).filter(([, v]) => v !== false));
+  const values = () => Object.fromEntries(list.map(o => [o.dest, o.kind === "flag" ? inputs[o.dest].checked : inputs[o.dest].value]).filter(([, v]) => v !== false && v !== ""));
   return {els, values};
 }
 function player(path, id) { return h("video", {src: fileUrl(path), controls: true, id, preload: "auto"}); }
@@ -284,7 +286,7 @@ async function showOutput(box, out, evalForm) {
   if (side) scrub.addEventListener("input", () => { if (side.duration) side.currentTime = side.duration * scrub.value / 1000; });
   let report = null;
   if (out.evaluate) { try { report = await (await fetch(fileUrl(out.evaluate, Date.now()))).json(); } catch (e) { report = null; } }
-  box.replaceChildren(h("h2", {text: out.name}),
+  put(box, h("h2", {text: out.name}),
     h("div", {class: "two"},
       h("div", {}, side ? [h("div", {class: "small muted", text: "original | swapped"}), side, scrub] : null,
         h("div", {class: "small muted", text: "result (labelled as AI-generated)"}), out.kind === "video" ? player(out.path, "swap-result") : h("img", {class: "preview", src: fileUrl(out.path)})),
@@ -301,8 +303,10 @@ async function pageSwap(main) {
   const detail = h("div", {class: "card", id: "output-detail"}, h("p", {class: "muted", text: "choose an output"}));
   const list = h("div", {class: "row", id: "output-list"});
   const evalForm = out => {
-    const src = h("select", {id: "evaluate-source"}, options(S.facesets.map(f => f.name)));
     const job = JOBS.find(j => j.kind === "swap" && j.params.output === out.path);
+    const trained = job && JOBS.find(j => j.kind === "train" && j.params.name === job.params.model);
+    const source = trained && job.params.to ? trained.params[job.params.to.toLowerCase()] : undefined;
+    const src = h("select", {id: "evaluate-source"}, options(S.facesets.map(f => f.name), source));
     return h("div", {class: "row"}, field("source identity's faceset", src),
       h("button", {class: "ghost", onclick: () => submitJob("evaluate", {original: job ? job.params.video : video.value, swapped: out.path, source: src.value, every: 5}, "#evaluate-status")}, "Evaluate"), h("span", {id: "evaluate-status"}));
   };
@@ -331,7 +335,7 @@ async function pageAnimate(main) {
   const sound = h("select", {id: "animate-audio"}, h("option", {value: ""}, "— the driving video's —"), options(audio.map(m => [m.path, m.name])));
   const opts = cliOptions(S.options.animate, "animate"), consent = consentBox();
   const result = h("div", {class: "card", id: "animate-result"});
-  const drawResults = () => { const outs = S.outputs.filter(o => o.name.includes("-animate")); result.replaceChildren(h("h2", {text: "Results"}), outs.length ? outs.slice(0, 4).map(o => h("div", {}, h("div", {class: "small", text: o.name}), player(o.path))) : h("p", {class: "muted", text: "no animation yet"})); };
+  const drawResults = () => { const outs = S.outputs.filter(o => o.name.includes("-animate")); put(result, h("h2", {text: "Results"}), outs.length ? outs.slice(0, 4).map(o => h("div", {}, h("div", {class: "small", text: o.name}), player(o.path))) : h("p", {class: "muted", text: "no animation yet"})); };
   main.append(h("h1", {text: "Animate"}), consent.box,
     h("div", {class: "card"}, h("h2", {text: "Bring a portrait to life"}),
       h("div", {class: "row"}, field("portrait", portrait), field("driving video", driving), field("performance", perf), field("sound", sound), opts.els),
@@ -345,7 +349,7 @@ async function pageAnimate(main) {
 async function showVerify(box, job) {
   const report = await (await fetch(fileUrl(job.params.output, Date.now()))).json();
   const wm = report.watermark, c = report.c2pa, md = report.metadata;
-  box.replaceChildren(h("h2", {text: job.params.file.split("/").pop()}),
+  put(box, h("h2", {text: job.params.file.split("/").pop()}),
     h("div", {class: "verdict " + (report.labelled ? "yes" : "no"), id: "verdict"}, report.labelled ? "Labelled as AI-generated" : "No facecraft label found"),
     h("table", {class: "report"},
       h("tr", {}, h("td", {text: "invisible watermark"}), h("td", {text: wm.found ? `found (score ${(+wm.score).toFixed(1)}, payload ${wm.payload_hex})` : `not found (score ${(+wm.score).toFixed(1)})`})),
