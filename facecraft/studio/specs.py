@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.schema import DB_NAME as FACESET_DB
@@ -108,7 +109,8 @@ def option_args(command: str, options: dict[str, Any]) -> list[str]:
                 continue
             text = str(value)
             try:
-                checked = _actions(command)[dest].type(text)  # type: ignore[operator]
+                parse = cast(Callable[[str], Any], _actions(command)[dest].type)
+                checked = parse(text)
             except (TypeError, ValueError, argparse.ArgumentTypeError) as exc:
                 raise FacecraftError(f"option {dest}: {exc or 'not a number'}") from None
             if not isinstance(checked, int | float) or not math.isfinite(checked):
