@@ -109,6 +109,7 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
 
     url, started, proc = studio
     shots = _shots()
+    print(f"studio screenshots: {shots}")
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
