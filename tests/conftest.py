@@ -29,3 +29,12 @@ def shared_data() -> Path:
 def _private_config_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Signing keys made by labelled outputs go to a temporary folder, never the user's ~/.config."""
     os.environ["FACECRAFT_CONFIG_DIR"] = str(tmp_path_factory.mktemp("facecraft-config"))
+
+
+@pytest.fixture(autouse=True)
+def _parser_off_in_fast_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The face parser costs ~0.3-1 s per face on 2 cores: fast tests run the stages without it (the
+    documented FACECRAFT_NO_PARSER=1 path), except tests marked ``parser``; slow tests run the default."""
+    marks = {m.name for m in request.node.iter_markers()}
+    if "parser" not in marks and "slow" not in marks:
+        monkeypatch.setenv("FACECRAFT_NO_PARSER", "1")

@@ -109,7 +109,7 @@ def _landmarks(size: int = 256) -> np.ndarray:
 
 def test_landmark_masks_and_kept_regions() -> None:
     lm = _landmarks()
-    assert set(list_masks()) == {"landmarks", "learned", "both"}
+    assert set(list_masks()) == {"landmarks", "learned", "both", "parse"}
     oval = get_mask("landmarks").make(lm, None, 256)
     learned = np.zeros((256, 256), np.float32)
     learned[:, :128] = 1.0

@@ -5,6 +5,8 @@ See docs/metrics.md for what each one means and how to read it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -106,3 +108,63 @@ def seam_visibility(
 def _gradient(g: np.ndarray) -> np.ndarray:
     """Gradient magnitude in grey levels per pixel (the 3x3 Sobel kernel weighs a unit slope by 8)."""
     return np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) / 8.0
+
+
+def inner_face_box(landmarks: np.ndarray, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the middle 60 % (each way) of the face oval's bounding box, clipped to the frame:
+    cheeks, eyes, nose and mouth, without the hairline, jaw line or background."""
+    oval = polygon(landmarks, "face_oval")
+    lo, hi = oval.min(0), oval.max(0)
+    centre, half = (lo + hi) / 2, (hi - lo) * 0.3
+    h, w = shape[:2]
+    x0, y0 = max(0, int(centre[0] - half[0])), max(0, int(centre[1] - half[1]))
+    x1, y1 = min(w, int(centre[0] + half[0]) + 1), min(h, int(centre[1] + half[1]) + 1)
+    return (x0, y0, x1, y1) if x1 - x0 >= 8 and y1 - y0 >= 8 else None
+
+
+def sharpness(image: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Variance of the Laplacian of the grey image inside ``box`` (x0, y0, x1, y1): fine detail."""
+    x0, y0, x1, y1 = box
+    return float(cv2.Laplacian(gray(image[y0:y1, x0:x1]), cv2.CV_32F, ksize=3).var())
+
+
+#: Expression channels compared between the original and the swapped face: each the mean of these blendshapes.
+EXPRESSIONS: dict[str, tuple[str, ...]] = {
+    "eyes_closed": ("eyeBlinkLeft", "eyeBlinkRight"),
+    "smile": ("mouthSmileLeft", "mouthSmileRight"),
+    "jaw_open": ("jawOpen",),
+    "frown": ("browDownLeft", "browDownRight"),
+}
+
+
+def expression_channels(blendshapes: np.ndarray) -> dict[str, float]:
+    """The EXPRESSIONS channels (0..1) of one face's 52 blendshape scores."""
+    from facecraft.face.mesh import BLENDSHAPE_NAMES
+
+    index = {n: i for i, n in enumerate(BLENDSHAPE_NAMES)}
+    return {k: float(np.mean([blendshapes[index[n]] for n in names])) for k, names in EXPRESSIONS.items()}
+
+
+def expression_agreement(original: list[dict[str, float]], swapped: list[dict[str, float]]) -> dict[str, Any]:
+    """Per channel: correlation over frames (None when the original never varies), mean absolute
+    difference and the mean of each side; for eyes_closed also how many of the original's closed-eye
+    frames (score >= 0.5) stay closed in the swap."""
+    out: dict[str, Any] = {}
+    for name in EXPRESSIONS:
+        a = np.array([o[name] for o in original], np.float64)
+        b = np.array([s[name] for s in swapped], np.float64)
+        if len(a) == 0:
+            continue
+        corr = float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 and a.std() > 0.02 and b.std() > 0 else None
+        out[name] = {
+            "correlation": corr,
+            "mean_abs_diff": float(np.abs(a - b).mean()),
+            "original_mean": float(a.mean()),
+            "swapped_mean": float(b.mean()),
+        }
+    if "eyes_closed" in out:
+        a = np.array([o["eyes_closed"] for o in original])
+        b = np.array([s["eyes_closed"] for s in swapped])
+        out["eyes_closed"]["closed_frames_original"] = int((a >= 0.5).sum())
+        out["eyes_closed"]["closed_frames_kept"] = int(((a >= 0.5) & (b >= 0.5)).sum())
+    return out

@@ -45,6 +45,10 @@ class FrameScore:
     change_original: float | None = None
     change_swapped: float | None = None
     flicker_excess: float | None = None
+    sharpness_original: float | None = None
+    sharpness_swapped: float | None = None
+    expression_original: dict[str, float] | None = None
+    expression_swapped: dict[str, float] | None = None
 
 
 @dataclass
@@ -67,6 +71,12 @@ class EvaluateReport:
             values = [getattr(s, name) for s in f if getattr(s, name) is not None]
             return float(np.mean([v >= SAME_PERSON for v in values])) if values else None
 
+        ratios = [
+            s.sharpness_swapped / s.sharpness_original
+            for s in f
+            if s.changed and s.sharpness_swapped is not None and s.sharpness_original
+        ]
+        kept = [s for s in f if s.expression_original is not None and s.expression_swapped is not None]
         change_o = sum(s.change_original or 0.0 for s in f)
         change_s = sum(s.change_swapped or 0.0 for s in f)
         return {
@@ -84,6 +94,11 @@ class EvaluateReport:
             "seam": mean("seam"),
             "flicker_excess": mean("flicker_excess"),
             "flicker_ratio": change_s / change_o if change_o > 0 else None,
+            "sharpness_ratio": float(np.median(ratios)) if ratios else None,
+            "expression": metrics.expression_agreement(
+                [s.expression_original for s in kept if s.expression_original is not None],
+                [s.expression_swapped for s in kept if s.expression_swapped is not None],
+            ),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -99,7 +114,13 @@ class EvaluateReport:
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (round(v, 5) if isinstance(v, float) and math.isfinite(v) else v) for k, v in d.items()}
+    return {k: _round(v) for k, v in d.items()}
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, dict):
+        return _clean(v)
+    return round(v, 5) if isinstance(v, float) and math.isfinite(v) else v
 
 
 def source_embedding(faceset: str | Path) -> np.ndarray:
@@ -201,6 +222,12 @@ def _score(
     score.pose_error_deg = metrics.pose_error(pair.original.pose, pair.swapped.pose)
     score.expression_error = metrics.expression_error(pair.original.blendshapes, pair.swapped.blendshapes)
     score.seam = metrics.seam_visibility(original, swapped, pair.box)
+    inner = metrics.inner_face_box(pair.original.landmarks, original.shape)
+    if inner is not None:
+        score.sharpness_original = metrics.sharpness(original, inner)
+        score.sharpness_swapped = metrics.sharpness(swapped, inner)
+    score.expression_original = metrics.expression_channels(pair.original.blendshapes)
+    score.expression_swapped = metrics.expression_channels(pair.swapped.blendshapes)
     if prev is not None:
         score.change_original = metrics.temporal_change(prev[0], original, mask)
         score.change_swapped = metrics.temporal_change(prev[1], swapped, mask)

@@ -11,14 +11,15 @@ from facecraft.face.align import Alignment, umeyama
 #: Cosine similarity above which two SFace embeddings are the same person (OpenCV's published value).
 SAME_PERSON = 0.363
 
-_SFACE_TEMPLATE = np.array(
+#: Where SFace expects the five points (eyes, nose tip, mouth corners) in its 112x112 input.
+SFACE_TEMPLATE = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]]
 )
 
 
 def sface_alignment(five: np.ndarray) -> Alignment:
     """Alignment onto the 112x112 layout SFace was trained on, from five face points (frame pixels)."""
-    return Alignment(umeyama(five, _SFACE_TEMPLATE), 112)
+    return Alignment(umeyama(five, SFACE_TEMPLATE), 112)
 
 
 class IdentityEncoder:

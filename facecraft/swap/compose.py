@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from facecraft.face.regions import polygon
@@ -17,6 +18,7 @@ from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
+from facecraft.swap.parsing import FaceRegions, ParsedFace
 from facecraft.swap.paste import paste_face
 
 STATS_SIDE = 128  # colour statistics are taken on about this many pixels per side of the aligned face
@@ -64,19 +66,29 @@ class ColorTracks:
 class Compositor:
     """Turns (target face, generated face, learned mask) into pixels of the output frame."""
 
-    def __init__(self, config: SwapConfig, color_state: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        config: SwapConfig,
+        color_state: dict[str, Any] | None = None,
+        regions: FaceRegions | None = None,
+    ):
         self.config = config
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
-        self.mask_method = get_mask(config.mask)
+        self.mask_method = get_mask(config.resolved_mask())
         self.colors = ColorTracks(config.color_smoothing, color_state)
+        self.regions = regions
+        if self.mask_method.needs_parser and regions is None:
+            self.regions = load_regions(config)
 
-    def face_mask(self, target: TargetFace, learned: np.ndarray | None) -> np.ndarray:
+    def face_mask(
+        self, target: TargetFace, learned: np.ndarray | None, parsed: ParsedFace | None = None
+    ) -> np.ndarray:
         """The (S, S) float32 mask in 0..1 of one face, in aligned pixels."""
         cfg = self.config
         size = target.aligned.shape[0]
         lm = target.aligned_landmarks
-        mask = self.mask_method.make(lm, learned, size)
+        mask = self.mask_method.make(lm, learned, size, parsed.face if parsed is not None else None)
         kept = (EYES if cfg.keep_eyes else ()) + (MOUTH if cfg.keep_mouth else ())
         mask = keep_regions(mask, lm, kept)
         scale = float(np.sqrt(abs(np.linalg.det(target.affine[:, :2]))))  # aligned px per frame px
@@ -103,8 +115,36 @@ class Compositor:
         """A copy of ``frame`` with each target replaced by its ``generated`` face (N, S, S, 3) under a mask
         built from ``learned`` (N, S, S). Faces are pasted in order; pixels outside every mask are unchanged."""
         out = frame.copy()
+        parsed: list[ParsedFace | None] = [None] * len(targets)
+        if self.regions is not None and targets:
+            parsed = list(self.regions.parse(frame, [t.affine for t in targets], generated))
         for i, target in enumerate(targets):
             face = self.recolour(target, generated[i])
-            mask = self.face_mask(target, learned[i])
-            paste_face(out, face, mask, target.affine, self.blender)
+            mask = self.face_mask(target, learned[i], parsed[i])
+            detail = None
+            if self.config.detail > 0:
+                detail = (self.detail_mask(target, parsed[i]), self.config.detail)
+            paste_face(out, face, mask, target.affine, self.blender, detail)
         return out
+
+    def detail_mask(self, target: TargetFace, parsed: ParsedFace | None) -> np.ndarray:
+        """(S, S) float32 0..1: where the target's own fine texture is restored (skin away from eyes, brows
+        and mouth): the parser's skin, or the landmark skin mask softened when the parser is off."""
+        if parsed is not None:
+            return parsed.skin
+        size = target.aligned.shape[0]
+        skin = skin_mask(target.aligned_landmarks, size).astype(np.float32) / 255.0
+        return cv2.GaussianBlur(skin, (0, 0), max(1.0, size / 64))
+
+
+def load_regions(config: SwapConfig) -> FaceRegions:
+    """The face parser for the parse mask; a clear error when it is turned off or its file is missing."""
+    from facecraft.errors import FacecraftError
+    from facecraft.face.parse import FaceParser, parser_disabled
+
+    if parser_disabled():
+        raise FacecraftError(
+            "--mask parse needs the face parser, which FACECRAFT_NO_PARSER turns off; "
+            "use --mask landmarks or unset FACECRAFT_NO_PARSER"
+        )
+    return FaceRegions(FaceParser.load(), keep_glasses=config.keep_glasses)

@@ -23,8 +23,10 @@ class SwapConfig:
     """Seconds into the input where the output starts."""
     end: float | None = None
     """Seconds into the input where the output ends (None: the end)."""
-    mask: str = "landmarks"
-    """landmarks (mesh face oval), learned (the model's mask) or both (their intersection)."""
+    mask: str = "auto"
+    """parse (mesh face oval minus what the face parser says is not face on either side), landmarks (mesh
+    face oval), learned (the model's mask), both (landmarks and learned); auto: parse, or landmarks when the
+    parser is turned off (FACECRAFT_NO_PARSER=1; its weights carry non-commercial terms)."""
     erode: float = 0.0
     """Shrink the mask by this many frame pixels."""
     dilate: float = 0.0
@@ -41,6 +43,11 @@ class SwapConfig:
     """Keep the target's real eyes."""
     keep_mouth: bool = False
     """Keep the target's real mouth."""
+    keep_glasses: bool = True
+    """Glasses the target wears stay in the output (parse mask); False: they are painted over."""
+    detail: float = 1.0
+    """How much of the target's own fine skin texture (the frequencies the model is too small to draw)
+    is restored under the generated face, outside eyes, brows and mouth: 0 off, 1 all of it."""
     smooth: bool = True
     """Smooth landmarks (and so the alignment) along each track with a One-Euro filter."""
     detect_every: int = 5
@@ -53,7 +60,7 @@ class SwapConfig:
     """H.264 quality of the output (lower is better and larger)."""
 
     def __post_init__(self) -> None:
-        if self.mask not in list_masks():
+        if self.mask != "auto" and self.mask not in list_masks():
             raise FacecraftError(f"unknown --mask {self.mask!r}; choose one of {', '.join(list_masks())}")
         if self.color not in list_colors():
             raise FacecraftError(f"unknown --color {self.color!r}; choose one of {', '.join(list_colors())}")
@@ -68,6 +75,8 @@ class SwapConfig:
             raise FacecraftError("--start must be 0 or more seconds")
         if self.end is not None and self.end <= self.start:
             raise FacecraftError(f"--end ({self.end}) must be after --start ({self.start})")
+        if not 0 <= self.detail <= 2:
+            raise FacecraftError("--detail must be between 0 and 2")
         if not 0 <= self.color_smoothing < 1:
             raise FacecraftError("color_smoothing must be in [0, 1)")
         for name in ("detect_every", "batch", "segment"):
@@ -77,6 +86,14 @@ class SwapConfig:
             raise FacecraftError("crf must be between 0 and 51")
         if self.all_faces and self.track is not None:
             raise FacecraftError("give either --all or --track, not both")
+
+    def resolved_mask(self) -> str:
+        """The mask method used: ``auto`` becomes parse, or landmarks when the parser is turned off."""
+        if self.mask != "auto":
+            return self.mask
+        from facecraft.face.parse import parser_disabled
+
+        return "landmarks" if parser_disabled() else "parse"
 
     def fingerprint(self) -> dict[str, Any]:
         """Everything that changes the output pixels: a resumed run must match it."""

@@ -48,12 +48,40 @@ def warp_to_frame(
     )
 
 
+DETAIL_SIGMA = 0.4
+"""Detail restored is what a Gaussian of this many *aligned* pixels removes from the frame: about the
+frequencies above the model's own resolution (its transfer is 0.5 at a third of the model's Nyquist)."""
+
+
+def frame_px_per_aligned_px(affine: np.ndarray) -> float:
+    """How many frame pixels one aligned pixel covers (the upscale from the model's face to the frame)."""
+    return 1.0 / float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
+
+
+def restore_detail(warped_face: np.ndarray, original: np.ndarray, weight: np.ndarray, k: float) -> np.ndarray:
+    """``warped_face`` (H, W, 3) uint8 plus ``weight`` (H, W, 0..1) times the fine detail of ``original``
+    (the same frame region before the swap): the part of it finer than what a model face upscaled ``k``
+    times can draw. Returns uint8. Below k = 1.2 the model draws all the detail there is: no change."""
+    if k < 1.2 or not (weight > 0).any():
+        return warped_face
+    src = original.astype(np.float32)
+    high = src - cv2.GaussianBlur(src, (0, 0), DETAIL_SIGMA * k)
+    out = warped_face.astype(np.float32) + high * weight[..., None]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
 def paste_face(
-    frame: np.ndarray, face: np.ndarray, mask: np.ndarray, affine: np.ndarray, blender: Blender
+    frame: np.ndarray,
+    face: np.ndarray,
+    mask: np.ndarray,
+    affine: np.ndarray,
+    blender: Blender,
+    detail: tuple[np.ndarray, float] | None = None,
 ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """Blend the aligned BGR uint8 ``face`` (S, S, 3) under its aligned float32 ``mask`` (S, S, 0..1) into
-    ``frame`` (H, W, 3) in place. Returns the frame region (x0, y0, x1, y1) and the float32 mask used there
-    (None when the face lies outside the frame)."""
+    ``frame`` (H, W, 3) in place. ``detail``: an aligned (S, S) 0..1 map and an amount; where it is set the
+    frame's own fine texture is restored under the face (see :func:`restore_detail`). Returns the frame
+    region (x0, y0, x1, y1) and the float32 mask used there (None when the face lies outside the frame)."""
     size = face.shape[0]
     region = face_region(affine, size, frame.shape)
     if region is None:
@@ -61,5 +89,10 @@ def paste_face(
     x0, y0, x1, y1 = region
     warped_face = warp_to_frame(face, affine, region, cv2.INTER_CUBIC, cv2.BORDER_REPLICATE)
     warped_mask = np.clip(warp_to_frame(mask, affine, region, cv2.INTER_LINEAR), 0.0, 1.0)
+    if detail is not None and detail[1] > 0:
+        weight = np.clip(warp_to_frame(detail[0], affine, region, cv2.INTER_LINEAR), 0.0, 1.0) * detail[1]
+        warped_face = restore_detail(
+            warped_face, frame[y0:y1, x0:x1], weight, frame_px_per_aligned_px(affine)
+        )
     frame[y0:y1, x0:x1] = blender.blend(frame[y0:y1, x0:x1], warped_face, warped_mask)
     return region, warped_mask

@@ -142,8 +142,8 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 def augment(
     images: torch.Tensor, masks: torch.Tensor, p: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """images (N, 3, S, S) uint8 RGB, masks (N, 2, S, S) uint8 -> (warped input, target, target masks),
-    float 0..1 of shapes (N, 3, S, S), (N, 3, S, S), (N, 2, S, S)."""
+    """images (N, 3, S, S) uint8 RGB, masks (N, C, S, S) uint8 -> (warped input, target, target masks),
+    float 0..1 of shapes (N, 3, S, S), (N, 3, S, S), (N, C, S, S)."""
     device, size = images.device, images.shape[-1]
     x = images.float() / 255
     lab = rgb_to_lab(x) + p["lab"].to(device).view(-1, 3, 1, 1)

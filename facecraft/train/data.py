@@ -1,7 +1,10 @@
 """Facesets in memory: aligned faces, landmark masks, a held-out validation slice, and the data order.
 
 Everything is loaded once. ``images`` are RGB uint8 (N, 3, S, S) at the model size; ``masks`` are uint8
-(N, 2, S, S): channel 0 the face oval (the mask target), channel 1 eyes + mouth (extra loss weight).
+(N, 3, S, S): channel 0 the face (the mask target), channel 1 eyes + mouth (extra loss weight), channel 2
+where the loss applies (0 on hair, hats, glasses and other things over or around the face). With the face
+parser (the default) the face is what it calls face; without it (FACECRAFT_NO_PARSER=1) the mesh's face
+oval, and the loss applies everywhere.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import numpy as np
 import torch
 
 from facecraft.errors import FacecraftError
+from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask, parser_disabled
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
 from facecraft.train.holdout import holdout
+from facecraft.train.parsing import parsed_labels
 
 MIN_FACES = 16
 """Fewest faces an identity may have: a few for validation, the rest to learn from."""
@@ -30,7 +35,7 @@ class IdentityData:
     images: torch.Tensor
     """(N, 3, S, S) uint8 RGB."""
     masks: torch.Tensor
-    """(N, 2, S, S) uint8: face oval, eyes + mouth (0 or 255)."""
+    """(N, 3, S, S) uint8: face, eyes + mouth, loss applies (0..255)."""
     train_idx: torch.Tensor
     """Indices of the training faces (int64)."""
     val_idx: torch.Tensor
@@ -57,22 +62,36 @@ class IdentityData:
         )
 
 
-def region_masks(aligned_landmarks: np.ndarray, faceset_size: int) -> np.ndarray:
-    """(2, S, S) uint8 at the faceset size: face oval, and eyes + mouth dilated by ~S/40 pixels."""
+def region_masks(
+    aligned_landmarks: np.ndarray, faceset_size: int, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """(3, S, S) uint8 at the faceset size: the face (the parser's face classes from ``labels``, else the
+    mesh's face oval), eyes + mouth dilated by ~S/40 pixels, and where the loss applies (255 but on the
+    parser's hair, hats, glasses, jewellery and clothes)."""
     oval = face_mask(aligned_landmarks, faceset_size)
     features = np.zeros_like(oval)
     for name in ("left_eye", "right_eye", "lips_outer"):
         cv2.fillPoly(features, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 255)
     radius = max(1, faceset_size // 40)
     features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
-    return np.stack([oval, features])
+    if labels is None:
+        return np.stack([oval, features, np.full_like(oval, 255)])
+    face = class_mask(labels, FACE_CLASSES).astype(np.uint8) * 255
+    covered = class_mask(labels, OCCLUDER_CLASSES).astype(np.uint8) * 255
+    return np.stack([face, features, 255 - covered])
 
 
 def load_identity(
-    name: str, path: str | Path, size: int, val_fraction: float = 0.1, max_val: int = 32
+    name: str,
+    path: str | Path,
+    size: int,
+    val_fraction: float = 0.1,
+    max_val: int = 32,
+    parse: bool | None = None,
 ) -> IdentityData:
     """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
-    segments of faces are held out for validation (:mod:`facecraft.train.holdout`)."""
+    segments of faces are held out for validation (:mod:`facecraft.train.holdout`).
+    ``parse``: use the face parser's masks (None: unless FACECRAFT_NO_PARSER turns it off)."""
     with Faceset.open(path) as fs:
         faces = fs.faces()
         if len(faces) < MIN_FACES:
@@ -82,7 +101,11 @@ def load_identity(
             )
         fsize, coverage = fs.size, fs.coverage
         images = np.empty((len(faces), size, size, 3), np.uint8)
-        masks = np.empty((len(faces), 2, size, size), np.uint8)
+        masks = np.empty((len(faces), 3, size, size), np.uint8)
+        use_parser = not parser_disabled() if parse is None else parse
+        labels: list[np.ndarray | None] = (
+            list(parsed_labels(fs, faces)) if use_parser else [None] * len(faces)
+        )
         interp = cv2.INTER_AREA if fsize > size else cv2.INTER_CUBIC
         for i, face in enumerate(faces):
             img = fs.load_image(face)
@@ -91,7 +114,7 @@ def load_identity(
                     f"face image {face.image} in {path} is not {fsize} px; the faceset is damaged"
                 )
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
-            m = region_masks(face.aligned_landmarks, fsize)
+            m = region_masks(face.aligned_landmarks, fsize, labels[i])
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
     n_val = int(np.clip(round(len(faces) * val_fraction), 1, max_val))
     split = holdout(np.array([f.track_id for f in faces]), np.array([f.frame_index for f in faces]), n_val)

@@ -22,15 +22,22 @@ class LossConfig:
     l1: float = 1.0
     """Weight of masked L1."""
     mask: float = 0.5
-    """Weight of the mask channel's L1 against the landmark face mask."""
+    """Weight of the mask channel's L1 against the face mask (the parser's face, or the mesh oval)."""
     eyes_mouth: float = 3.0
     """Loss weight of eye and mouth pixels relative to the rest of the face."""
     background: float = 0.1
     """Loss weight of pixels outside the face oval."""
+    identity: float = 0.3
+    """Weight of the identity loss (1 - SFace cosine to the decoder's person), on reconstructions and on
+    swapped faces (see train.identity_loss); 0 turns it off."""
+    identity_faces: int = 4
+    """Faces per identity and step the identity loss looks at (each reconstructed and swapped)."""
 
     def __post_init__(self) -> None:
-        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background) < 0:
+        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background, self.identity) < 0:
             raise FacecraftError("loss weights must not be negative")
+        if self.identity_faces < 1:
+            raise FacecraftError("identity_faces must be at least 1")
 
 
 def _gauss(window: int, sigma: float, x: torch.Tensor) -> torch.Tensor:
@@ -68,15 +75,17 @@ def weighted_mean(value: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 def loss_weights(masks: torch.Tensor, cfg: LossConfig) -> torch.Tensor:
-    """(N, 2, H, W) face oval + eyes/mouth masks 0..1 -> (N, 1, H, W) per-pixel loss weights."""
+    """(N, 2 or 3, H, W) face + eyes/mouth [+ where the loss applies] masks 0..1 -> (N, 1, H, W) per-pixel
+    loss weights. The third channel (0 on hair, hats, glasses...) multiplies the rest."""
     face, features = masks[:, :1], masks[:, 1:2]
-    return cfg.background + (1 - cfg.background) * face + (cfg.eyes_mouth - 1) * features * face
+    weight = cfg.background + (1 - cfg.background) * face + (cfg.eyes_mouth - 1) * features * face
+    return weight * masks[:, 2:3] if masks.shape[1] > 2 else weight
 
 
 def reconstruction_loss(
     pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor, cfg: LossConfig
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """pred (N, 4, S, S) RGB + mask, target (N, 3, S, S), masks (N, 2, S, S) -> (scalar loss, parts)."""
+    """pred (N, 4, S, S) RGB + mask, target (N, 3, S, S), masks (N, 2 or 3, S, S) -> (scalar loss, parts)."""
     pred = pred.float()
     rgb, mask = pred[:, :3], pred[:, 3:4]
     w = loss_weights(masks, cfg)

@@ -21,6 +21,7 @@ from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
 from facecraft.train.distributed import DistInfo
+from facecraft.train.identity_loss import IdentityLoss, faceset_identity
 from facecraft.train.losses import reconstruction_loss
 from facecraft.train.models import FaceAutoencoder
 
@@ -83,6 +84,10 @@ class Trainer:
             self.model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
         if config.compile:
             self.model = torch.compile(self.model)  # type: ignore[assignment]
+        self.identity_loss: IdentityLoss | None = None
+        if config.loss.identity > 0:
+            people = [faceset_identity(d.source) for d in data]
+            self.identity_loss = IdentityLoss(net.size, data[0].coverage, people).to(device)
         self._good: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
         self._bad_in_a_row = 0
 
@@ -129,15 +134,18 @@ class Trainer:
 
     def train_step(self) -> None:
         inputs, targets, masks = self.batch_for(self.state.step)
+        swaps = self.config.loss.identity_faces if self.identity_loss is not None else 0
         with autocast(self.device):
-            outputs = self.model(inputs)
+            outputs = self.model(inputs, swaps=swaps) if swaps else self.model(inputs)
         loss = sum(
             (
                 reconstruction_loss(o, t, m, self.config.loss)[0]
-                for o, t, m in zip(outputs, targets, masks, strict=True)
+                for o, t, m in zip(outputs[: len(inputs)], targets, masks, strict=True)
             ),
             torch.zeros((), device=self.device),
         )
+        if self.identity_loss is not None:
+            loss = loss + self.config.loss.identity * self._identity_term(outputs, len(inputs), swaps)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         clip = self.config.grad_clip or math.inf
@@ -153,6 +161,16 @@ class Trainer:
             self.restore()
         self.state.step += 1
         self.state.run_images += self.batch * len(self.data)
+
+    def _identity_term(self, outputs: list[torch.Tensor], n: int, swaps: int) -> torch.Tensor:
+        """Identity loss over the first ``swaps`` reconstructions of each identity (drawn by its own decoder)
+        and the swapped faces the model appended (identity i drawn by decoder i + 1)."""
+        assert self.identity_loss is not None
+        drawn = [o[:swaps, :3] for o in outputs[:n]] + [o[:, :3] for o in outputs[n:]]
+        person = [i for i, o in enumerate(outputs[:n]) for _ in range(min(swaps, o.shape[0]))]
+        person += [(i + 1) % n for i, o in enumerate(outputs[n:]) for _ in range(o.shape[0])]
+        index = torch.tensor(person, device=self.device)
+        return self.identity_loss(torch.cat(drawn), index)
 
     def _compile_now(self) -> None:
         """Let torch.compile trace and build its kernels before the clock starts, so that ``--minutes``

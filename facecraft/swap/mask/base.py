@@ -17,10 +17,19 @@ class MaskMethod:
     """Base class. Subclasses implement :meth:`make`."""
 
     name = "base"
+    needs_parser = False
+    """True when :meth:`make` needs ``parsed_face`` (see facecraft.swap.parsing)."""
 
-    def make(self, aligned_landmarks: np.ndarray, learned: np.ndarray | None, size: int) -> np.ndarray:
-        """(size, size) float32 mask in 0..1 from (478, >=2) aligned landmarks (pixels) and the model's
-        learned (size, size) mask in 0..1 (None when the model has none)."""
+    def make(
+        self,
+        aligned_landmarks: np.ndarray,
+        learned: np.ndarray | None,
+        size: int,
+        parsed_face: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """(size, size) float32 mask in 0..1 from (478, >=2) aligned landmarks (pixels), the model's
+        learned (size, size) mask in 0..1 (None when the model has none) and, for methods that need it,
+        the parser's (size, size) face map in 0..1."""
         raise NotImplementedError
 
 

@@ -13,7 +13,13 @@ from facecraft.swap.mask.learned import LearnedMask
 class IntersectionMask(MaskMethod):
     name = "both"
 
-    def make(self, aligned_landmarks: np.ndarray, learned: np.ndarray | None, size: int) -> np.ndarray:
+    def make(
+        self,
+        aligned_landmarks: np.ndarray,
+        learned: np.ndarray | None,
+        size: int,
+        parsed_face: np.ndarray | None = None,
+    ) -> np.ndarray:
         return np.minimum(
             LandmarkMask().make(aligned_landmarks, learned, size),
             LearnedMask().make(aligned_landmarks, learned, size),

@@ -11,5 +11,11 @@ from facecraft.swap.mask.base import MaskMethod, region_mask, register
 class LandmarkMask(MaskMethod):
     name = "landmarks"
 
-    def make(self, aligned_landmarks: np.ndarray, learned: np.ndarray | None, size: int) -> np.ndarray:
+    def make(
+        self,
+        aligned_landmarks: np.ndarray,
+        learned: np.ndarray | None,
+        size: int,
+        parsed_face: np.ndarray | None = None,
+    ) -> np.ndarray:
         return region_mask(aligned_landmarks, size, ("face_oval",)).astype(np.float32) / 255.0

@@ -12,7 +12,13 @@ from facecraft.swap.mask.landmarks import LandmarkMask
 class LearnedMask(MaskMethod):
     name = "learned"
 
-    def make(self, aligned_landmarks: np.ndarray, learned: np.ndarray | None, size: int) -> np.ndarray:
+    def make(
+        self,
+        aligned_landmarks: np.ndarray,
+        learned: np.ndarray | None,
+        size: int,
+        parsed_face: np.ndarray | None = None,
+    ) -> np.ndarray:
         if learned is None:
             return LandmarkMask().make(aligned_landmarks, None, size)
         return np.clip(learned, 0.0, 1.0).astype(np.float32)

@@ -32,14 +32,20 @@ class FaceAutoencoder(nn.Module):
     def identities(self) -> list[str]:
         return list(self.decoders.keys())
 
-    def forward(self, batches: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    def forward(self, batches: Sequence[torch.Tensor], swaps: int = 0) -> list[torch.Tensor]:
         """Reconstruct one batch per identity (in ``identities`` order) with its own decoder.
 
         batches[i]: (N_i, 3, S, S) RGB 0..1 -> list of (N_i, 4, S, S). The encoder runs once on all.
+        ``swaps`` > 0 appends, per identity i, its first ``swaps`` faces drawn by the next identity's
+        decoder (i + 1, wrapping): the direction a swap uses, for losses that look at it.
         """
         latent = self.encoder(torch.cat(list(batches)))
         parts = torch.split(latent, [b.shape[0] for b in batches])
-        return [dec(z) for dec, z in zip(self.decoders.values(), parts, strict=True)]
+        decoders = list(self.decoders.values())
+        out = [dec(z) for dec, z in zip(decoders, parts, strict=True)]
+        if swaps:
+            out += [decoders[(i + 1) % len(decoders)](z[:swaps]) for i, z in enumerate(parts)]
+        return out
 
     def convert(self, faces: torch.Tensor, to: str) -> torch.Tensor:
         """(N, 3, S, S) RGB 0..1 -> (N, 4, S, S) drawn by decoder ``to``."""
