@@ -15,7 +15,8 @@ _LABELS = (
     ("identity_to_source", "identity: swapped face vs source (SFace cosine, higher is better)"),
     ("identity_to_original", "identity: swapped face vs original person (lower is better)"),
     ("original_to_source", "baseline: original person vs source"),
-    ("source_match_rate", "frames where the swapped face passes as the source (>= 0.363)"),
+    ("source_match_rate", "frames where the swapped face passes as the source (calibrated threshold below)"),
+    ("original_match_rate", "frames where it still passes as the original person (lower is better)"),
     ("landmark_error", "expression/shape kept: landmark error / face size (lower is better)"),
     ("expression_error", "expression kept: blendshape difference 0..1 (lower is better)"),
     ("pose_error_deg", "head pose kept: mean |yaw, pitch, roll| difference, degrees"),
@@ -97,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
     for key, label in _LABELS:
         value = s[key]
         print(f"  {key:21s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
+    print(
+        f"  same-person thresholds (SFace cosine, calibrated in docs/metrics.md): face vs source faceset "
+        f"{data['source_match_threshold']:.2f}, face vs face {data['pair_match_threshold']:.2f}"
+    )
     return 0
 
 

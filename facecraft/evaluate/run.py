@@ -19,7 +19,7 @@ from tqdm import tqdm
 from facecraft.errors import FacecraftError
 from facecraft.evaluate import metrics
 from facecraft.evaluate.pairs import FacePair, PairFinder
-from facecraft.face.identity import SAME_PERSON
+from facecraft.evaluate.thresholds import PAIR_MATCH, SOURCE_MATCH
 from facecraft.faceset.store import Faceset
 from facecraft.media.image import read_image
 from facecraft.media.inputs import media_kind
@@ -67,9 +67,9 @@ class EvaluateReport:
             values = [getattr(s, name) for s in f if getattr(s, name) is not None]
             return float(np.mean(values)) if values else None
 
-        def share(name: str) -> float | None:
+        def share(name: str, threshold: float) -> float | None:
             values = [getattr(s, name) for s in f if getattr(s, name) is not None]
-            return float(np.mean([v >= SAME_PERSON for v in values])) if values else None
+            return float(np.mean([v >= threshold for v in values])) if values else None
 
         ratios = [
             s.sharpness_swapped / s.sharpness_original
@@ -86,8 +86,8 @@ class EvaluateReport:
             "identity_to_source": mean("identity_to_source"),
             "identity_to_original": mean("identity_to_original"),
             "original_to_source": mean("original_to_source"),
-            "source_match_rate": share("identity_to_source"),
-            "original_match_rate": share("identity_to_original"),
+            "source_match_rate": share("identity_to_source", SOURCE_MATCH),
+            "original_match_rate": share("identity_to_original", PAIR_MATCH),
             "landmark_error": mean("landmark_error"),
             "pose_error_deg": mean("pose_error_deg"),
             "expression_error": mean("expression_error"),
@@ -106,7 +106,8 @@ class EvaluateReport:
             "original": self.original,
             "swapped": self.swapped,
             "source": self.source,
-            "same_person_threshold": SAME_PERSON,
+            "source_match_threshold": SOURCE_MATCH,
+            "pair_match_threshold": PAIR_MATCH,
             "summary": _clean(self.summary()),
             "frames": [_clean(asdict(s)) for s in self.frames],
             "warnings": self.warnings,
