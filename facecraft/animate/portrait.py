@@ -29,6 +29,9 @@ class Portrait:
     blendshapes: np.ndarray
     crop: tuple[int, int, int, int]
     source: str
+    head: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    """When known (face parser, see facecraft.animate.layers.head_alpha): the (H, W) float32 0..1 mask of the
+    head (face, hair, ears, neck) and (H, W) bool masks of the scenery behind the person and of the neck."""
 
 
 def find_faces(image: np.ndarray, detector: FaceDetector) -> list[Detection]:

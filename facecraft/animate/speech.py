@@ -66,9 +66,10 @@ def frame_count(samples: np.ndarray, fps: float, rate: int = RATE) -> int:
 
 
 def _windows(samples: np.ndarray, fps: float, rate: int) -> np.ndarray:
-    """(N, W) Hann-windowed excerpts of 2 frames' length, centred on each video frame's middle."""
+    """(N, W) Hann-windowed excerpts of 50 ms (at least a frame), centred on each video frame's middle:
+    short enough that the brief silence of an m, b or p shows up in its own frame."""
     n = frame_count(samples, fps, rate)
-    width = round(2 * rate / fps)
+    width = round(max(0.05, 1.0 / fps) * rate)
     centres = np.round((np.arange(n) + 0.5) * rate / fps).astype(int)
     padded = np.pad(samples, (width, width))
     idx = centres[:, None] + np.arange(width)[None, :] - width // 2 + width
@@ -136,7 +137,8 @@ def viseme_curves(feat: SpeechFeatures, fps: float) -> dict[str, np.ndarray]:
     jaw = JAW_GAIN * gate * vowel * consonant
     lead = round(LEAD_S * fps)
     jaw = np.r_[jaw[lead:], np.zeros(lead)] if lead else jaw
-    jaw = _smooth(jaw, 0.6 * fps / 25)
+    # Smooth the rises and falls, but keep every closure: a dip to shut lips survives the smoothing.
+    jaw = np.minimum(_smooth(jaw, 0.6 * fps / 25), jaw + 0.02)
     pucker = _smooth(0.6 * gate * feat.rounding * feat.voicing, 1.0 * fps / 25)
     smile = _smooth(0.25 * gate * feat.spread, 1.5 * fps / 25)
     return {"jawOpen": np.clip(jaw, 0, 1), "pucker": np.clip(pucker, 0, 1), "smile": np.clip(smile, 0, 1)}

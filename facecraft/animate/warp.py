@@ -1,9 +1,12 @@
 """Dense backward warp of the portrait from its mesh points to their target positions.
 
 Inside the face: a piecewise-affine map over a fixed triangulation of the portrait's mesh (sharp,
-exact at every mesh point). Outside: a thin-plate spline through the face outline, rings around
-the head that follow the head's motion (hair, ears, neck), and the image border, which stays put,
-so the background bends smoothly instead of tearing. The two are blended across a feathered band.
+exact at every mesh point). Outside: a thin-plate spline through the face outline and rings around
+the head (hair, ears, neck). With ``layered`` (a head layer over a background plate, see
+facecraft.animate.layers) the rings move with the head as one rigid 3D body (each ring point at a depth
+between the face outline and the skull's equator), fading out below the chin so the shoulders stay; the
+background never moves because it comes from the plate. Without layers the rings follow the head only
+partly and the image border stays put, so the background bends instead of tearing.
 
 The map is computed at a reduced resolution (``field_scale``), upsampled, and applied once with
 ``cv2.remap`` on the full-resolution portrait, so the output stays sharp.
@@ -17,7 +20,7 @@ import cv2
 import numpy as np
 from scipy.spatial import Delaunay
 
-from facecraft.animate.geometry import STABLE_POINTS, face_width
+from facecraft.animate.geometry import STABLE_POINTS, face_width, head_pivot, similarity_3d
 from facecraft.face import regions
 from facecraft.face.align import umeyama
 
@@ -37,6 +40,11 @@ class WarpLayout:
     rings: np.ndarray  # (R, 2) portrait pixels of points around the head
     ring_weight: np.ndarray  # (R,) how much each ring point follows the head (0..1)
     ring_parent: np.ndarray  # (R,) the face outline point each ring point was grown from
+    ring_depth: np.ndarray  # (R,) z of each ring point (portrait pixels; the skull curves back from the face)
+    layered: bool  # rings move rigidly with the head (a head layer over a plate); else partly, border pinned
+    attach: (
+        np.ndarray | None
+    )  # (Hf, Wf) 0..1 how much of the head's motion reaches each field pixel (layered)
     iris_triangle: np.ndarray  # (T,) bool: the triangle has an iris point
     tps_weights: (
         np.ndarray
@@ -45,18 +53,30 @@ class WarpLayout:
     grid_y: np.ndarray
 
 
-def build_layout(landmarks: np.ndarray, size: tuple[int, int], field_scale: float = 0.5) -> WarpLayout:
-    """Precompute the triangulation and the outer thin-plate spline for a portrait mesh (478, >=2) of
-    an output image of ``size`` (width, height) pixels."""
+def build_layout(
+    landmarks: np.ndarray,
+    size: tuple[int, int],
+    field_scale: float = 0.5,
+    layered: bool = False,
+    neck_length: float = 0.8,
+) -> WarpLayout:
+    """Precompute the triangulation and the outer thin-plate spline for a portrait mesh (478, 3) of
+    an output image of ``size`` (width, height) pixels. ``layered``: see the module docstring.
+    ``neck_length``: face widths below the chin where the head's motion has faded out (the body is still)."""
     w, h = size
-    pts = landmarks[:, :2].astype(np.float64)
+    lm = np.asarray(landmarks, np.float64)
+    if lm.shape[1] == 2:
+        lm = np.c_[lm, np.zeros(len(lm))]
+    pts = lm[:, :2]
     oval = np.array(regions.region("face_oval"), np.int32)
     triangles = _face_triangles(pts, oval)
-    rings, weights, parents = _head_rings(pts, face_width(landmarks), oval)
+    rings, weights, parents, depth = _head_rings(lm, oval, layered, neck_length)
     margin = 0.04 * max(w, h)
+    if layered:  # rings may reach past the image: the plate, not the field, keeps the edge still
+        margin = -0.25 * max(w, h)
     inside = (rings[:, 0] > margin) & (rings[:, 0] < w - 1 - margin)
     inside &= (rings[:, 1] > margin) & (rings[:, 1] < h - 1 - margin)
-    rings, weights, parents = rings[inside], weights[inside], parents[inside]
+    rings, weights, parents, depth = rings[inside], weights[inside], parents[inside], depth[inside]
     n = 9
     tx, ty = np.linspace(0, w - 1, n), np.linspace(0, h - 1, n)
     border = np.concatenate(
@@ -67,6 +87,8 @@ def build_layout(landmarks: np.ndarray, size: tuple[int, int], field_scale: floa
             np.c_[np.full(n - 2, w - 1), ty[1:-1]],
         ]
     )
+    if layered:
+        border = np.zeros((0, 2))
     ctrl = np.concatenate([pts[oval], rings, border])
     cx = (np.arange(_TPS_GRID) + 0.5) * (w / _TPS_GRID) - 0.5
     cy = (np.arange(_TPS_GRID) + 0.5) * (h / _TPS_GRID) - 0.5
@@ -75,6 +97,11 @@ def build_layout(landmarks: np.ndarray, size: tuple[int, int], field_scale: floa
     gx = (np.arange(fwid) + 0.5) * (w / fwid) - 0.5
     gy = (np.arange(fhei) + 0.5) * (h / fhei) - 0.5
     grid_x, grid_y = np.meshgrid(gx, gy)
+    attach = None
+    if layered:  # below the chin the motion fades out by the end of the neck: the body does not move
+        below = (gy - lm[regions.CHIN, 1]) / (max(neck_length, 0.1) * face_width(lm))
+        fade = np.clip(1.0 - below, 0.0, 1.0)
+        attach = np.repeat((fade * fade * (3 - 2 * fade))[:, None], fwid, axis=1).astype(np.float32)
     return WarpLayout(
         (w, h),
         (fwid, fhei),
@@ -83,6 +110,9 @@ def build_layout(landmarks: np.ndarray, size: tuple[int, int], field_scale: floa
         rings,
         weights,
         parents,
+        depth,
+        layered,
+        attach,
         np.asarray((triangles >= IRIS_FIRST).any(axis=1), bool),
         thin_plate_weights(ctrl, np.c_[qx.ravel(), qy.ravel()], span=float(max(w, h))),
         grid_x.astype(np.float32),
@@ -100,20 +130,37 @@ def _face_triangles(pts: np.ndarray, oval: np.ndarray) -> np.ndarray:
     return triangles[np.array(inside, bool)]
 
 
-def _head_rings(pts: np.ndarray, fw: float, oval: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points on three rings around the face (hair, ears, neck), how much each follows the head, and the
-    outline point each was grown from."""
+def _head_rings(
+    lm: np.ndarray, oval: np.ndarray, layered: bool, neck_length: float = 0.8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points on rings around the face (hair, ears, neck): positions, how much each follows the head, the
+    outline point each was grown from, and its depth."""
+    pts = lm[:, :2]
+    fw = face_width(lm)
     centre = pts[list(STABLE_POINTS)].mean(0)
-    rings, weights = [], []
-    # Measured by self-reenactment: hair close to the face moves with the head, the background further
-    # out mostly stays (rings that follow the head further out moved the background and lowered SSIM).
-    for grow, weight in ((1.15, 1.0), (1.45, 0.55), (1.9, 0.2)):
+    pivot_z = float(head_pivot(lm)[2])
+    rings, weights, depths = [], [], []
+    # Without layers, measured by self-reenactment: hair close to the face moves with the head, the
+    # background further out mostly stays (rings that followed further out moved the background, SSIM fell).
+    grows: tuple[tuple[float, float], ...] = ((1.15, 1.0), (1.45, 0.55), (1.9, 0.2))
+    if layered:
+        grows = ((1.15, 1.0), (1.45, 1.0), (1.9, 1.0), (2.6, 1.0))
+    for grow, weight in grows:
         ring = centre + (pts[oval[::2]] - centre) * grow
         below = (ring[:, 1] - pts[regions.CHIN, 1]) / fw  # neck and shoulders follow the head less
+        if layered:
+            fade = np.clip(1.0 - below / max(neck_length, 0.1), 0.0, 1.0)
+            weights.append(weight * fade * fade * (3 - 2 * fade))
+        else:
+            weights.append(weight * np.clip(1.0 - 0.9 * below, 0.15, 1.0))
         rings.append(ring)
-        weights.append(weight * np.clip(1.0 - 0.9 * below, 0.15, 1.0))
+        # Hair next to the face moves with the outline it grows from; further out the skull curves back
+        # to its equator (the pivot's depth), never in front of the outline point.
+        t = min(1.0, max(0.0, (grow - 1.15) / 0.75))
+        outline_z = lm[oval[::2], 2]
+        depths.append(np.maximum(outline_z, outline_z + t * (pivot_z - outline_z)))
     parents = np.tile(oval[::2], len(rings))
-    return np.concatenate(rings), np.concatenate(weights), parents
+    return np.concatenate(rings), np.concatenate(weights), parents, np.concatenate(depths)
 
 
 def _tps_kernel(r2: np.ndarray) -> np.ndarray:
@@ -139,20 +186,11 @@ def _outer_field(layout: WarpLayout, src: np.ndarray, dst: np.ndarray) -> tuple[
     The spline interpolates the forward displacement over the portrait; the backward map is found by a
     few fixed-point steps b = x - f(b), sampling f with remap.
     """
-    idx = list(STABLE_POINTS)
-    head = umeyama(src[idx], dst[idx])  # the head's in-plane motion
-    # Half the head's in-plane motion, half the motion of the nearest outline point: ears and hair follow
-    # the face edge when the head turns (foreshortening), and the whole head when it tilts or shifts.
-    outline = dst[layout.ring_parent] - src[layout.ring_parent]
-    moved = (
-        layout.rings
-        + RING_OUTLINE_SHARE * outline
-        + (1 - RING_OUTLINE_SHARE) * (layout.rings @ head[:, :2].T + head[:, 2] - layout.rings)
-    )
+    moved = _ring_targets(layout, src, dst)
     n_border = layout.tps_weights.shape[1] - len(layout.oval) - len(layout.rings)
     disp = np.concatenate(
         [
-            dst[layout.oval] - src[layout.oval],
+            dst[layout.oval, :2] - src[layout.oval, :2],
             layout.ring_weight[:, None] * (moved - layout.rings),
             np.zeros((n_border, 2)),
         ]
@@ -173,6 +211,25 @@ def _outer_field(layout: WarpLayout, src: np.ndarray, dst: np.ndarray) -> tuple[
         )
         bx, by = gx - f[..., 0], gy - f[..., 1]
     return bx, by
+
+
+def _ring_targets(layout: WarpLayout, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Where the ring points go (R, 2) for mesh points ``src`` -> ``dst`` (478, 3)."""
+    idx = list(STABLE_POINTS)
+    if layout.layered:
+        # One rigid 3D motion for the whole head: hair and ears turn with the skull, no shear against the face.
+        s, rot, t = similarity_3d(src[idx], dst[idx])
+        ring3 = np.c_[layout.rings, layout.ring_depth]
+        return (s * ring3 @ rot.T + t)[:, :2]
+    head = umeyama(src[idx, :2], dst[idx, :2])  # the head's in-plane motion
+    # Half the head's in-plane motion, half the motion of the nearest outline point: ears and hair follow
+    # the face edge when the head turns (foreshortening), and the whole head when it tilts or shifts.
+    outline = dst[layout.ring_parent, :2] - src[layout.ring_parent, :2]
+    return (
+        layout.rings
+        + RING_OUTLINE_SHARE * outline
+        + (1 - RING_OUTLINE_SHARE) * (layout.rings @ head[:, :2].T + head[:, 2] - layout.rings)
+    )
 
 
 def _field_roi(layout: WarpLayout, dst: np.ndarray) -> tuple[slice, slice]:
@@ -233,9 +290,10 @@ def backward_map(
     src, dst: (478, >=2) portrait mesh points and their target positions, in output pixels.
     ``feather``: width of the band (in face widths) over which the face map hands over to the outer one.
     """
-    src2 = np.asarray(src[:, :2], np.float64)
-    dst2 = np.asarray(dst[:, :2], np.float64)
-    mx, my = _outer_field(layout, src2, dst2)
+    src3 = _with_depth(src)
+    dst3 = _with_depth(dst)
+    src2, dst2 = src3[:, :2], dst3[:, :2]
+    mx, my = _outer_field(layout, src3, dst3)
     roi = _field_roi(layout, dst2)
     depth = np.asarray(dst[:, 2], np.float64) if dst.shape[1] > 2 else np.zeros(len(dst))
     fx, fy, covered = _face_field(layout, src2, dst2, depth, roi)
@@ -250,9 +308,17 @@ def backward_map(
     w, h = layout.size
     full_x = np.arange(w, dtype=np.float32)[None, :]
     full_y = np.arange(h, dtype=np.float32)[:, None]
-    dx = cv2.resize(mx - layout.grid_x, (w, h), interpolation=cv2.INTER_LINEAR)
-    dy = cv2.resize(my - layout.grid_y, (w, h), interpolation=cv2.INTER_LINEAR)
+    ddx, ddy = mx - layout.grid_x, my - layout.grid_y
+    if layout.attach is not None:
+        ddx, ddy = ddx * layout.attach, ddy * layout.attach
+    dx = cv2.resize(ddx, (w, h), interpolation=cv2.INTER_LINEAR)
+    dy = cv2.resize(ddy, (w, h), interpolation=cv2.INTER_LINEAR)
     return dx + full_x, dy + full_y
+
+
+def _with_depth(points: np.ndarray) -> np.ndarray:
+    pts = np.asarray(points, np.float64)
+    return pts if pts.shape[1] >= 3 else np.c_[pts, np.zeros(len(pts))]
 
 
 def warp_image(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:

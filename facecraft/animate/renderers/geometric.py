@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate import mouth, warp
+from facecraft.animate import layers, mouth, warp
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.portrait import Portrait
 from facecraft.animate.renderers import register
@@ -24,7 +24,22 @@ class GeometricRenderer(Renderer):
     ):
         super().__init__(portrait, config, reference)
         h, w = portrait.image.shape[:2]
-        self.layout = warp.build_layout(portrait.landmarks, (w, h), config.field_scale)
+        parsed = portrait.head
+        if parsed is None and config.layers:
+            parsed = layers.parse_head(portrait.image)
+        self.head: layers.HeadLayer | None = None
+        neck_length = 0.8
+        if config.layers and parsed is not None:
+            face = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(
+                face, [np.round(regions.polygon(portrait.landmarks, "face_oval")).astype(np.int32)], 1
+            )
+            alpha, backdrop, neck = parsed
+            self.head = layers.build_layer(portrait.image, alpha, face > 0, backdrop)
+            neck_length = layers.neck_length(neck, portrait.landmarks)
+        self.layout = warp.build_layout(
+            portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length
+        )
         self.lip_colour = _region_colour(portrait.image, portrait.landmarks, "lips_outer")
         self.skin_colour = _region_colour(portrait.image, portrait.landmarks, "face_oval")
         self.match = (
@@ -36,7 +51,10 @@ class GeometricRenderer(Renderer):
     def render(self, request: FrameRequest) -> np.ndarray:
         lm = self.portrait.landmarks
         map_x, map_y = warp.backward_map(self.layout, lm, request.target)
-        frame = warp.warp_image(self.portrait.image, map_x, map_y)
+        if self.head is not None:
+            frame = layers.composite(self.head, map_x, map_y)
+        else:
+            frame = warp.warp_image(self.portrait.image, map_x, map_y)
         motion = request.motion
         driving = None
         if (

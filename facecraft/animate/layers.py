@@ -1,0 +1,163 @@
+"""Two layers instead of one rubber sheet: the head (face, hair, ears, hat, neck; found by the face parser)
+moves as one body over a background plate that never moves.
+
+The plate is the portrait with the head filled in from the surrounding background (OpenCV inpainting at
+a quarter size: what shows there is only the sliver a turned head uncovers). The head layer is stored
+premultiplied (colour * alpha, alpha), so that with no motion the composite is exactly the portrait:
+
+    portrait = head_premultiplied + (1 - alpha) * plate
+
+and with motion the warp samples colour and alpha together (linear interpolation of premultiplied colour
+is the correct way to resample a soft-edged layer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+#: Parser classes that move with the head. The neck moves too, less and less towards the body (see
+#: facecraft.animate.warp's neck_length); necklace and cloth stay with the body (the plate).
+HEAD_CLASSES = (
+    "skin",
+    "l_brow",
+    "r_brow",
+    "l_eye",
+    "r_eye",
+    "eyeglasses",
+    "l_ear",
+    "r_ear",
+    "earring",
+    "nose",
+    "mouth",
+    "u_lip",
+    "l_lip",
+    "neck",
+    "hair",
+    "hat",
+)
+_HOLE_GROW = 0.015  # the plate's hole reaches this far (share of the image side) past the soft head mask
+
+
+@dataclass(frozen=True)
+class HeadLayer:
+    """``layer``: (H, W, 4) float32 premultiplied BGR + alpha of the head; ``plate``: (H, W, 3) float32
+    background with the head filled in."""
+
+    layer: np.ndarray
+    plate: np.ndarray
+
+    @property
+    def alpha(self) -> np.ndarray:
+        return self.layer[..., 3]
+
+
+def head_alpha(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(head, backdrop, neck) from the parser's (H, W, 19) class probabilities: a (H, W) float32 0..1 soft
+    head mask and (H, W) bool masks of the scenery (the parser's background class) and of the neck."""
+    from facecraft.face.parse import soft_class_mask
+
+    # The summed probability is rarely exactly 0 on the scenery (a painted wall reads as 5-30 % hair):
+    # sharpen it so only the head is in the layer, keeping a soft edge of a few pixels.
+    alpha = np.clip((soft_class_mask(probabilities, HEAD_CLASSES) - 0.3) / 0.4, 0.0, 1.0)
+    alpha = alpha * alpha * (3 - 2 * alpha)
+    # Keep only the part connected to the face (stray "hair" blobs in a painted background stay put).
+    solid = (alpha > 0.5).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    if count > 2:
+        keep = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        near = cv2.dilate((labels == keep).astype(np.uint8), np.ones((9, 9), np.uint8))
+        alpha = alpha * near.astype(np.float32)
+    backdrop = soft_class_mask(probabilities, ("background",)) > 0.5
+    return alpha.astype(np.float32), backdrop, soft_class_mask(probabilities, ("neck",)) > 0.5
+
+
+def build_layer(
+    image: np.ndarray,
+    alpha: np.ndarray,
+    face_mask: np.ndarray | None = None,
+    backdrop: np.ndarray | None = None,
+) -> HeadLayer:
+    """Split ``image`` (BGR uint8) into a head layer and a background plate. ``alpha``: (H, W) 0..1 head
+    mask. ``face_mask``: optional (H, W) bool of the face itself, always part of the layer. ``backdrop``:
+    optional (H, W) bool of the scenery: the hole for the head reaches into it a little further, to catch
+    loose hair the parser leaves out."""
+    h, w = image.shape[:2]
+    if face_mask is not None:
+        alpha = np.maximum(alpha, face_mask.astype(np.float32))
+    grow = max(3, round(_HOLE_GROW * max(h, w)))
+    core = (alpha > 0.02).astype(np.uint8)
+    hole = cv2.dilate(core, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    if backdrop is not None:  # widen the hole only into the scenery (loose hair edges), not into the clothes
+        hole = np.where(backdrop, hole, core).astype(np.uint8)
+    plate = _fill(image, hole)
+    img = image.astype(np.float32)
+    a = alpha[..., None]
+    premultiplied = img - (1.0 - a) * plate  # exact: premultiplied + (1 - a) * plate == image
+    layer = np.concatenate([premultiplied, a], axis=2).astype(np.float32)
+    return HeadLayer(np.ascontiguousarray(layer), plate)
+
+
+def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
+    """The image (float32) with ``hole`` (uint8 0/1) filled by pull-push interpolation (normalised
+    convolution over an image pyramid) from the pixels outside it; ``source`` (bool, optional) limits which
+    of those may be copied (the background behind a head is wall, not collar)."""
+    known = (hole == 0) if source is None else (hole == 0) & source
+    if known.sum() < 16:
+        known = hole == 0
+    img = image.astype(np.float32)
+    levels = []
+    w = known.astype(np.float32)
+    c = img * w[..., None]
+    while min(w.shape) > 8:
+        levels.append((c, w))
+        c = cv2.pyrDown(c)
+        w = cv2.pyrDown(w)
+    out = c / np.maximum(w, 1e-6)[..., None]
+    for c_l, w_l in reversed(levels):
+        up = cv2.resize(out, (w_l.shape[1], w_l.shape[0]), interpolation=cv2.INTER_LINEAR)
+        blend = np.clip(w_l * 4.0, 0.0, 1.0)[..., None]
+        out = blend * (c_l / np.maximum(w_l, 1e-6)[..., None]) + (1.0 - blend) * up
+    soft = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.5)[..., None]
+    return img * (1.0 - soft) + out * soft
+
+
+def neck_length(neck: np.ndarray, landmarks: np.ndarray) -> float:
+    """Face widths from the chin down to where the neck meets the clothes (0.25..0.8), measured in the
+    parser's neck mask under the chin: the head's motion fades out there so the collar never tears."""
+    from facecraft.animate.geometry import face_width
+    from facecraft.face import regions
+
+    fw = face_width(landmarks)
+    cx, cy = landmarks[regions.CHIN, :2]
+    x0, x1 = int(max(0, cx - 0.15 * fw)), int(min(neck.shape[1], cx + 0.15 * fw + 1))
+    rows = np.nonzero(neck[:, x0:x1].any(axis=1))[0]
+    rows = rows[rows > cy]
+    if len(rows) == 0:
+        return 0.8
+    return float(np.clip((rows.max() - cy) / fw, 0.25, 0.8))
+
+
+def composite(head: HeadLayer, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    """The moved head over the still plate (BGR uint8): the layer sampled at the backward map."""
+    # Replicate: hair cut by the image edge stays attached to the edge instead of uncovering the plate.
+    moved = cv2.remap(head.layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = moved[..., :3] + (1.0 - moved[..., 3:4]) * head.plate
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def parse_head(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`head_alpha` of a framed portrait (BGR uint8) by the face parser, or None when the parser is
+    turned off (``FACECRAFT_NO_PARSER=1``: its weights are for non-commercial use) or not installed."""
+    from facecraft.errors import FacecraftError
+    from facecraft.face.parse import FaceParser, parser_disabled
+
+    if parser_disabled():
+        return None
+    try:
+        parser = FaceParser.load()
+    except FacecraftError:
+        return None
+    return head_alpha(parser.probabilities([image])[0])

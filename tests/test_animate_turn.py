@@ -1,0 +1,69 @@
+"""Head turns with the head layer: no fold (no hair inside the face), and the background stays still."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.animate import AnimateConfig, warp
+from facecraft.animate.geometry import euler_rotation, face_width
+from facecraft.animate.motion import Motion
+from facecraft.animate.portrait import load_portrait
+from facecraft.animate.run import Animation
+from facecraft.face import regions
+from facecraft.face.detect import FaceDetector
+from facecraft.face.mesh import FaceMesher
+from facecraft.face.parse import LABEL_INDEX, FaceParser
+
+POSES = [(-20, 0), (20, 0), (0, 15), (0, -15)]  # yaw, pitch in degrees
+
+
+@pytest.fixture(scope="module")
+def models() -> Iterator[tuple[FaceMesher, FaceDetector, FaceParser]]:
+    mesher = FaceMesher()
+    yield mesher, FaceDetector(), FaceParser.load()
+    mesher.close()
+
+
+def _check_turns(shared_data: Path, name: str, models: tuple[FaceMesher, FaceDetector, FaceParser]) -> None:
+    mesher, detector, parser = models
+    pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384)
+    anim = Animation(pic, AnimateConfig(size=384), None)
+    renderer = anim.renderer
+    assert getattr(renderer, "head", None) is not None, "the head layer needs the face parser"
+    labels = parser.parse([pic.image])[0]
+    backdrop = labels == LABEL_INDEX["background"]
+    far = cv2.erode(backdrop.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0  # scenery well away
+    for yaw, pitch in POSES:
+        motion = Motion(rotation=euler_rotation(yaw, pitch, 0))
+        target = anim.target(motion)
+        map_x, map_y = warp.backward_map(renderer.layout, pic.landmarks, target)  # type: ignore[attr-defined]
+        moved = cv2.remap(labels, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+        face = np.zeros(labels.shape, np.uint8)
+        cv2.fillPoly(face, [np.round(regions.polygon(target, "face_oval")).astype(np.int32)], 1)
+        k = max(1, round(0.08 * face_width(target)))
+        inner = cv2.erode(face, np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+        hair = int(((moved == LABEL_INDEX["hair"]) & inner).sum())
+        assert hair == 0, f"{name} at yaw {yaw} pitch {pitch}: {hair} hair pixels folded into the face"
+        frame = anim.render(motion)
+        still = np.abs(frame.astype(np.int16) - pic.image.astype(np.int16))[far]
+        assert still.max() <= 2, f"{name} at yaw {yaw} pitch {pitch}: the background moved ({still.max()})"
+
+
+@pytest.mark.parser
+def test_a_20_degree_turn_does_not_fold_or_move_the_background(
+    shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser]
+) -> None:
+    _check_turns(shared_data, "lady_agnew_painting.jpg", models)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mona_lisa.jpg", "einstein_photo.jpg"])
+def test_turns_on_the_other_shared_portraits(
+    shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser], name: str
+) -> None:
+    _check_turns(shared_data, name, models)
