@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -322,6 +323,11 @@ ROUTES = [
 ]
 
 
+def _warm_up() -> None:
+    for command in ("swap", "animate"):
+        specs.cli_options(command)
+
+
 def create_app(
     project_dir: str | Path,
     token: str | None = None,
@@ -343,6 +349,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # the form options come from the CLI parsers, whose imports take a second or two: read them while
+        # the browser starts, not when the first page asks
+        threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
         if run_jobs:
             await run_in_threadpool(studio.worker.start)
         try:

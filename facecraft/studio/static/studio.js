@@ -17,7 +17,7 @@ function h(tag, attrs, ...kids) {
   for (const kid of kids.flat()) if (kid !== null && kid !== undefined) el.append(kid);
   return el;
 }
-const put = (box, ...kids) => put(box, ...kids.flat().filter(k => k !== null && k !== undefined));
+const put = (box, ...kids) => box.replaceChildren(...kids.flat().filter(k => k !== null && k !== undefined));
 const $ = (sel, root) => (root || document).querySelector(sel);
 const fileUrl = (path, bust) => "/files/" + path.split("/").map(encodeURIComponent).join("/") + (bust ? "?v=" + bust : "");
 
@@ -205,7 +205,7 @@ async function showModel(box, name) {
     running ? h("div", {class: "small", id: "train-live", text: running.detail || running.state}) : null,
     h("div", {class: "two"},
       h("div", {}, m.preview ? h("img", {class: "preview train-preview", id: "train-preview", src: fileUrl(m.preview, m.preview_mtime), alt: "training preview"}) : h("p", {class: "muted", text: "the preview appears when training writes it"}),
-        h("div", {class: "small muted", text: "rows: A→A, A→B, B→B, B→A on held-out faces"})),
+        h("div", {class: "small muted", text: "each row: a held-out face, then decoder A, decoder B"})),
       h("div", {}, loss, val)),
     h("div", {class: "row", style: "margin-top:8px"},
       running ? h("button", {class: "ghost", onclick: () => api(`/api/jobs/${running.id}/cancel`, {method: "POST"})}, "Stop (saves)") : null,
