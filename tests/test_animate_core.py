@@ -176,3 +176,21 @@ def test_prefetch_keeps_order_and_passes_errors_on() -> None:
     stream = prefetch(iter(range(10_000)), depth=2)
     assert next(stream) == 0
     stream.close()  # stopping early ends the producer thread
+
+
+def test_drawn_teeth_follow_the_lips_and_the_portraits_colour() -> None:
+    import cv2
+
+    from facecraft.animate.teeth import drawn_interior, teeth_colour
+
+    mask = np.zeros((40, 80), np.uint8)
+    cv2.ellipse(mask, (40, 20), (36, 15), 0, 0, 360, 1, -1)
+    lip, skin = np.array([70.0, 80.0, 170.0]), np.array([120.0, 170.0, 210.0])
+    out = drawn_interior(mask > 0, 200.0, lip, skin).astype(np.float32).mean(2)
+    # Upper teeth just under the lip line (curved: lower at the middle than at the sides), a dark throat.
+    assert out[7, 40] > 2 * out[20, 40]
+    assert out[7, 40] > out[7, 10]
+    # Teeth take the skin's hue: a yellowed painting gets yellower teeth than a grey photo.
+    yellow, grey = teeth_colour(np.array([60.0, 160.0, 190.0])), teeth_colour(np.array([150.0, 150.0, 150.0]))
+    assert (yellow[2] - yellow[0]) > (grey[2] - grey[0]) + 10
+    assert yellow.max() < 250

@@ -1,8 +1,9 @@
 """Mouth interior: when the target mouth opens wider than the portrait's, paint what is inside it.
 
 With a driving frame, the inside of the driving mouth (teeth, tongue) is mapped into the target lip
-opening and colour-matched to the portrait; without one (a performance), a dark interior with a band
-of upper teeth, toned from the portrait's own skin, is drawn. Pure functions on images and points.
+opening and colour-matched to the portrait; without one (a performance, speech), a throat, a tongue and
+two rows of teeth coloured from the portrait's skin are drawn (facecraft.animate.teeth). Pure functions on
+images and points.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from facecraft.animate import teeth
 from facecraft.animate.geometry import face_width, mouth_opening
 from facecraft.face import regions
 
@@ -132,28 +134,8 @@ def _drawn_interior(
     lip_colour: np.ndarray,
     skin_colour: np.ndarray,
 ) -> np.ndarray:
-    """A dark interior, darker in the middle, with a softly shaded band of upper teeth below the upper lip."""
+    """A drawn interior (throat, tongue, two rows of teeth) inside the local inner-lip polygon."""
     w, h = size
-    ys = np.arange(h, dtype=np.float32)[:, None]
-    xs = np.arange(w, dtype=np.float32)[None, :]
-    upper_lip = target_lm[regions.UPPER_LIP_INNER, :2] - origin
-    lower_lip = target_lm[regions.LOWER_LIP_INNER, :2] - origin
-    opening = mouth_opening(target_lm)
-    half = max(float(np.ptp(local[:, 0])) / 2, 1.0)
-    across = np.clip(1.0 - np.abs(xs - upper_lip[0]) / half, 0, 1)
-    # Dark throat in the middle, lit a little towards the lips; a hint of tongue at the bottom.
-    middle = (upper_lip[1] + lower_lip[1]) / 2
-    depth = np.clip(1.0 - np.abs(ys - middle) / max(opening / 2, 1.0), 0, 1) * across
-    dark = lip_colour.astype(np.float32) * 0.18 + 3
-    lit = lip_colour.astype(np.float32) * 0.45
-    inside = lit + (dark - lit) * depth[..., None]
-    tongue = np.clip((ys - (lower_lip[1] - 0.3 * opening)) / max(0.3 * opening, 1.0), 0, 1) * across
-    inside += (lip_colour.astype(np.float32) * 0.6 - inside) * (0.5 * tongue)[..., None]
-    # Upper teeth: a band under the upper lip, shaded towards the corners.
-    teeth_h = min(0.3 * opening, 0.04 * face_width(target_lm))
-    band = np.clip((upper_lip[1] + teeth_h - ys) / 1.5, 0, 1) * (across > 0.15)
-    teeth = 0.2 * skin_colour.astype(np.float32) + 0.8 * np.array([200, 226, 238], np.float32)
-    down = np.clip((ys - upper_lip[1]) / max(teeth_h, 1.0), 0, 1)  # lit at the top, shadowed at the edge
-    shade = ((0.75 + 0.25 * np.sqrt(across)) * (1.0 - 0.2 * down))[..., None]
-    out = inside + band[..., None] * (teeth * shade - inside)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.round(local * 4).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=2)
+    return teeth.drawn_interior(mask > 0, face_width(target_lm), lip_colour, skin_colour)
