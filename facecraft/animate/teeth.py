@@ -29,7 +29,7 @@ def teeth_colour(skin_bgr: np.ndarray) -> np.ndarray:
 
 def _lip_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column of ``mask`` (H, W) bool: first and last inside row, and whether the column is inside."""
-    inside = mask.any(axis=0)
+    inside = np.asarray(mask.any(axis=0), bool)
     h = mask.shape[0]
     top = np.where(inside, mask.argmax(axis=0), 0).astype(np.float32)
     bottom = np.where(inside, h - 1 - mask[::-1].argmax(axis=0), 0).astype(np.float32)
