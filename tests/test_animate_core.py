@@ -194,3 +194,29 @@ def test_drawn_teeth_follow_the_lips_and_the_portraits_colour() -> None:
     yellow, grey = teeth_colour(np.array([60.0, 160.0, 190.0])), teeth_colour(np.array([150.0, 150.0, 150.0]))
     assert (yellow[2] - yellow[0]) > (grey[2] - grey[0]) + 10
     assert yellow.max() < 250
+
+
+def test_a_wink_stays_a_wink_and_looking_down_is_not_a_blink() -> None:
+    from facecraft.animate.driving import eye_closure
+    from facecraft.face.mesh import BLENDSHAPE_NAMES
+
+    shapes = np.zeros(len(BLENDSHAPE_NAMES))
+    shapes[BLENDSHAPE_NAMES.index("eyeBlinkLeft")] = 0.9  # the subject's left eye: the image's right
+    image_left, image_right = eye_closure(shapes)
+    assert image_right > 0.9 and image_left == 0.0
+    down = np.zeros(len(BLENDSHAPE_NAMES))
+    for side in ("Left", "Right"):
+        down[BLENDSHAPE_NAMES.index(f"eyeBlink{side}")] = 0.45
+        down[BLENDSHAPE_NAMES.index(f"eyeLookDown{side}")] = 0.6
+    assert max(eye_closure(down)) < 0.05
+
+
+def test_the_two_irises_move_together() -> None:
+    from facecraft.animate.expressions import IRIS_LEFT, IRIS_RIGHT
+    from facecraft.animate.retarget import conjugate_gaze
+
+    expr = np.zeros((478, 3))
+    expr[list(IRIS_LEFT), 0] = 0.02  # one eye looks right, the other does not move (tracking noise)
+    out = conjugate_gaze(expr)
+    assert out[list(IRIS_LEFT), 0].mean() == pytest.approx(0.01)
+    assert out[list(IRIS_RIGHT), 0].mean() == pytest.approx(0.01)

@@ -34,8 +34,11 @@ def eye_closure(blendshapes: np.ndarray) -> tuple[float, float]:
     wink stays a wink. MediaPipe's "Left" is the subject's left, which is the image's right."""
     lo, hi = _BLINK_CLOSED
     out = []
-    for name in ("eyeBlinkRight", "eyeBlinkLeft"):
-        x = float(np.clip((blendshapes[BLENDSHAPE_NAMES.index(name)] - lo) / (hi - lo), 0.0, 1.0))
+    for side in ("Right", "Left"):
+        score = blendshapes[BLENDSHAPE_NAMES.index(f"eyeBlink{side}")]
+        # Looking down lowers the lids and raises eyeBlink: that is a gaze, not a blink (no sleepy half-lids).
+        score -= 0.5 * blendshapes[BLENDSHAPE_NAMES.index(f"eyeLookDown{side}")]
+        x = float(np.clip((score - lo) / (hi - lo), 0.0, 1.0))
         out.append(x * x * (3 - 2 * x))
     return out[0], out[1]
 

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facecraft.animate.expressions import JAW_DROP, blink, jaw_open, keep_irises_in_lids
+from facecraft.animate.expressions import (
+    IRIS_LEFT,
+    IRIS_RIGHT,
+    JAW_DROP,
+    blink,
+    jaw_open,
+    keep_irises_in_lids,
+)
 from facecraft.animate.geometry import (
     face_width,
     head_pivot,
@@ -73,10 +80,25 @@ def expression_points(
     ``rest``: offsets (pixels) of the portrait's face at rest (see :func:`mouth_rest`)."""
     fw = face_width(portrait)
     offsets = _clamp_rows(motion.expression * settings.expression_scale, settings.max_expression)
+    offsets = conjugate_gaze(offsets)
     shaped = portrait + fw * offsets @ orient.T
     if rest is not None:
         shaped = shaped + rest
     return keep_irises_in_lids(portrait, _firm_up_blinks(portrait, shaped, motion.blink))
+
+
+def conjugate_gaze(offsets: np.ndarray) -> np.ndarray:
+    """Both irises move together (the eyes are yoked): each iris gets the mean of the two eyes' iris motion,
+    so measurement noise cannot make a portrait's eyes point different ways."""
+    out = offsets.copy()
+    left, right = list(IRIS_LEFT), list(IRIS_RIGHT)
+    # Relative to the eye corners (they hardly move when a lid closes, so a wink does not steer the gaze).
+    own_l = offsets[left].mean(0) - offsets[list(regions.LEFT_EYE_CORNERS)].mean(0)
+    own_r = offsets[right].mean(0) - offsets[list(regions.RIGHT_EYE_CORNERS)].mean(0)
+    shared = (own_l + own_r) / 2
+    out[left] += shared - own_l
+    out[right] += shared - own_r
+    return out
 
 
 def _firm_up_blinks(portrait: np.ndarray, shaped: np.ndarray, closure: tuple[float, float]) -> np.ndarray:
