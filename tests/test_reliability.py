@@ -101,3 +101,13 @@ def test_curate_reports_what_the_output_really_holds(photo_faceset: Path, tmp_pa
     again = curate(photo_faceset, CurateConfig(keep=2), out)  # extends: the output now holds more than chosen
     with Faceset.open(out) as fs:
         assert again["faces"] == fs.count() >= again["after"]["faces"]
+
+
+def test_two_animates_to_one_output_the_second_is_refused(shared_data: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "a.mp4"
+    portrait = str(shared_data / "images" / PHOTOS[0])
+    with FolderLock.for_file(out, f"the output {out}", "animate"):
+        code = main(["animate", portrait, "--performance", "talk", "-o", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "another animate run" in err[0]
+    assert not out.exists() and list(tmp_path.iterdir()) == []

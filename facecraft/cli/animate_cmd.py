@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from facecraft.animate.config import CROPS, AnimateConfig
 from facecraft.cli.checks import number, output_path
+from facecraft.fileio import FolderLock
+
+if TYPE_CHECKING:
+    from facecraft.animate.run import AnimateReport
 
 _VIDEO_OUT = (".mp4",)  # what the writer and the provenance labels produce
 
@@ -102,8 +107,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     inputs = {"portrait": args.portrait, "driving video": args.driving, "audio source": args.audio}
     output_path(args.output, {**inputs, "consent record": args.consent}, _VIDEO_OUT)
-    from facecraft.animate import animate
-
     config = AnimateConfig(
         relative=args.relative,
         expression_scale=args.expression_scale,
@@ -114,7 +117,22 @@ def run(args: argparse.Namespace) -> int:
         smooth=not args.no_smooth,
         reference_frame=args.reference_frame,
     )
-    report = animate(
+    # One writer per output: a second animate to the same file waits for nothing and says so.
+    with FolderLock.for_file(args.output, f"the output {args.output}", "animate"):
+        report = _animate(args, config)
+    for warning in report.warnings:
+        print(f"facecraft animate: warning: {warning}", file=sys.stderr)
+    print(
+        f"{report.output}: {report.frames} frames at {report.fps:g} fps, {report.width}x{report.height}"
+        f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s; labelled as synthetic"
+    )
+    return 0
+
+
+def _animate(args: argparse.Namespace, config: AnimateConfig) -> AnimateReport:
+    from facecraft.animate import animate
+
+    return animate(
         args.portrait,
         args.driving,
         output=args.output,
@@ -127,10 +145,3 @@ def run(args: argparse.Namespace) -> int:
         visible_label=args.label,
         progress=not args.quiet,
     )
-    for warning in report.warnings:
-        print(f"facecraft animate: warning: {warning}", file=sys.stderr)
-    print(
-        f"{report.output}: {report.frames} frames at {report.fps:g} fps, {report.width}x{report.height}"
-        f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s; labelled as synthetic"
-    )
-    return 0
