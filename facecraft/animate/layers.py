@@ -48,6 +48,8 @@ class HeadLayer:
 
     layer: np.ndarray
     plate: np.ndarray
+    box: tuple[int, int, int, int]  # (x0, y0, x1, y1): where the layer and the plate's hole are
+    image: np.ndarray  # the portrait (BGR uint8): what shows wherever the head cannot reach
 
     @property
     def alpha(self) -> np.ndarray:
@@ -97,7 +99,9 @@ def build_layer(
     a = alpha[..., None]
     premultiplied = img - (1.0 - a) * plate  # exact: premultiplied + (1 - a) * plate == image
     layer = np.concatenate([premultiplied, a], axis=2).astype(np.float32)
-    return HeadLayer(np.ascontiguousarray(layer), plate)
+    ys, xs = np.nonzero(hole)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 1, 1)
+    return HeadLayer(np.ascontiguousarray(layer), plate, box, image.copy())
 
 
 def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
@@ -140,12 +144,29 @@ def neck_length(neck: np.ndarray, landmarks: np.ndarray) -> float:
     return float(np.clip((rows.max() - cy) / fw, 0.25, 0.8))
 
 
-def composite(head: HeadLayer, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    """The moved head over the still plate (BGR uint8): the layer sampled at the backward map."""
+def composite(head: HeadLayer, map_x: np.ndarray, map_y: np.ndarray, reach: float) -> np.ndarray:
+    """The moved head over the still plate (BGR uint8): the layer sampled at the backward map.
+
+    ``reach``: the largest distance (pixels) anything moves in this frame; outside the layer's box grown by
+    it the portrait is shown as it is (nothing there can change), which saves most of the work.
+    """
+    h, w = head.image.shape[:2]
+    r = int(np.ceil(reach)) + 2
+    x0, y0, x1, y1 = head.box
+    x0, y0, x1, y1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
+    out = head.image.copy()
     # Replicate: hair cut by the image edge stays attached to the edge instead of uncovering the plate.
-    moved = cv2.remap(head.layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    out = moved[..., :3] + (1.0 - moved[..., 3:4]) * head.plate
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    moved = cv2.remap(
+        head.layer,
+        map_x[y0:y1, x0:x1],
+        map_y[y0:y1, x0:x1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    plate = head.plate[y0:y1, x0:x1]
+    mixed = moved[..., :3] + (1.0 - moved[..., 3:4]) * plate
+    out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def parse_head(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.driving import VideoDriver
+from facecraft.animate.layers import parse_head
 from facecraft.animate.motion import Motion
 from facecraft.animate.performance import curve_motions, load_performance, performance_motions
 from facecraft.animate.portrait import Portrait, load_portrait
@@ -131,8 +133,14 @@ def animate(
     with FaceMesher() as mesher, staged_output(output) as staged:
         pic = load_portrait(portrait, mesher, detector, crop=config.crop, size=config.size, face=face)
         warnings += framing_warnings(pic)
+        # The face parser (head layer) runs while the driving video's reference frame is found.
+        pool = ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse")
+        parsed = pool.submit(parse_head, pic.image) if config.layers else None
         if source.driving is not None:
             driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
+        pic = replace(pic, head=parsed.result() if parsed is not None else None)
+        pool.shutdown()
+        if source.driving is not None:
             ref = driver.reference
             anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
             motions, fps, total = prefetch(driver.motions()), driver.info.fps, driver.info.frame_count

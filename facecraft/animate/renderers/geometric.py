@@ -52,7 +52,8 @@ class GeometricRenderer(Renderer):
         lm = self.portrait.landmarks
         map_x, map_y = warp.backward_map(self.layout, lm, request.target)
         if self.head is not None:
-            frame = layers.composite(self.head, map_x, map_y)
+            reach = float(np.abs(request.target[:, :2] - lm[:, :2]).max()) * 1.5
+            frame = layers.composite(self.head, map_x, map_y, reach)
         else:
             frame = warp.warp_image(self.portrait.image, map_x, map_y)
         motion = request.motion
