@@ -114,9 +114,13 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(
+            120_000
+        )  # a page or upload on 2 busy cores; job waits have their own ceiling
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+        assert not errors, errors
         ready = time.perf_counter() - started
         print(f"studio: {ready:.2f} s from 'facecraft studio' to a ready page")
         (shots / "ready_seconds.txt").write_text(f"{ready:.3f}\n")
@@ -133,7 +137,7 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
 
         # Facesets: extract each clip into its own faceset.
         page.click("nav a[data-page=facesets]")
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
         for clip, name in ((CLIP_A, "person_a"), (CLIP_B, "person_b")):
             for box in page.locator("input[data-source]").all():
                 box.set_checked(box.get_attribute("data-source") == clip)
@@ -149,7 +153,7 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
 
         # Train: the smallest model for a few steps; the preview image must appear.
         page.click("nav a[data-page=train]")
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
         page.select_option("#train-a", "person_a")
         page.select_option("#train-b", "person_b")
         page.fill("#model-name", "tiny")
@@ -167,7 +171,7 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
 
         # Swap: consent, then B's clip with A's face; play the result.
         page.click("nav a[data-page=swap]")
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
         page.fill(
             "#consent-text", "Test media from the facecraft shared test set; used only to test the studio."
         )
@@ -191,12 +195,12 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
 
         # Animate: the page and its form (animating is covered by the API tests).
         page.click("nav a[data-page=animate]")
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
         page.screenshot(path=shots / "5_animate.png", full_page=True)
 
         # Verify: the swap output is labelled.
         page.click("nav a[data-page=verify]")
-        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("body[data-ready='1']", state="attached")
         page.click("#verify-button")
         _wait_job(page, "verify")
         page.wait_for_selector("#verdict")

@@ -46,14 +46,14 @@ def _first_frame(path: Path, kind: str) -> tuple[np.ndarray | None, dict[str, An
 
 def media_info(project: Project, path: Path) -> dict[str, Any]:
     """Kind, size, duration, thumbnail and the number of faces in the first frame; cached in media/.info/."""
-    import cv2
-
     cache = project.folder("media") / ".info" / f"{path.name}.json"
     stat = path.stat()
     if cache.is_file():
         data: dict[str, Any] = json.loads(cache.read_text())
         if data.get("mtime") == stat.st_mtime and data.get("bytes") == stat.st_size:
             return data
+    import cv2
+
     kind = _kind(path)
     data = {"name": path.name, "path": project.relative(path), "kind": kind, "bytes": stat.st_size}
     data.update(mtime=stat.st_mtime, thumb=None, faces=None)

@@ -110,8 +110,7 @@ def health(request: Request) -> Response:
 def state(request: Request) -> Response:
     """Everything the pages list: media, facesets, models, outputs, consent records and form options."""
     project = _studio(request).project
-    from facecraft.animate.performance import list_performances
-
+    forms = "options" in request.query_params  # the swap/animate forms' choices: only when asked
     media = []
     for p in project.listing("media"):
         if p.is_file():
@@ -128,8 +127,8 @@ def state(request: Request) -> Response:
             "outputs": catalog.files(project, "outputs"),
             "consent": catalog.files(project, "consent"),
             "verify": catalog.files(project, "verify"),
-            "options": {"swap": specs.cli_options("swap"), "animate": specs.cli_options("animate")},
-            "performances": list_performances(),
+            "options": {c: specs.cli_options(c) for c in ("swap", "animate")} if forms else {},
+            "performances": specs.performances() if forms else [],
             "architectures": list(specs.MODELS),
         }
     )
@@ -324,6 +323,7 @@ ROUTES = [
 
 
 def _warm_up() -> None:
+    time.sleep(3)  # after the first page has loaded
     for command in ("swap", "animate"):
         specs.cli_options(command)
 
@@ -349,8 +349,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # the form options come from the CLI parsers, whose imports take a second or two: read them while
-        # the browser starts, not when the first page asks
+        # the swap/animate form options come from the CLI parsers, whose imports take a second or two:
+        # read them in the background, not when the Swap page asks
         threading.Thread(target=_warm_up, name="studio-warm-up", daemon=True).start()
         if run_jobs:
             await run_in_threadpool(studio.worker.start)

@@ -7,6 +7,7 @@ errors are the CLI's one-line messages and an interrupted job resumes exactly as
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import re
 from collections.abc import Callable
@@ -121,6 +122,13 @@ def option_args(command: str, options: dict[str, Any]) -> list[str]:
                 raise FacecraftError(f"option {dest} must be one of {', '.join(map(str, o['choices']))}")
             argv += [o["flag"], str(value)]
     return argv
+
+
+def performances() -> list[str]:
+    """The built-in animate performances (their YAML files), found without importing the animate stack."""
+    spec = importlib.util.find_spec("facecraft.animate")
+    folder = Path(next(iter(spec.submodule_search_locations or []))) / "performances" if spec else None
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder else []
 
 
 def check_name(name: Any, what: str) -> str:
@@ -263,10 +271,8 @@ def _animate(project: Project, p: dict[str, Any]) -> JobPlan:
         argv.append(str(_file(project, p["driving"], "video", VIDEO_EXTS)))
         how = Path(p["driving"]).name
     elif p.get("performance"):
-        from facecraft.animate.performance import list_performances
-
-        if p["performance"] not in list_performances():
-            raise FacecraftError(f"unknown performance; one of {', '.join(list_performances())}")
+        if p["performance"] not in performances():
+            raise FacecraftError(f"unknown performance; one of {', '.join(performances())}")
         argv += ["--performance", p["performance"]]
         how = p["performance"]
     else:

@@ -31,7 +31,7 @@ async function api(path, opts) {
   if (!r.ok) throw new Error((data && data.error) || r.statusText);
   return data;
 }
-async function loadState() { S = await api("/api/state"); return S; }
+async function loadState() { S = await api(PAGE === "swap" || PAGE === "animate" ? "/api/state?options=1" : "/api/state"); return S; }
 function flash(where, message, isError) {
   const el = $(where); if (!el) return;
   el.textContent = message; el.className = isError ? "error small" : "muted small";
