@@ -3,6 +3,7 @@ and cleans up after itself; same_file sees through symlinks and hard links."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -18,9 +19,9 @@ from facecraft.fileio import LOCK_NAME, FolderLock, refuse_overwriting_inputs, s
 
 
 def test_a_second_live_run_is_refused_with_the_first_named(tmp_path: Path) -> None:
-    with FolderLock.for_folder(tmp_path / "faces", "the faceset faces", "extract"):
-        with pytest.raises(FacecraftError, match=r"another extract run \(facecraft extract, pid \d+\)"):
-            FolderLock.for_folder(tmp_path / "faces", "the faceset faces", "extract").acquire()
+    busy = pytest.raises(FacecraftError, match=r"another extract run \(facecraft extract, pid \d+\)")
+    with FolderLock.for_folder(tmp_path / "faces", "the faceset faces", "extract"), busy:
+        FolderLock.for_folder(tmp_path / "faces", "the faceset faces", "extract").acquire()
     assert not (tmp_path / "faces" / LOCK_NAME).exists()  # released and removed
     with FolderLock.for_folder(tmp_path / "faces", "the faceset faces", "extract") as again:
         assert again.taken_over is None
@@ -74,7 +75,7 @@ def test_waiters_never_both_hold_the_lock(tmp_path: Path) -> None:
     for p in procs:
         assert p.wait(timeout=60) == 0
     events = (tmp_path / "log").read_text().split()
-    assert events and all(a != b for a, b in zip(events, events[1:], strict=False))  # in/out alternate
+    assert events and all(a != b for a, b in itertools.pairwise(events))  # in/out alternate
 
 
 def test_same_file_sees_links_and_relative_paths(tmp_path: Path, monkeypatch) -> None:
