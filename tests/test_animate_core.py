@@ -159,6 +159,13 @@ def test_frame_box_stays_inside_the_image() -> None:
         assert x >= 0 and y >= 0 and x + w <= 300 and y + h <= 200
 
 
+def test_portrait_framing_keeps_the_sources_aspect() -> None:
+    _, _, w, h = frame_box((1080, 1920), (400, 500, 280, 280), "portrait")
+    assert abs(w / h - 1080 / 1920) < 0.01
+    _, _, w, h = frame_box((1080, 1920), (400, 500, 280, 280), "face")
+    assert w == h
+
+
 def test_prefetch_keeps_order_and_passes_errors_on() -> None:
     from facecraft.animate.prefetch import prefetch
 

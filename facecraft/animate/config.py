@@ -20,7 +20,7 @@ class AnimateConfig:
     pose_scale: float = 1.0
     """Multiplier on head rotation, shift and zoom."""
     crop: str = "portrait"
-    """Output framing: face (tight square), portrait (head and shoulders square) or full (the whole image)."""
+    """Output framing: face (tight square), portrait (head and shoulders, in the source's aspect) or full."""
     size: int = 512
     """Longer side of the output video, in pixels (even)."""
     renderer: str = "geometric"

@@ -77,18 +77,25 @@ def choose_face(faces: list[Detection], face: int | None, name: str) -> Detectio
 def frame_box(
     image_size: tuple[int, int], face_box: tuple[float, float, float, float], crop: str
 ) -> tuple[int, int, int, int]:
-    """The (x, y, w, h) part of an image of ``image_size`` (w, h) shown for ``crop``, kept inside the image."""
+    """The (x, y, w, h) part of an image of ``image_size`` (w, h) shown for ``crop``, kept inside the image.
+
+    ``face``: a square around the face. ``portrait``: head and shoulders in the source's own aspect ratio
+    (kept between 9:16 and 16:9), so a tall phone photo stays tall. ``full``: the whole image.
+    """
     iw, ih = image_size
     if crop == "full":
         return 0, 0, iw, ih
     grow, shift = _FRAMING[crop]
     x, y, w, h = face_box
-    side = min(max(w, h) * grow, iw, ih)
+    side = max(w, h) * grow
+    aspect = 1.0 if crop == "face" else float(np.clip(iw / ih, 9 / 16, 16 / 9))
+    bw, bh = side * np.sqrt(aspect), side / np.sqrt(aspect)
+    fit = min(1.0, iw / bw, ih / bh)
+    bw, bh = bw * fit, bh * fit
     cx, cy = x + w / 2, y + h / 2 + shift * max(w, h)
-    x0 = float(np.clip(cx - side / 2, 0, iw - side))
-    y0 = float(np.clip(cy - side / 2, 0, ih - side))
-    s = int(side)
-    return round(x0), round(y0), s, s
+    x0 = float(np.clip(cx - bw / 2, 0, iw - bw))
+    y0 = float(np.clip(cy - bh / 2, 0, ih - bh))
+    return round(x0), round(y0), int(bw), int(bh)
 
 
 def output_size(box: tuple[int, int, int, int], longest: int) -> tuple[int, int]:

@@ -61,7 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--pose-scale", type=number(0, 3), default=1.0, metavar="S", help="head motion strength (default 1)"
     )
-    p.add_argument("--crop", choices=CROPS, default="portrait", help="output framing (default portrait)")
+    p.add_argument(
+        "--crop",
+        choices=CROPS,
+        default="portrait",
+        help="output framing: face (square), portrait (head and shoulders in the source's aspect; default) or full",
+    )
     p.add_argument(
         "--size",
         type=number(64, 2048, integer=True),
