@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from facecraft.errors import FacecraftError
 from facecraft.studio import create_app
 from facecraft.studio.db import JobStore
 from facecraft.studio.progress import last_progress, loss_curve
@@ -40,7 +42,7 @@ def _client(root: Path, **kw: Any) -> TestClient:
     return client
 
 
-def _job(client: TestClient, kind: str, **params: Any) -> dict[str, Any]:
+def _job(client: httpx.Client, kind: str, **params: Any) -> dict[str, Any]:
     r = client.post("/api/jobs", json={"kind": kind, "params": params})
     assert r.status_code == 201, r.text
     return r.json()
@@ -58,13 +60,13 @@ def _wait(
     raise AssertionError(f"job {job_id} still {job['state']}: {job['log'][-2000:]}")
 
 
-def _done(client: TestClient, job_id: int) -> dict[str, Any]:
+def _done(client: httpx.Client, job_id: int) -> dict[str, Any]:
     job = _wait(client, job_id)
     assert job["state"] == "done", f"{job['error']}\n{job['log'][-3000:]}"
     return job
 
 
-def _wait_steps(client: TestClient, job_id: int, steps: int) -> None:
+def _wait_steps(client: httpx.Client, job_id: int, steps: int) -> None:
     """Wait until a running train job has done at least ``steps`` steps (read from its progress)."""
     end = time.monotonic() + 300
     while time.monotonic() < end:
@@ -359,6 +361,13 @@ def test_a_restart_of_the_studio_resumes_the_running_job(
     assert done["runs"] == 2 and "stopped with the studio" in done["log"]
 
 
+def test_one_studio_per_project(studio: tuple[TestClient, Path]) -> None:
+    _, root = studio
+    other = create_app(root, token=TOKEN)
+    with pytest.raises(FacecraftError, match="open in another studio"):
+        other.state.studio.worker.lock()
+
+
 def test_jobs_left_running_by_a_dead_studio_go_back_to_the_queue(tmp_path: Path) -> None:
     project = Project.open(tmp_path / "p")
     store = JobStore(project.db_path)
@@ -387,3 +396,63 @@ def test_progress_is_read_from_tqdm_bars() -> None:
     assert loss_curve(log) == [(8, 0.1234), (9, 0.11)]
     bar = last_progress("extract:  50%|#####     | 5/10 [00:01<00:01, 4.50frame/s]")
     assert bar is not None and bar.fraction == 0.5 and "ETA 00:01" in bar.text()
+
+
+@pytest.mark.slow
+def test_a_killed_studio_leaves_a_saved_job_that_the_next_start_resumes(
+    studio: tuple[TestClient, Path], tmp_path: Path
+) -> None:
+    """SIGKILL the real ``facecraft studio`` process mid-training: its job saves and stops by itself, and
+    the next studio on the project finishes it from the checkpoint."""
+    import socket
+    import subprocess
+    import sys
+
+    _, first_root = studio
+    root = tmp_path / "project"
+    Project.open(root)
+    for name in ("a", "b"):
+        shutil.copytree(first_root / "facesets" / name, root / "facesets" / name)
+
+    def start() -> tuple[subprocess.Popen[str], httpx.Client]:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [sys.executable, "-m", "facecraft", "studio", str(root), "--port", str(port), "--no-browser"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        token = next(m.group(1) for line in proc.stdout if (m := re.search(r"token=(\S+)", line)))
+        cookies = {f"facecraft_studio_{port}": token}
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", cookies=cookies, headers={"x-facecraft-token": token}
+        )
+        return proc, client
+
+    proc, client = start()
+    params = {
+        "a": "a",
+        "b": "b",
+        "name": "k",
+        "model": "lite",
+        "steps": 30,
+        "batch": 2,
+        "validate_every": 1000,
+    }
+    job = client.post("/api/jobs", json={"kind": "train", "params": {**params, "preview_every": 1000}}).json()
+    _wait_steps(client, job["id"], 3)
+    pid = client.get(f"/api/jobs/{job['id']}").json()["pid"]
+    proc.kill()
+    proc.wait()
+    end = time.monotonic() + 120
+    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < end, "the job kept running after its studio was killed"
+        time.sleep(0.2)
+    assert sorted((root / "models" / "k" / "checkpoints").glob("step-*"))[-1].name != "step-000000000"
+    proc, client = start()
+    try:
+        done = _done(client, job["id"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+    m = re.search(r"step (\d+) \((\d+) this run", done["result"])
+    assert m and int(m.group(1)) == 30 and int(m.group(2)) < 30 and done["runs"] == 2, done["result"]

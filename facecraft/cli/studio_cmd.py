@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         )
     app = create_app(args.project, host=args.host, port=args.port)
     studio = app.state.studio
+    studio.worker.lock()  # one studio per project: say so now, not from inside the server
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{args.port}/?token={studio.token}"
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)

@@ -8,6 +8,7 @@ while a job runs leaves it queued, and the next start resumes it from its checkp
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from facecraft.errors import FacecraftError
 from facecraft.studio import progress
 from facecraft.studio.db import Job, JobStore
 from facecraft.studio.project import Project
@@ -78,9 +80,25 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_start = 0
+        self._lock_fd: int | None = None
 
     # ---- life cycle --------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take the project's worker lock: two studios on one project would run its jobs twice."""
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.project.root / ".studio.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise FacecraftError(
+                f"the project {self.project.root} is open in another studio; use that one"
+            ) from None
+        self._lock_fd = fd
+
     def start(self) -> None:
+        self.lock()
         self.recover()
         self._thread = threading.Thread(target=self._loop, name="studio-worker", daemon=True)
         self._thread.start()
@@ -91,6 +109,9 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(STOP_GRACE_S + 10)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
 
     def wake(self) -> None:
         self._wake.set()
