@@ -300,6 +300,8 @@ async function pageSwap(main) {
   const fillTo = () => { const m = S.models.find(x => x.name === model.value); to.replaceChildren(...options((m && m.identities) || [])); };
   model.addEventListener("change", fillTo); fillTo();
   const opts = cliOptions(S.options.swap, "swap"), consent = consentBox();
+  const start = h("input", {id: "swap-start", type: "number", min: 0, step: "any", placeholder: "0", style: "width:80px"});
+  const end = h("input", {id: "swap-end", type: "number", min: 0, step: "any", placeholder: "end", style: "width:80px"});
   const detail = h("div", {class: "card", id: "output-detail"}, h("p", {class: "muted", text: "choose an output"}));
   const list = h("div", {class: "row", id: "output-list"});
   const evalForm = out => {
@@ -313,8 +315,8 @@ async function pageSwap(main) {
   const drawList = () => list.replaceChildren(...S.outputs.filter(o => o.name.includes("-swap-")).map(o => h("button", {class: "ghost", "data-output": o.name, onclick: () => showOutput(detail, o, evalForm)}, o.name)));
   main.append(h("h1", {text: "Swap"}), consent.box,
     h("div", {class: "card"}, h("h2", {text: "Swap a video"}),
-      h("div", {class: "row"}, field("video or photo", video), field("model", model), field("put in identity", to), opts.els),
-      h("div", {class: "row", style: "margin-top:10px"}, h("button", {id: "swap-button", onclick: () => submitJob("swap", {video: video.value, model: model.value, to: to.value, consent: consent.select.value, options: opts.values()}, "#swap-status")}, "Swap"), h("span", {id: "swap-status"}))),
+      h("div", {class: "row"}, field("video or photo", video), field("model", model), field("put in identity", to), field("from (s)", start), field("to (s)", end), opts.els),
+      h("div", {class: "row", style: "margin-top:10px"}, h("button", {id: "swap-button", onclick: () => submitJob("swap", {video: video.value, model: model.value, to: to.value, consent: consent.select.value, start: start.value || null, end: end.value || null, options: opts.values()}, "#swap-status")}, "Swap"), h("span", {id: "swap-status"}))),
     h("div", {class: "card"}, h("h2", {text: "Outputs"}), list), detail);
   drawList();
   hooks.push((data, finished) => {
