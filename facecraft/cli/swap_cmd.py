@@ -37,7 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--start", type=number(0, _HOURS), default=0.0, metavar="T", help="start at T seconds")
     p.add_argument("--end", type=number(0, _HOURS, open_low=True), metavar="T", help="end at T seconds")
-    p.add_argument("--mask", choices=list_masks(), default="landmarks", help="face mask (default landmarks)")
+    p.add_argument(
+        "--mask",
+        choices=["auto", *list_masks()],
+        default="auto",
+        help="face mask (default auto: parse, or landmarks when FACECRAFT_NO_PARSER=1 turns the parser off)",
+    )
     p.add_argument(
         "--erode", type=number(0, _PX), default=0.0, metavar="PX", help="shrink the mask by PX pixels"
     )
@@ -55,6 +60,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blend", choices=list_blends(), default="alpha", help="blending (default alpha)")
     p.add_argument("--keep-eyes", action="store_true", help="keep the original eyes")
     p.add_argument("--keep-mouth", action="store_true", help="keep the original mouth")
+    p.add_argument(
+        "--keep-glasses",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="glasses the person in the video wears stay in the output (parse mask; default on)",
+    )
+    p.add_argument(
+        "--detail",
+        type=number(0, 2),
+        default=1.0,
+        metavar="AMOUNT",
+        help="restore the video's own fine skin texture under the new face, outside eyes, brows and mouth "
+        "(0 off, default 1)",
+    )
     p.add_argument("--no-smooth", action="store_true", help="do not smooth face positions along tracks")
     p.add_argument(
         "--batch",
@@ -94,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         blend=args.blend,
         keep_eyes=args.keep_eyes,
         keep_mouth=args.keep_mouth,
+        keep_glasses=args.keep_glasses,
+        detail=args.detail,
         smooth=not args.no_smooth,
         batch=args.batch,
     )

@@ -82,6 +82,13 @@ class FrameAnalyzer:
     def __init__(self, config: ExtractConfig, reference: np.ndarray | None = None):
         self.config = config
         self.reference = reference
+        #: Cosine to ``reference`` a face must reach to be kept (extract --identity: SFace's same-person value;
+        #: swap --face raises it, see swap.targets.REFERENCE_MATCH).
+        self.reference_threshold = SAME_PERSON
+        #: Only the face of a frame most like ``reference`` can be kept (a bystander never is, however close).
+        self.reference_best_only = False
+        #: track id -> cosines to ``reference`` seen (kept or not), for reports.
+        self.reference_scores: dict[int, list[float]] = {}
         # The landmarker takes the longest to start (importing MediaPipe alone takes 0.5 s): it loads on a
         # thread of its own while the detector, the encoder and the decoding of the first frames get going.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="facecraft-mesher-load")
@@ -146,10 +153,20 @@ class FrameAnalyzer:
             meshed = meshed[: cfg.max_faces]
 
         faces: list[FollowedFace] = []
-        for cand, mesh in meshed:
-            track = self._update_track(image, index, tracker, cand, mesh, video)
+        tracks = [self._update_track(image, index, tracker, cand, mesh, video) for cand, mesh in meshed]
+        scores = [
+            float(t.embedding @ self.reference)
+            if t.embedding is not None and self.reference is not None
+            else 0.0
+            for t in tracks
+        ]
+        for track, score in zip(tracks, scores, strict=True):
+            if self.reference is not None and track.embedding is not None:
+                self.reference_scores.setdefault(track.id, []).append(score)
+        for (_cand, mesh), track, score in zip(meshed, tracks, scores, strict=True):
             if track.embedding is None or (
-                self.reference is not None and float(track.embedding @ self.reference) < SAME_PERSON
+                self.reference is not None
+                and (score < self.reference_threshold or (self.reference_best_only and score < max(scores)))
             ):
                 continue
             landmarks = (

@@ -71,8 +71,15 @@ class Compositor:
         config: SwapConfig,
         color_state: dict[str, Any] | None = None,
         regions: FaceRegions | None = None,
+        model_size: int | None = None,
+        mask_target: str = "landmarks",
     ):
+        """``model_size``: the side of the faces the model itself draws (they may be resized to the aligned
+        size before they get here); None: the aligned size. ``mask_target``: what the model's learned mask
+        was trained on ("parser": the parse mask also leaves out the hair and glasses the model draws)."""
         self.config = config
+        self.model_size = model_size
+        self.trust_learned = mask_target == "parser"
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
@@ -88,7 +95,12 @@ class Compositor:
         cfg = self.config
         size = target.aligned.shape[0]
         lm = target.aligned_landmarks
-        mask = self.mask_method.make(lm, learned, size, parsed.face if parsed is not None else None)
+        parsed_face = None
+        if parsed is not None:
+            parsed_face = (
+                parsed.face if learned is None or not self.trust_learned else np.minimum(parsed.face, learned)
+            )
+        mask = self.mask_method.make(lm, learned, size, parsed_face)
         kept = (EYES if cfg.keep_eyes else ()) + (MOUTH if cfg.keep_mouth else ())
         mask = keep_regions(mask, lm, kept)
         scale = float(np.sqrt(abs(np.linalg.det(target.affine[:, :2]))))  # aligned px per frame px
@@ -117,13 +129,15 @@ class Compositor:
         out = frame.copy()
         parsed: list[ParsedFace | None] = [None] * len(targets)
         if self.regions is not None and targets:
-            parsed = list(self.regions.parse(frame, [t.affine for t in targets], generated))
+            parsed = list(self.regions.parse(frame, [t.affine for t in targets], targets[0].aligned.shape[0]))
         for i, target in enumerate(targets):
             face = self.recolour(target, generated[i])
             mask = self.face_mask(target, learned[i], parsed[i])
             detail = None
             if self.config.detail > 0:
-                detail = (self.detail_mask(target, parsed[i]), self.config.detail)
+                size = target.aligned.shape[0]
+                drawn_scale = size / (self.model_size or size)
+                detail = (self.detail_mask(target, parsed[i]), self.config.detail, drawn_scale)
             paste_face(out, face, mask, target.affine, self.blender, detail)
         return out
 

@@ -1,12 +1,13 @@
 """What the face parser says about a face being replaced and the face replacing it.
 
-For each target the frame is re-aligned at the parser's working size (the model's aligned crop is
-often only 64 px), both the target and the generated face are parsed in one batch, and the answer is
-brought back to the model's aligned size as soft maps:
+For each target the frame is re-aligned at the parser's working size and parsed (in batches), and the
+answer is brought back to the aligned size as soft maps:
 
-- ``face``: where both faces show face surface (skin, brows, eyes, nose, lips, mouth). Hair, hats,
-  hands, microphones and (by default) glasses over the target stay the target's; hair and glasses the
-  model draws from its own training person are not pasted.
+- ``face``: where the target shows face surface (skin, brows, eyes, nose, lips, mouth). Hair, hats,
+  hands, microphones and (by default) glasses over the target stay the target's. What the *model*
+  draws is not parsed: a soft 64 px face from a young model is not a face to the parser (tried: the
+  mask then vanished and the swap with it). Models trained with parser masks learn a mask without
+  their person's hair and glasses instead, and the parse mask uses it (see mask/parse.py).
 - ``skin``: the target's skin and nose away from eyes, brows and lips, where the target's own fine
   texture can be restored under the generated face (see paste.restore_detail).
 """
@@ -49,29 +50,25 @@ def _features_cut(probs: np.ndarray, size: int) -> np.ndarray:
 
 
 class FaceRegions:
-    """Parses target and generated faces in batches (the parser is loaded once)."""
+    """Parses the faces being replaced, in batches (the parser is loaded once)."""
 
     def __init__(self, parser: FaceParser, keep_glasses: bool = True):
         self.parser = parser
         self.keep_glasses = keep_glasses
 
-    def parse(self, frame: np.ndarray, affines: list[np.ndarray], generated: np.ndarray) -> list[ParsedFace]:
-        """``affines``: frame -> aligned (2, 3) per target at the model size S; ``generated`` (N, S, S, 3)."""
+    def parse(self, frame: np.ndarray, affines: list[np.ndarray], size: int) -> list[ParsedFace]:
+        """``affines``: frame -> aligned (2, 3) per target at the aligned size ``size``."""
         if not affines:
             return []
-        size = generated.shape[1]
         up = PARSE_SIZE / size
         crops = [
             cv2.warpAffine(frame, a * up, (PARSE_SIZE, PARSE_SIZE), flags=cv2.INTER_LINEAR) for a in affines
         ]
-        drawn = [cv2.resize(g, (PARSE_SIZE, PARSE_SIZE), interpolation=cv2.INTER_CUBIC) for g in generated]
         self.parser.size = PARSE_SIZE
-        probs = self.parser.probabilities(crops + drawn)
         classes = FACE_CLASSES + (() if self.keep_glasses else ("eyeglasses",))
         out = []
-        for i in range(len(affines)):
-            target, model = probs[i], probs[len(affines) + i]
-            face = np.minimum(soft_class_mask(target, classes), soft_class_mask(model, FACE_CLASSES))
+        for target in self.parser.probabilities(crops):
+            face = soft_class_mask(target, classes)
             skin = soft_class_mask(target, ("skin", "nose")) * _features_cut(target, PARSE_SIZE)
             small = (size, size)
             out.append(

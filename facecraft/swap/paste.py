@@ -76,11 +76,12 @@ def paste_face(
     mask: np.ndarray,
     affine: np.ndarray,
     blender: Blender,
-    detail: tuple[np.ndarray, float] | None = None,
+    detail: tuple[np.ndarray, float, float] | None = None,
 ) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
     """Blend the aligned BGR uint8 ``face`` (S, S, 3) under its aligned float32 ``mask`` (S, S, 0..1) into
-    ``frame`` (H, W, 3) in place. ``detail``: an aligned (S, S) 0..1 map and an amount; where it is set the
-    frame's own fine texture is restored under the face (see :func:`restore_detail`). Returns the frame
+    ``frame`` (H, W, 3) in place. ``detail``: an aligned (S, S) 0..1 map, an amount and how many aligned
+    pixels one pixel of the model's own output spans (S / model size); where the map is set the frame's own
+    fine texture is restored under the face (see :func:`restore_detail`). Returns the frame
     region (x0, y0, x1, y1) and the float32 mask used there (None when the face lies outside the frame)."""
     size = face.shape[0]
     region = face_region(affine, size, frame.shape)

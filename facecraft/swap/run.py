@@ -112,6 +112,9 @@ def swap(
                 swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
     finally:
         finder.close()
+    matched = finder.reference_report()
+    if matched:
+        report.notes.append(matched)
     report.seconds = time.perf_counter() - start
     if report.faces_swapped == 0:
         report.warnings.append(f"no face to swap was found in {src}; the output shows the input unchanged")

@@ -94,7 +94,12 @@ class _Pipeline:
         self.labeller = labeller
         self.info, self.span, self.model, self.to, self.config = info, span, model, to, config
         self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
-        self.compositor = Compositor(config, checkpoint.color)
+        self.compositor = Compositor(
+            config,
+            checkpoint.color,
+            model_size=model.size,
+            mask_target=getattr(model, "mask_target", "landmarks"),
+        )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
         self.stop = threading.Event()

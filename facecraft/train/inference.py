@@ -36,6 +36,8 @@ class FaceModel:
     """Training step of the loaded weights."""
     weights_sha256: str = ""
     """sha256 of the loaded weights file (what a resumable swap keys its earlier work on)."""
+    mask_target: str = "landmarks"
+    """What the learned mask was trained on: "parser" (the face without hair or glasses) or "landmarks"."""
 
     def __init__(
         self, net: FaceAutoencoder, coverage: str, faceset_size: int, step: int, device: torch.device
@@ -68,6 +70,7 @@ class FaceModel:
         net = net.to(dev).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         model = cls(net, info.coverage, info.faceset_size, ck.step, dev)
         model.weights_sha256 = str(ck.state.get("files", {}).get("weights.safetensors", ""))
+        model.mask_target = str(info.settings.get("mask_target", "landmarks"))
         return model
 
     @torch.no_grad()

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from facecraft.errors import FacecraftError
+from facecraft.face.parse import parser_disabled
 from facecraft.fileio import LOCK_NAME, FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
@@ -152,6 +153,8 @@ def _train(
     ]
     faceset_size, coverage = check_compatible(data)
     settings: dict[str, Any] = {"seed": config.seed, "batch": batch}
+    # What the learned mask was taught: the parser's face (hair and glasses left out) or the mesh oval.
+    settings["mask_target"] = "landmarks" if parser_disabled() else "parser"
     if threads:
         settings["cpu_threads"] = old.settings.get("cpu_threads", threads) if old is not None else threads
     info = ModelInfo(

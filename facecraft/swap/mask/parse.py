@@ -1,5 +1,7 @@
-"""``parse``: the face oval, minus whatever the face parser says is not face on either side (hair, hats,
-hands and glasses over the target; hair and glasses the model draws from its own person)."""
+"""``parse``: the face oval, minus whatever the face parser says is not face on the target (hair, hats,
+hands, microphones and, by default, glasses stay the target's). For models trained with parser masks
+the compositor also folds in their learned mask, which leaves out the hair and glasses of the model's
+own person."""
 
 from __future__ import annotations
 
