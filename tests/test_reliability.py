@@ -111,3 +111,32 @@ def test_two_animates_to_one_output_the_second_is_refused(shared_data: Path, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "another animate run" in err[0]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_checks_an_unwritable_output_before_measuring(tmp_path: Path, monkeypatch, capsys) -> None:
+    import importlib
+
+    import facecraft.cli.checks as checks
+
+    evaluate_module = importlib.import_module("facecraft.evaluate")
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = checks.os.access
+    monkeypatch.setattr(checks.os, "access", lambda p, mode: Path(p) != locked and real_access(p, mode))
+    measured = []
+    monkeypatch.setattr(evaluate_module, "evaluate", lambda *a, **k: measured.append(1))
+    argv = [
+        "evaluate",
+        "--original",
+        "a.mp4",
+        "--swapped",
+        "b.mp4",
+        "--source",
+        "f",
+        "-o",
+        str(locked / "r.json"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no permission to write" in err[0] and not measured
