@@ -62,6 +62,18 @@ class OutputLabeller:
         return True
 
 
+def _with_weights(files: list[Path]) -> list[Path]:
+    """``files`` and, for a model folder's ``model.json``, its newest ``weights.safetensors`` (the settings
+    alone are the same for every model of a type; the weights tell models apart)."""
+    out = list(files)
+    for f in files:
+        if f.name == "model.json":
+            weights = [w for w in f.parent.rglob("weights.safetensors") if w.is_file()]
+            if weights:
+                out.append(max(weights, key=lambda w: w.stat().st_mtime_ns))
+    return out
+
+
 class LabelSpec:
     """What every output of one swap is labelled with: the model's files, the consent record, the flag.
 
@@ -69,7 +81,7 @@ class LabelSpec:
     """
 
     def __init__(self, model_files: list[Path], consent: str | Path | None, visible: bool):
-        self.model_files, self.consent, self.visible = model_files, consent, visible
+        self.model_files, self.consent, self.visible = _with_weights(model_files), consent, visible
         OutputLabeller([], consent, visible)  # checks the consent record now, before any work
 
     def labeller(self, source: Path, content_id: int | None = None) -> OutputLabeller:
