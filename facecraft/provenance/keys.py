@@ -19,6 +19,8 @@ from facecraft.errors import FacecraftError
 
 CERT_FILE = "signer.pem"
 KEY_FILE = "signer.key"
+CA_KEY_FILE = "ca.key"
+CA_CERT_FILE = "ca.pem"
 _VALID_DAYS = 3650
 
 
@@ -105,6 +107,9 @@ def _create_identity(cert_path: Path, key_path: Path) -> None:
     pem = serialization.Encoding.PEM
     chain = leaf.public_bytes(pem) + ca.public_bytes(pem)
     key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    ca_key_pem = ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    _write_private(key_path.with_name(CA_KEY_FILE), ca_key_pem, 0o600)  # to re-issue the signer later
+    _write_private(cert_path.with_name(CA_CERT_FILE), ca.public_bytes(pem), 0o644)
     _write_private(key_path, key_pem, 0o600)
     _write_private(cert_path, chain, 0o644)
 

@@ -4,10 +4,11 @@ a visible label). Every step writes to a temporary file next to the output and r
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -18,15 +19,36 @@ from facecraft.errors import FacecraftError
 from facecraft.fileio import sha256_file
 from facecraft.media.ffmpeg import remux_command
 from facecraft.media.image import read_image
+from facecraft.media.inputs import media_kind
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import metadata, watermark
-from facecraft.provenance.manifest import ManifestInfo, mime_type, sign_into
-from facecraft.provenance.payload import content_id_of, format_content_id, make_payload, new_content_id
+from facecraft.provenance.manifest import SOURCE_TYPES, ManifestInfo, mime_type, sign_into
+from facecraft.provenance.payload import checked_content_id, format_content_id, make_payload, new_content_id
+from facecraft.provenance.probe import MarkProbe
+from facecraft.provenance.store import keep_manifest
 from facecraft.provenance.visible import draw_visible_label
 
 ACTIONS = ("swap", "animate")
 _RELABEL_CRF = 16  # quality of the re-encode when a finished video is labelled afterwards
+KEY_ENV = "FACECRAFT_WATERMARK_KEY"
+KEYED_SHARE = 0.75
+"""With an organisation key, the keyed mark's share of the watermark's energy (the public one has the rest)."""
+
+
+def read_key(path: str | Path) -> bytes:
+    """An organisation's watermark key from its file (at least 16 bytes; keep it secret)."""
+    try:
+        key = Path(path).read_bytes()
+    except OSError as exc:
+        raise FacecraftError(f"cannot read the watermark key {path}: {exc.strerror}") from None
+    watermark.keyed_scheme(key)  # checks its length
+    return key
+
+
+def _key_from_env() -> bytes | None:
+    path = os.environ.get(KEY_ENV)
+    return read_key(path) if path else None
 
 
 @dataclass
@@ -43,12 +65,23 @@ class FrameLabeller:
     """When the frames already carry a facecraft watermark (the input was an earlier facecraft output), find
     it in the first frames of each size and take it out as the new one goes in (see
     :class:`watermark.MarkProbe`), so that the output's watermark reads as its own content id."""
-    _probes: dict[tuple[int, int], watermark.MarkProbe] = field(default_factory=dict, init=False, repr=False)
+    key: bytes | None = field(default_factory=_key_from_env, repr=False)
+    """An organisation's secret (``$FACECRAFT_WATERMARK_KEY`` names its file): a second, keyed mark goes in
+    with the public one, with :data:`KEYED_SHARE` of the energy (the same total change of the pixels)."""
+    _probes: dict[tuple[int, int], MarkProbe] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def replaced_content_ids(self) -> list[int]:
         """Content ids of the earlier facecraft watermarks found in the frames (and taken out)."""
-        ids = {content_id_of(p.found.payload) for p in self._probes.values() if p.found is not None}
+        ids: set[int] = set()
+        for p in self._probes.values():
+            if p.found is not None:
+                cid = (
+                    checked_content_id(p.found.payload)
+                    if p.found.scheme == watermark.PUBLIC
+                    else p.found.payload & 0xFFFFFF
+                )
+                ids.add(int(cid or 0))
         return sorted(ids - {self.content_id})
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
@@ -59,11 +92,18 @@ class FrameLabeller:
             probe = self._probes.get((w, h))
             if probe is None:
                 configs = (self.config, watermark.WatermarkConfig(), watermark.IMAGE_CONFIG)
-                probe = self._probes[(w, h)] = watermark.MarkProbe(w, h, configs)
+                probe = self._probes[(w, h)] = MarkProbe(w, h, configs)
             old = probe.update(frame)
         if self.visible_label:
             frame = draw_visible_label(frame)
-        return watermark.embed(frame, make_payload(self.content_id), self.config, replaces=old)
+        payload = make_payload(self.content_id)
+        if self.key is None:
+            return watermark.embed(frame, payload, self.config, replaces=old)
+        a = self.config.amplitude
+        public = replace(self.config, amplitude=max(0.5, a * math.sqrt(1 - KEYED_SHARE)))
+        keyed = replace(self.config, amplitude=a * math.sqrt(KEYED_SHARE))
+        frame = watermark.embed(frame, payload, public, replaces=old)
+        return watermark.embed(frame, payload, keyed, scheme=watermark.keyed_scheme(self.key))
 
 
 def _manifest_info(
@@ -79,6 +119,8 @@ def _manifest_info(
     for p in [*inputs, *([consent] if consent else [])]:
         if not Path(p).is_file():
             raise FacecraftError(f"{p} does not exist; inputs and the consent record must be readable files")
+    media = [Path(p) for p in inputs if media_kind(Path(p))]
+    relationship = "parentOf" if action == "swap" else "inputTo"
     return ManifestInfo(
         action,
         tuple((Path(p).name, sha256_file(Path(p))) for p in inputs),
@@ -86,6 +128,10 @@ def _manifest_info(
         sha256_file(Path(consent)) if consent else None,
         visible,
         tuple(format_content_id(r) for r in sorted(set(replaced)) if r != cid),
+        tuple(
+            (p, relationship if i == 0 or action != "swap" else "componentOf") for i, p in enumerate(media)
+        ),
+        make_payload(cid),
     )
 
 
@@ -94,14 +140,25 @@ def _temp(path: Path, step: str) -> Path:
 
 
 def _sign_and_replace(unsigned: Path, path: Path, info: ManifestInfo) -> None:
+    """Sign ``unsigned`` into ``path`` and keep the manifest in the stores (by content id)."""
     signed = _temp(path, "signed")
     try:
-        sign_into(unsigned, signed, info, path.name)
+        manifest = sign_into(unsigned, signed, info, path.name)
         os.replace(signed, path)
     finally:
         signed.unlink(missing_ok=True)
         if unsigned != path:
             unsigned.unlink(missing_ok=True)
+    summary = {
+        "title": path.name,
+        "action": info.action,
+        "digital_source_type": SOURCE_TYPES[info.action],
+        "content_id": info.content_id_hex,
+        "inputs": [{"name": n, "sha256": h} for n, h in info.inputs],
+        "consent_sha256": info.consent_sha256,
+        "output_sha256": sha256_file(path),
+    }
+    keep_manifest(info.content_id_hex, manifest, summary)
 
 
 def label_video(
@@ -157,9 +214,16 @@ def _write_image(image: np.ndarray, dest: Path, fmt_ext: str, action: str, cid_h
         chunks = PngImagePlugin.PngInfo()
         for key, value in metadata.png_text_chunks(action, cid_hex).items():
             chunks.add_text(key, value)
+        chunks.add_itxt("XML:com.adobe.xmp", metadata.xmp_packet(SOURCE_TYPES[action]))
         rgb.save(dest, format="PNG", pnginfo=chunks)
     elif fmt_ext in (".jpg", ".jpeg"):
-        rgb.save(dest, format="JPEG", quality=95, comment=metadata.tag_text(action, cid_hex).encode())
+        rgb.save(
+            dest,
+            format="JPEG",
+            quality=95,
+            comment=metadata.tag_text(action, cid_hex).encode(),
+            xmp=metadata.xmp_packet(SOURCE_TYPES[action]).encode(),
+        )
     else:
         raise FacecraftError(f"cannot label {dest.suffix} images; write the output as .png or .jpg")
 

@@ -1,7 +1,8 @@
 """Plain metadata tags that say "AI-generated", for tools that know nothing of C2PA.
 
 Videos get container tags (MP4 ``comment`` and ``description``) through ffmpeg; PNGs get text chunks and
-JPEGs a comment segment. :func:`read_tags` reads them back.
+JPEGs a comment segment, and both an XMP packet with the IPTC digital source type. :func:`read_tags` reads
+them back. Anyone can write any text into metadata, so verify reports it but never decides by it.
 """
 
 from __future__ import annotations
@@ -43,11 +44,22 @@ def png_text_chunks(action: str, content_id_hex: str) -> dict[str, str]:
     }
 
 
+def xmp_packet(source_type: str) -> str:
+    """An XMP packet declaring the IPTC digital source type (``Iptc4xmpExt:DigitalSourceType``)."""
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        f'Iptc4xmpExt:DigitalSourceType="{source_type}"/>'
+        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+
+
 @dataclass(frozen=True)
 class MetadataTags:
-    found: bool  # an AI-generated label is in the metadata
-    text: str  # the label found ("" when none)
-    content_id_hex: str | None  # the content id it names, if any
+    found: bool  # some metadata text mentions AI generation (facecraft's tag or anything else)
+    text: str  # that text ("" when none)
+    content_id_hex: str | None  # the content id, when it is facecraft's tag
 
 
 def _parse(values: list[str]) -> MetadataTags:

@@ -1,0 +1,386 @@
+"""Blind detection of the watermark: no original needed, and the picture may have been scaled, rotated by a
+few degrees, squashed, flipped, turned by 90 degrees or cropped.
+
+The luma is high-passed and divided by its local contrast (the matched filter for image noise, which is
+strong in texture and weak on flat areas), resampled so that one tile of the mark becomes 64x64 px, and
+folded modulo the tile (summing all tiles, and all sampled frames of a video). The tile's geometry comes
+from fixed candidates (the cell sizes facecraft uses, and common rescales of them) and from the lattice of
+peaks that the tiling leaves in the autocorrelation (which gives rotation and squash). The fold is
+circularly cross-correlated with the sync pattern in each of its 8 mirror/quarter-turn versions; the peak
+over its background (a z-score) says whether a facecraft mark is there, and where its tiles start. The
+code-bit correlations at that offset, decoded as soft values by Viterbi, give the payload, and its check
+bits say whether the id is the one embedded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import cv2
+import numpy as np
+
+from facecraft.errors import FacecraftError
+from facecraft.provenance import coding
+from facecraft.provenance.payload import checked_content_id, from_bits, legacy_content_id
+from facecraft.provenance.watermark import (
+    CELLS,
+    IMAGE_CONFIG,
+    LEGACY,
+    PUBLIC,
+    Scheme,
+    WatermarkConfig,
+    cell_patterns,
+    cell_size,
+    smooth_tile,
+)
+
+REF_CELL_PX = 4  # cell size of the reference grid the decoder resamples to
+REF_TILE = CELLS * REF_CELL_PX
+MAX_SHORT_SIDE = 1024
+MIRROR_PENALTY = 1.0  # sync z-score a mirrored or turned reading must gain over the upright one
+SQUASH_STEPS = (
+    0.85,
+    0.92,
+    1.08,
+    1.15,
+)  # fixed aspect changes tried on the sizes facecraft uses  # larger pictures are looked at downscaled (the mark scales with the picture)
+
+ID_THRESHOLD = 6.5
+"""Sync z-score from which a payload whose 16 check bits match is reported as the content id. Unmarked
+pictures reach it in about 3% of files (benchmarks/provenance_fp.py), and then match the check bits once in
+65536: about 5e-7 per file."""
+SYNC_THRESHOLD = 11.0
+"""Sync z-score from which a facecraft mark is reported even when its id cannot be read (an exponential fit
+to the tail of unmarked scores puts this near one in a million per file)."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the decoder found.
+
+    ``score``: the sync correlation peak in standard deviations of its background (z-score);
+    ``content_id``: the id, only when its check bits match and the score reaches :data:`ID_THRESHOLD`;
+    ``legacy_id``: an id in the older format without check bits (its tag matched), unconfirmed;
+    ``payload``: the decoded bits as an int (check bits included); ``soft``: the code-bit correlations
+    divided by the sync peak; ``period``: tile period in pixels; ``geometry``: the edit the tile was found
+    under (e.g. "hflip, rotated 3.0 deg"); ``frames``: how many frames were folded.
+    """
+
+    score: float
+    scheme: str
+    payload: int
+    content_id: int | None
+    legacy_id: int | None
+    period: float
+    geometry: str
+    frames: int
+    soft: np.ndarray = field(repr=False)
+
+    @property
+    def found(self) -> bool:
+        """A facecraft mark with a confirmed content id."""
+        return self.content_id is not None
+
+    @property
+    def mark(self) -> bool:
+        """A facecraft mark is there (its id confirmed or not)."""
+        return self.found or self.score >= SYNC_THRESHOLD
+
+
+def highpass_luma(frame: np.ndarray) -> np.ndarray:
+    """High-passed luma divided by its local contrast, with outliers clipped (float32, same size)."""
+    luma = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    luma = luma.astype(np.float32)
+    hp = luma - cv2.GaussianBlur(luma, (0, 0), 3.0)
+    local = cv2.GaussianBlur(hp * hp, (0, 0), 4.0)
+    return np.clip(hp / np.sqrt(local + 4.0), -3.0, 3.0)
+
+
+def downscale(frame: np.ndarray, short_side: int = MAX_SHORT_SIDE) -> tuple[np.ndarray, float]:
+    """``frame`` shrunk (area average) so its short side is at most ``short_side``, and the factor used."""
+    h, w = frame.shape[:2]
+    f = min(1.0, short_side / min(h, w))
+    if f >= 1.0:
+        return frame, 1.0
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA), f
+
+
+def fold(img: np.ndarray, lin: np.ndarray) -> tuple[np.ndarray, int]:
+    """Map ``img`` by the 2x2 matrix ``lin`` (picture px -> reference px, one tile = REF_TILE px), high-pass
+    it and sum it modulo the tile from the top-left corner. Returns the (REF_TILE, REF_TILE) fold and how
+    many whole tiles it summed."""
+    h, w = img.shape
+    scale = float(np.sqrt(abs(np.linalg.det(lin))))
+    pre = min(1.0, 1.5 * scale)  # area-average first where the map shrinks a lot (no aliasing)
+    if pre < 1.0:
+        img = cv2.resize(img, (max(1, round(w * pre)), max(1, round(h * pre))), interpolation=cv2.INTER_AREA)
+        lin = lin * (w / img.shape[1])
+        h, w = img.shape
+    if abs(lin[0, 1]) < 1e-6 and abs(lin[1, 0]) < 1e-6 and lin[0, 0] > 0 and lin[1, 1] > 0:
+        nw, nh = max(REF_TILE, round(w * lin[0, 0])), max(REF_TILE, round(h * lin[1, 1]))
+        out = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    else:
+        corners = lin @ np.array([[0, w, 0, w], [0, 0, h, h]], np.float64)
+        lo = corners.min(axis=1)
+        size = np.ceil(corners.max(axis=1) - lo).astype(int)
+        m = np.hstack([lin, -lo[:, None]]).astype(np.float64)
+        out = cv2.warpAffine(img, m, (int(size[0]), int(size[1])), flags=cv2.INTER_LINEAR)
+    out = out - cv2.GaussianBlur(out, (0, 0), 2.0 * REF_CELL_PX)
+    th, tw = out.shape[0] // REF_TILE, out.shape[1] // REF_TILE
+    if th == 0 or tw == 0:
+        return np.zeros((REF_TILE, REF_TILE), np.float32), 0
+    out = out[: th * REF_TILE, : tw * REF_TILE]
+    return out.reshape(th, REF_TILE, tw, REF_TILE).sum(axis=(0, 2)), th * tw
+
+
+@cache
+def ref_patterns(scheme: Scheme) -> np.ndarray:
+    """(1 + coded bits, T, T) pixel patterns at the reference cell size, zero-mean."""
+    p = np.stack([smooth_tile(c, REF_CELL_PX) for c in cell_patterns(scheme)])
+    return p - p.mean(axis=(1, 2), keepdims=True)
+
+
+@cache
+def _ref_spectra(scheme: Scheme) -> np.ndarray:
+    """(1 + coded bits, T, T//2+1) complex conjugate spectra of the reference patterns."""
+    return np.conj(np.fft.rfft2(ref_patterns(scheme)))
+
+
+def _noise_weights(f: np.ndarray) -> np.ndarray:
+    """1 / (smoothed power spectrum): the matched filter's weights for coloured (image) noise."""
+    power = np.abs(f) ** 2
+    n = power.shape[0]
+    padded = np.concatenate([power[-4:], power, power[:4]], axis=0)
+    smooth = cv2.GaussianBlur(padded.astype(np.float32), (0, 0), 2.0)[4 : 4 + n]
+    weights = 1.0 / (smooth + 1e-6 * float(smooth.mean()) + 1e-12)
+    weights[0, 0] = 0.0
+    return weights
+
+
+_DIHEDRAL = (
+    ("", lambda t: t),
+    ("hflip", lambda t: t[:, ::-1]),
+    ("vflip", lambda t: t[::-1, :]),
+    ("turned 180", lambda t: t[::-1, ::-1]),
+    ("transposed", lambda t: t.T),
+    ("turned 90", lambda t: t.T[:, ::-1]),
+    ("turned 270", lambda t: t.T[::-1, :]),
+    ("anti-transposed", lambda t: t.T[::-1, ::-1]),
+)
+
+
+def _sync_peak(f: np.ndarray, wt: np.ndarray, sync: np.ndarray) -> tuple[float, float, float]:
+    """z-score of the sync correlation peak and its position (sub-pixel, by a parabola each way)."""
+    corr = np.fft.irfft2(f * wt * sync, s=(REF_TILE, REF_TILE))
+    k = int(np.argmax(corr))
+    dy, dx = divmod(k, REF_TILE)
+    z = (float(corr[dy, dx]) - float(corr.mean())) / (float(corr.std()) + 1e-12)
+
+    def refine(a: float, b: float, c: float) -> float:
+        den = a - 2 * b + c
+        return float(np.clip(0.5 * (a - c) / den, -0.5, 0.5)) if den < 0 else 0.0
+
+    n = REF_TILE
+    fy = refine(corr[(dy - 1) % n, dx], corr[dy, dx], corr[(dy + 1) % n, dx])
+    fx = refine(corr[dy, (dx - 1) % n], corr[dy, dx], corr[dy, (dx + 1) % n])
+    return z, dy + fy, dx + fx
+
+
+def _code_agreement(corr: np.ndarray, bits: np.ndarray) -> float:
+    """Normalised correlation of the code-bit correlations with the codeword of the decoded ``bits``."""
+    codeword = coding.encode(bits).astype(np.float64) * 2 - 1
+    norm = float(np.linalg.norm(corr)) * np.sqrt(len(codeword))
+    return float(corr @ codeword) / norm if norm > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Read:
+    rank: float
+    z: float
+    scheme: Scheme
+    bits: np.ndarray
+    corr: np.ndarray
+    peak: float
+    variant: str
+
+
+def _read(folded: np.ndarray, schemes: tuple[Scheme, ...]) -> _Read:
+    """Sync z-score (after undoing the best mirror/turn and circular shift) and the decoded payload.
+
+    ``schemes`` share one sync pattern (the public formats) or are one keyed scheme. The z-score is measured
+    after subtracting the fitted payload pattern, whose cross-correlation with the sync would cap it.
+    """
+    main = schemes[0]
+    sync = _ref_spectra(main)[0]
+    best: tuple[float, float, float, str, np.ndarray, np.ndarray] | None = None
+    for name, op in _DIHEDRAL:
+        f = np.fft.rfft2(np.ascontiguousarray(op(folded)))
+        wt = _noise_weights(f)
+        z, dy, dx = _sync_peak(f, wt, sync)
+        # Most pictures are not mirrored or turned: another orientation must beat this one clearly.
+        z -= MIRROR_PENALTY if name else 0.0
+        if best is None or z > best[0]:
+            best = (z, dy, dx, name, f, wt)
+    assert best is not None
+    _, dy, dx, variant, f, wt = best
+    ky = np.fft.fftfreq(REF_TILE)[:, None] * REF_TILE
+    kx = np.fft.rfftfreq(REF_TILE)[None, :] * REF_TILE
+    shift = np.exp(2j * np.pi * (ky * dy + kx * dx) / REF_TILE)
+    aligned = f * shift * wt
+    out: _Read | None = None
+    for scheme in schemes:
+        spectra = _ref_spectra(scheme)
+        corr = np.real(np.tensordot(spectra[1:], aligned, axes=([1, 2], [0, 1])))
+        bits = coding.decode(corr, scheme.payload_bits)
+        data = np.conj(np.tensordot(np.sign(corr), spectra[1:], axes=1))
+        model = data + scheme.sync_weight * np.conj(spectra[0])
+        gain = float(np.real(np.sum(aligned * np.conj(model))) / (np.sum(np.abs(model) ** 2 * wt) + 1e-12))
+        residual = f - gain * data / shift
+        c = np.fft.irfft2(residual * wt * spectra[0], s=(REF_TILE, REF_TILE))
+        iy, ix = round(dy) % REF_TILE, round(dx) % REF_TILE
+        peak = float(c[iy, ix])
+        lobe = 2 * REF_CELL_PX  # the peak's own lobe is signal, not background
+        background = np.roll(c, (lobe - iy, lobe - ix), axis=(0, 1))[2 * lobe + 1 :, 2 * lobe + 1 :]
+        z = (peak - float(background.mean())) / (float(background.std()) + 1e-9)
+        rank = z * _code_agreement(corr, bits)
+        if out is None or rank > out.rank:
+            out = _Read(rank, z, scheme, bits, corr, peak, variant)
+    assert out is not None
+    return out
+
+
+def lattice_candidates(hp: np.ndarray, count: int = 6) -> list[np.ndarray]:
+    """2x2 maps (picture px -> reference px) from the lattice of autocorrelation peaks the tiling leaves.
+
+    Each is built from two peaks about a quarter turn apart (rotation and squash), or from one peak and the
+    same vector turned by 90 degrees (rotation only).
+    """
+    h, w = hp.shape
+    spec = np.abs(np.fft.rfft2(hp)) ** 2
+    ac = np.fft.fftshift(np.fft.irfft2(spec, s=(h, w)))
+    ac /= ac[h // 2, w // 2] + 1e-9
+    cy, cx = h // 2, w // 2
+    yy, xx = np.mgrid[-cy : h - cy, -cx : w - cx]
+    r = np.hypot(yy, xx)
+    # Periods under 28 px are codec blocks and texture (a mark's tile is 16 cells of at least 2 px).
+    valid = (r >= 28) & (r <= min(h, w) / 2.2) & ((xx > 0) | ((xx == 0) & (yy > 0)))
+    dil = cv2.dilate(ac.astype(np.float32), np.ones((5, 5), np.uint8))
+    ys, xs = np.nonzero(valid & (ac >= dil))
+    if len(ys) == 0:
+        return []
+    order = np.argsort(-ac[ys, xs])[:10]
+    peaks = [np.array([xs[i] - cx, ys[i] - cy], np.float64) for i in order]
+    maps: list[np.ndarray] = []
+    for u in peaks:
+        partner = None
+        for v in peaks:
+            cos = abs(u @ v) / (np.linalg.norm(u) * np.linalg.norm(v))
+            ratio = np.linalg.norm(u) / np.linalg.norm(v)
+            if cos < 0.2 and 0.75 < ratio < 1.33:
+                partner = v
+                break
+        for v in ([partner] if partner is not None else []) + [np.array([-u[1], u[0]])]:
+            basis = np.column_stack([u, v])
+            if abs(np.linalg.det(basis)) > 1e-6:
+                maps.append(REF_TILE * np.linalg.inv(basis))
+        if len(maps) >= count:
+            break
+    unique = {tuple(np.round(m.ravel(), 2)): m for m in maps}
+    return list(unique.values())[:count]
+
+
+def _fixed_periods(w: int, h: int, factor: float, size_hint: tuple[int, int] | None) -> list[float]:
+    """Tile periods (px, in the downscaled picture) of the cell sizes facecraft uses, and common rescales."""
+    periods: list[float] = []
+    for cfg in (WatermarkConfig(), IMAGE_CONFIG):
+        base = CELLS * cell_size(w, h, cfg) * factor
+        cropped = CELLS * cell_size(round(w / 0.9), round(h / 0.9), cfg) * factor
+        periods += [base, base / 2, base * 2, cropped, base * 0.9, base / 0.9]
+        if size_hint:
+            periods.append(CELLS * cell_size(*size_hint, cfg) * w / size_hint[0] * factor)
+    return periods
+
+
+def detect(
+    frames: Iterable[np.ndarray],
+    size_hint: tuple[int, int] | None = None,
+    scheme: Scheme = PUBLIC,
+) -> Detection:
+    """Look for the watermark in one image or several frames of one video (BGR uint8 or grey).
+
+    ``size_hint``: (width, height) the content had when it was labelled, when known. ``scheme``: the public
+    mark (which also reads format 1) or an organisation's keyed one.
+    """
+    hps: list[np.ndarray] = []
+    size = (0, 0)
+    factor = 1.0
+    for frame in frames:
+        size = (frame.shape[1], frame.shape[0])
+        small, factor = downscale(frame)
+        hps.append(highpass_luma(small))
+    if not hps:
+        raise FacecraftError("no frames to look for a watermark in")
+    count = len(hps)
+    h, w = hps[0].shape
+    if all(x.shape == (h, w) for x in hps):
+        hps = [np.sum(hps, axis=0)] if len(hps) > 1 else hps  # folding is linear: sum the frames first
+    schemes = (scheme,) if scheme.keyed else (PUBLIC, LEGACY)
+    maps = [np.eye(2) * (REF_TILE / p) for p in _fixed_periods(*size, factor, size_hint)]
+    for cfg in (WatermarkConfig(), IMAGE_CONFIG):  # squashed or stretched, when the lattice is too faint
+        base = CELLS * cell_size(*size, cfg) * factor
+        for f in SQUASH_STEPS:
+            maps += [
+                np.diag([REF_TILE / (base * f), REF_TILE / base]),
+                np.diag([REF_TILE / base, REF_TILE / (base * f)]),
+            ]
+    maps += lattice_candidates(hps[0])
+    best: tuple[_Read, float, np.ndarray] | None = None
+    tried: set[tuple[float, ...]] = set()
+    for lin in maps:
+        key = tuple(np.round(lin.ravel() * 200).tolist())
+        period = REF_TILE / float(np.sqrt(abs(np.linalg.det(lin))))
+        if key in tried or period < 16 or period > min(h, w):
+            continue
+        tried.add(key)
+        folded = sum(fold(x, lin)[0] for x in hps)
+        read = _read(np.asarray(folded, np.float64), schemes)
+        if best is None or read.rank > best[0].rank:
+            best = (read, period, lin)
+    if best is None:
+        return Detection(0.0, scheme.name, 0, None, None, 0.0, "", count, np.zeros(scheme.coded_bits))
+    read, period, lin = best
+    payload = from_bits(read.bits)
+    cid = legacy = None
+    if read.z >= ID_THRESHOLD:
+        if read.scheme == LEGACY:
+            legacy = legacy_content_id(payload)
+        else:
+            cid = checked_content_id(payload)
+    soft = read.corr / (abs(read.peak) / read.scheme.sync_weight + 1e-9)
+    return Detection(
+        round(read.z, 3),
+        read.scheme.name,
+        payload,
+        cid,
+        legacy,
+        period / factor,
+        _geometry(read.variant, lin),
+        count,
+        soft,
+    )
+
+
+def _geometry(variant: str, lin: np.ndarray) -> str:
+    """Words for the edit the mark was found under (mirror/turn, rotation, squash)."""
+    u, s, vt = np.linalg.svd(lin)
+    rot = u @ vt
+    angle = float(np.degrees(np.arctan2(rot[1, 0], rot[0, 0])))
+    parts = [variant] if variant else []
+    if 0.5 <= abs(angle) <= 45:
+        parts.append(f"rotated {abs(angle):.1f} deg")
+    if s[0] / s[1] > 1.03:
+        parts.append(f"squashed {100 * (1 - s[1] / s[0]):.0f}%")
+    return ", ".join(parts) or "as embedded"
