@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -141,24 +142,15 @@ def animate(
         pic = replace(pic, head=parsed.result() if parsed is not None else None)
         pool.shutdown()
         if source.driving is not None:
-            ref = driver.reference
-            anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
-            motions, fps, total = prefetch(driver.motions()), driver.info.fps, driver.info.frame_count
-            audio_from = source.audio or (source.driving if driver.info.has_audio else None)
+            plan = _video_plan(pic, config, driver, source.audio)
         elif perf is not None:
-            anim = Animation(pic, config, None)
-            fps = PERFORMANCE_FPS
-            motions = performance_motions(perf, pic.landmarks, fps, seconds)
-            total = round((seconds or perf.seconds) * fps)
-            audio_from = source.audio
+            motions = performance_motions(perf, pic.landmarks, PERFORMANCE_FPS, seconds)
+            total = round((seconds or perf.seconds) * PERFORMANCE_FPS)
+            plan = _Plan(Animation(pic, config, None), motions, PERFORMANCE_FPS, total, source.audio)
         else:
-            assert samples is not None
-            anim = Animation(pic, config, None, close_mouth=True)
-            fps = PERFORMANCE_FPS
-            total = frame_count(samples, fps)
-            idle = load_performance("idle").sample(np.arange(total) / fps)
-            motions = curve_motions(speech_curves(samples, fps, idle), pic.landmarks)
-            audio_from = source.audio
+            assert samples is not None and source.audio is not None
+            plan = _speech_plan(pic, config, samples, source.audio)
+        anim, motions, fps, total, audio_from = plan
         h, w = pic.image.shape[:2]
         frames = 0
         labeller = FrameLabeller(visible_label)  # watermark while writing: no second encode
@@ -183,6 +175,33 @@ def animate(
             replaced=labeller.replaced_content_ids,
         )
     return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio, tuple(warnings))
+
+
+class _Plan(NamedTuple):
+    """What to render: the prepared portrait, one motion per frame, the frame rate, the frame count and the
+    file the sound track comes from."""
+
+    anim: Animation
+    motions: Iterator[Motion]
+    fps: float
+    total: int
+    audio_from: Path | None
+
+
+def _video_plan(pic: Portrait, config: AnimateConfig, driver: VideoDriver, audio: Path | None) -> _Plan:
+    ref = driver.reference
+    anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
+    sound = audio or (driver.path if driver.info.has_audio else None)
+    return _Plan(anim, prefetch(driver.motions()), driver.info.fps, driver.info.frame_count, sound)
+
+
+def _speech_plan(pic: Portrait, config: AnimateConfig, samples: np.ndarray, audio: Path) -> _Plan:
+    """The portrait speaks ``samples`` (mono, speech.RATE): visemes and gestures over idle motion; its
+    lips are closed at rest so pauses show closed lips."""
+    total = frame_count(samples, PERFORMANCE_FPS)
+    idle = load_performance("idle").sample(np.arange(total) / PERFORMANCE_FPS)
+    motions = curve_motions(speech_curves(samples, PERFORMANCE_FPS, idle), pic.landmarks)
+    return _Plan(Animation(pic, config, None, close_mouth=True), motions, PERFORMANCE_FPS, total, audio)
 
 
 def framing_warnings(pic: Portrait) -> list[str]:
