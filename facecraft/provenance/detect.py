@@ -149,6 +149,14 @@ def _ref_spectra(scheme: Scheme) -> np.ndarray:
     return np.conj(np.fft.rfft2(ref_patterns(scheme)))
 
 
+@cache
+def _bit_matrices(scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary parts of the code-bit spectra as (coded bits, T*(T//2+1)) float64 matrices: the
+    bit correlations are then two matrix-vector products (no complex tensor contraction per candidate)."""
+    bits = _ref_spectra(scheme)[1:].reshape(scheme.coded_bits, -1)
+    return np.ascontiguousarray(bits.real), np.ascontiguousarray(bits.imag)
+
+
 def _noise_weights(f: np.ndarray) -> np.ndarray:
     """1 / (smoothed power spectrum): the matched filter's weights for coloured (image) noise."""
     power = np.abs(f) ** 2
@@ -233,9 +241,12 @@ def _read(folded: np.ndarray, schemes: tuple[Scheme, ...]) -> _Read:
     out: _Read | None = None
     for scheme in schemes:
         spectra = _ref_spectra(scheme)
-        corr = np.real(np.tensordot(spectra[1:], aligned, axes=([1, 2], [0, 1])))
+        re, im = _bit_matrices(scheme)
+        flat = aligned.ravel()
+        corr = re @ flat.real - im @ flat.imag
         bits = coding.decode(corr, scheme.payload_bits)
-        data = np.conj(np.tensordot(np.sign(corr), spectra[1:], axes=1))
+        sign = np.sign(corr)
+        data = (sign @ re - 1j * (sign @ im)).reshape(aligned.shape)
         model = data + scheme.sync_weight * np.conj(spectra[0])
         gain = float(np.real(np.sum(aligned * np.conj(model))) / (np.sum(np.abs(model) ** 2 * wt) + 1e-12))
         residual = f - gain * data / shift
