@@ -67,6 +67,8 @@ def test_a_renderer_that_does_nothing_scores_no_better_than_the_still_frame(movi
     for name in ("akd_mesh", "akd_yunet", "face_l1"):
         m = metrics[name]
         assert m["animated"] > 0.95 * m["still"], (name, m)  # no real gain: only the encode's noise
+        # delivered the same way, doing nothing scores what the delivered still frame scores
+        assert m["animated"] == pytest.approx(m["still_delivered"], rel=0.05, abs=0.05), (name, m)
     assert result["renderer"] == "test-do-nothing" and result["mouth_interior"] == "drawn"
 
 
@@ -94,4 +96,4 @@ def test_cli_prints_the_still_baseline_next_to_every_metric(
     assert "still" in printed
     saved = json.loads(out.read_text())
     assert saved["frames"] == 4 and saved["mouth_interior"] == "drawn"
-    assert all(m["still"] is not None for m in saved["metrics"].values())
+    assert all(m["still"] is not None and m["still_delivered"] is not None for m in saved["metrics"].values())

@@ -119,13 +119,18 @@ def _reenact(args: argparse.Namespace) -> int:
         f"{result['video']}: {result['frames']} frames, {result['renderer']} renderer, mouth interior "
         f"{result['mouth_interior']}; scored on {result['scored']}"
     )
-    print(f"  {'metric':11s} {'animated':>9s} {'still':>9s}   still = frame 0 repeated (doing nothing)")
+    print(
+        f"  {'metric':11s} {'animated':>9s} {'still':>9s} {'delivered':>9s}   still: frame 0 repeated (doing "
+        "nothing); delivered: the same, encoded and watermarked as animate delivers"
+    )
     for name, m in result["metrics"].items():
         if m["animated"] is None:
-            print(f"  {name:11s} {'n/a':>9s} {'n/a':>9s}")
+            print(f"  {name:11s} {'n/a':>9s} {'n/a':>9s} {'n/a':>9s}")
             continue
         verdict = "better than still" if m["better"] else "NOT better than still"
-        print(f"  {name:11s} {m['animated']:9.4f} {m['still']:9.4f}   {verdict}")
+        print(
+            f"  {name:11s} {m['animated']:9.4f} {m['still']:9.4f} {_num(m.get('still_delivered')):>9s}   {verdict}"
+        )
     jitter = result["jitter"]
     print(f"  jitter      {_num(jitter['animated']):>9s} (real video {_num(jitter['real'])})")
     print(f"  faces lost  {result['faces_lost']:9d}")
