@@ -144,7 +144,7 @@ def score(real_video: Path, animated_video: Path, still_video: Path | None = Non
             lost += seen.yunet is None or seen.mesh is None
             animated = _frame_metrics(gen, frame.image, seen, truth, crop)
             still = _frame_metrics(first, frame.image, real[0], truth, crop)
-            values = {name: (animated[name], still[name]) for name in METRICS}
+            values: dict[str, tuple[float, ...]] = {name: (animated[name], still[name]) for name in METRICS}
             if shown_still is not None:
                 seen_still = _observe(shown_still, detector, follow_still, encoder)
                 delivered = _frame_metrics(shown_still, frame.image, seen_still, truth, crop)
