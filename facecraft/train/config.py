@@ -40,7 +40,7 @@ class TrainConfig:
     keep: int = 3
     """Checkpoints kept (plus the best by validation)."""
     val_fraction: float = 0.1
-    """Fraction of each faceset held out for validation (its last faces)."""
+    """Fraction of each faceset held out for validation (whole tracks or spaced runs: train/holdout.py)."""
     max_val: int = 32
     """At most this many validation faces per identity."""
     seed: int = 0
