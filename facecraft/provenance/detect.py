@@ -40,6 +40,7 @@ REF_CELL_PX = 4  # cell size of the reference grid the decoder resamples to
 REF_TILE = CELLS * REF_CELL_PX
 MAX_SHORT_SIDE = 1024
 MIRROR_PENALTY = 1.0  # sync z-score a mirrored or turned reading must gain over the upright one
+ROTATION_STEPS = (-4.5, -3.0, -1.5, 1.5, 3.0, 4.5)  # degrees tried on the sizes facecraft uses
 SQUASH_STEPS = (
     0.85,
     0.92,
@@ -294,13 +295,42 @@ def lattice_candidates(hp: np.ndarray, count: int = 6) -> list[np.ndarray]:
                 partner = v
                 break
         for v in ([partner] if partner is not None else []) + [np.array([-u[1], u[0]])]:
-            basis = np.column_stack([u, v])
+            # Order the pair as (nearest +x, nearest +y): the map then holds no quarter turn or mirror, so
+            # the orientation search alone says whether the picture was turned or flipped.
+            a = max((u, -u, v, -v), key=lambda x: x[0] / np.linalg.norm(x))
+            b = max((u, -u, v, -v), key=lambda x: x[1] / np.linalg.norm(x))
+            basis = np.column_stack([a, b])
             if abs(np.linalg.det(basis)) > 1e-6:
                 maps.append(REF_TILE * np.linalg.inv(basis))
         if len(maps) >= count:
             break
     unique = {tuple(np.round(m.ravel(), 2)): m for m in maps}
     return list(unique.values())[:count]
+
+
+def profile_periods(hps: list[np.ndarray], count: int = 4) -> list[float]:
+    """Tile periods (px) from peaks of the autocorrelation along the rows and columns, summed: robust to
+    noise for plain rescales (thumbnails, GIF exports), refined to sub-pixel by a parabola."""
+    h = min(x.shape[0] for x in hps)
+    w = min(x.shape[1] for x in hps)
+    spec = sum(np.abs(np.fft.rfft2(x[:h, :w])) ** 2 for x in hps)
+    ac = np.fft.irfft2(spec, s=(h, w))
+    ac /= ac[0, 0] + 1e-9
+    lo, hi = 14, min(h, w) // 2
+    if hi - lo < 4:
+        return []
+    profile = np.zeros(hi, np.float64)
+    profile[lo:hi] = ac[0, lo:hi] + ac[lo:hi, 0]
+    peaks = [
+        i for i in range(lo + 1, hi - 1) if profile[i] >= profile[i - 1] and profile[i] >= profile[i + 1]
+    ]
+    peaks.sort(key=lambda i: -profile[i])
+    found: list[float] = []
+    for i in peaks[:count]:
+        a, b, c = profile[i - 1], profile[i], profile[i + 1]
+        den = a - 2 * b + c
+        found.append(i + (0.5 * (a - c) / den if den < 0 else 0.0))
+    return found
 
 
 def _fixed_periods(w: int, h: int, factor: float, size_hint: tuple[int, int] | None) -> list[float]:
@@ -348,6 +378,12 @@ def detect(
                 np.diag([REF_TILE / base, REF_TILE / (base * f)]),
             ]
     maps += lattice_candidates(hps[0])
+    maps += [np.eye(2) * (REF_TILE / p) for p in profile_periods(hps)]
+    for cfg in (WatermarkConfig(), IMAGE_CONFIG):  # rotated, when the lattice is drowned by the corners
+        base = CELLS * cell_size(*size, cfg) * factor
+        for angle in ROTATION_STEPS:
+            a = np.radians(angle)
+            maps.append(REF_TILE / base * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]))
     best: tuple[_Read, float, np.ndarray] | None = None
     tried: set[tuple[float, ...]] = set()
     for lin in maps:
