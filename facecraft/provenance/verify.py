@@ -195,7 +195,7 @@ def verify(
     manifest = read_manifest(path)
     report = watermark_report(detect(frames))
     keyed = watermark_report(detect(frames, scheme=watermark.keyed_scheme(key))) if key else None
-    data = manifest.facecraft.get("watermark") or {} if manifest.valid else {}
+    data = (manifest.facecraft.get("watermark") or {}) if manifest.valid else {}
     if report.found and data.get("content_id"):
         report = replace(report, matches_manifest=data["content_id"] == report.content_id_hex)
     if data.get("replaces"):
