@@ -46,3 +46,36 @@ def test_reference_frame_can_be_chosen_and_is_checked(shared_data: Path, follow:
     assert choose_reference(clip, follow, 25.0, fixed=30).index == 30
     with pytest.raises(FacecraftError, match="past the end"):
         choose_reference(clip, follow, 25.0, fixed=10_000)
+
+
+def test_a_portrait_shown_mid_word_closes_its_lips_with_the_driver(shared_data: Path) -> None:
+    """Absolute mouth: the portrait is frame 0 of a clip that starts mid-word; when the driver's lips are
+    closed (the reference frame), the portrait's are too."""
+    from dataclasses import replace
+
+    from facecraft.animate import AnimateConfig
+    from facecraft.animate.driving import VideoDriver
+    from facecraft.animate.portrait import load_portrait
+    from facecraft.animate.run import Animation
+
+    clip = shared_data / "videos" / "obama_speaking_8s.mp4"
+    first = next(iter_frames(clip)).image
+    detector = FaceDetector()
+    with FaceMesher() as mesher:
+        pic = load_portrait(first, mesher, detector, crop="full", size=max(first.shape[:2]))
+        config = AnimateConfig(crop="full", size=max(first.shape[:2]), layers=False)
+        driver = VideoDriver(clip, config, mesher, detector, pic.landmarks)
+        ref = driver.reference
+        at_ref = None
+        for i, motion in enumerate(driver.motions()):
+            if i == ref.index:
+                at_ref = motion
+                break
+    assert at_ref is not None
+    reference = (ref.image, ref.mesh.landmarks.astype(np.float64))
+    fw = face_width(pic.landmarks)
+    closed = Animation(pic, config, reference).target(at_ref)
+    relative = Animation(pic, replace(config, absolute_mouth=False), reference).target(at_ref)
+    assert mouth_opening(pic.landmarks) / fw > 0.05
+    assert mouth_opening(closed) / fw < 0.02
+    assert mouth_opening(relative) / fw > 0.05  # relative motion alone would keep the portrait's open mouth
