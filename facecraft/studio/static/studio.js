@@ -362,9 +362,14 @@ async function pageVerify(main) {
   const box = h("div", {class: "card", id: "verify-report"}, h("p", {class: "muted", text: "drop a file or choose an output"}));
   const outs = h("select", {id: "verify-output"}, options(S.outputs.map(o => [o.path, o.name])));
   let waiting = null;
+  const check = async file => {
+    waiting = (await submitJob("verify", {file}, "#verify-status"))?.id ?? null;
+    const done = JOBS.find(j => j.id === waiting && j.state === "done");  // finished before we knew its id
+    if (done) showVerify(box, done);
+  };
   main.append(h("h1", {text: "Verify"}),
-    h("div", {class: "card"}, dropZone("verify", "Drop any image or video to check for AI-generated labels", async info => { waiting = (await submitJob("verify", {file: info.path}, "#verify-status"))?.id; }, "video/*,image/*"),
-      h("div", {class: "row", style: "margin-top:10px"}, field("or a project output", outs), h("button", {id: "verify-button", onclick: async () => { waiting = (await submitJob("verify", {file: outs.value}, "#verify-status"))?.id; }}, "Verify"), h("span", {id: "verify-status"}))),
+    h("div", {class: "card"}, dropZone("verify", "Drop any image or video to check for AI-generated labels", info => check(info.path), "video/*,image/*"),
+      h("div", {class: "row", style: "margin-top:10px"}, field("or a project output", outs), h("button", {id: "verify-button", onclick: () => check(outs.value)}, "Verify"), h("span", {id: "verify-status"}))),
     box);
   hooks.push((data, finished) => { const j = finished.find(x => x.kind === "verify" && (waiting === null || x.id === waiting)); if (j) showVerify(box, j); });
   const last = JOBS.find(j => j.kind === "verify" && j.state === "done"); if (last) showVerify(box, last);
