@@ -158,27 +158,55 @@ def _band(tile: np.ndarray, rows: range, width: int) -> np.ndarray:
     return line[ys]
 
 
-def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> np.ndarray:
-    """(H, W) float32: the watermark's local strength in luma levels under perceptual masking.
+@dataclass(frozen=True)
+class TextureGain:
+    """The watermark's local strength under perceptual masking, kept at block resolution.
 
-    Local texture is the RMS of the luma's finest detail (luma minus its 3x3 mean) over blocks of about
-    1/128 of the short side. It maps to ``flat_share`` below 1.5 levels (flat) and to 1 from 6 levels, then
-    is scaled so that the frame's RMS change is ``config.amplitude`` (each pixel at most ``max_local``).
+    ``blocks``: (ceil(H/k), ceil(W/k)) float32 strength in luma levels per block of ``k`` px; :meth:`rows`
+    gives full-resolution rows (bilinear), so a whole-frame map is never held.
+    """
+
+    blocks: np.ndarray
+    k: int
+    width: int
+
+    def rows(self, y0: int, y1: int) -> np.ndarray:
+        """(y1 - y0, width) float32 strength of frame rows y0..y1-1."""
+        k, (hk, wk) = self.k, self.blocks.shape
+        if k == 1:
+            return self.blocks[y0:y1, : self.width]
+        s0, s1 = max(0, y0 // k - 1), min(hk, (y1 - 1) // k + 2)
+        up = cv2.resize(self.blocks[s0:s1], (wk * k, (s1 - s0) * k), interpolation=cv2.INTER_LINEAR)
+        return up[y0 - s0 * k : y1 - s0 * k, : self.width]
+
+    def mean(self) -> float:
+        return float(self.blocks.mean())
+
+
+def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> TextureGain:
+    """The watermark's local strength (luma levels) under perceptual masking.
+
+    Local texture is the RMS of the luma's finest detail (luma minus its 3x3 mean; measured at about 1024 px
+    on the short side for larger pictures) over blocks of about 1/128 of the short side. It maps to
+    ``flat_share`` below 1.5 levels (flat) and to 1 from 6 levels, then is scaled so that the frame's RMS
+    change is ``config.amplitude`` (each pixel at most ``max_local``). Cost and memory stay small at any size.
     """
     h, w = frame.shape[:2]
-    luma = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    detail = luma - cv2.blur(luma, (3, 3))
     k = max(1, min(h, w) // 128)
-    energy = cv2.resize(detail * detail, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+    q = max(1, min(h, w) // 1024)  # very large pictures: their finest detail measured at a smaller size
+    luma = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if q > 1:
+        luma = cv2.resize(luma, (max(1, w // q), max(1, h // q)), interpolation=cv2.INTER_AREA)
+    small = luma.astype(np.float32)
+    detail = small - cv2.blur(small, (3, 3))
+    hk, wk = -(-h // k), -(-w // k)
+    energy = cv2.resize(detail * detail, (wk, hk), interpolation=cv2.INTER_AREA)
     texture = np.sqrt(cv2.GaussianBlur(energy, (0, 0), 1.5))
     share = config.flat_share
     weight = share + (1 - share) * np.clip((texture - 1.5) / 4.5, 0.0, 1.0)
     mean_sq = float(np.mean(weight**2))
-    if mean_sq < 1e-8:
-        return np.zeros((h, w), np.float32)
-    gain = min(config.amplitude / np.sqrt(mean_sq), config.max_local)
-    full = cv2.resize(weight.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) if k > 1 else weight
-    return np.asarray(full, np.float32) * np.float32(gain)
+    gain = min(config.amplitude / np.sqrt(mean_sq), config.max_local) if mean_sq >= 1e-8 else 0.0
+    return TextureGain(np.asarray(weight * gain, np.float32), k, w)
 
 
 @dataclass(frozen=True)
@@ -215,19 +243,24 @@ def embed(
     tile = unit_tile(payload, cell_size(w, h, config), scheme)
     gain = texture_gain(frame, config) if config.masking else None
     old = unit_tile(replaces.payload, replaces.cell_px, replaces.scheme) if replaces else None
-    old_gain: np.ndarray | None = None
+    texture: TextureGain | None = None
+    old_scale = 0.0
     if replaces is not None and replaces.masked:
         # The earlier mark followed (nearly) this texture: take it out where it was put, at its strength.
         # The probe measures its mean strength (least squares on the unmasked pattern).
         texture = gain if gain is not None else texture_gain(frame, WatermarkConfig())
-        old_gain = texture * np.float32(replaces.gain / max(float(texture.mean()), 1e-6))
+        old_scale = replaces.gain / max(texture.mean(), 1e-6)
     out = np.empty_like(frame)
     for y0 in range(0, h, _BAND_ROWS):
         rows = range(y0, min(h, y0 + _BAND_ROWS))
         delta = _band(tile, rows, w)
-        delta = delta * (gain[y0 : rows.stop] if gain is not None else np.float32(config.amplitude))
+        delta = delta * (gain.rows(y0, rows.stop) if gain is not None else np.float32(config.amplitude))
         if old is not None and replaces is not None:
-            scale = old_gain[y0 : rows.stop] if old_gain is not None else np.float32(replaces.gain)
+            scale = (
+                texture.rows(y0, rows.stop) * np.float32(old_scale)
+                if texture is not None
+                else np.full((len(rows), w), replaces.gain, np.float32)
+            )
             delta -= _band(old, rows, w) * scale
         delta = np.ascontiguousarray(delta, np.float32)
         out[y0 : rows.stop] = cv2.add(
