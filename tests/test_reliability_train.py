@@ -47,18 +47,19 @@ def test_sigterm_saves_and_exits_like_ctrl_c(facesets, tmp_path):  # noqa: F811
         "100000",
         "--validate-every",
         "100000",
+        "--preview-every",
+        "1",
     ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     try:
         seen = []
-        while not (seen and "train: " in seen[-1]) and (line := proc.stderr.readline()):
+        while not (seen and "train: new model" in seen[-1]) and (line := proc.stderr.readline()):
             seen.append(line)
         assert "train: new model" in seen[-1], seen
-        deadline = time.time() + 120
-        while not list_checkpoints(out) and time.time() < deadline:  # the step-0 checkpoint
+        deadline = time.time() + 300
+        while not (out / "preview.png").exists() and time.time() < deadline:  # written after each step
             time.sleep(0.2)
-        time.sleep(1.0)  # some steps
         proc.send_signal(signal.SIGTERM)
         err = proc.stderr.read()
         code = proc.wait(timeout=120)
@@ -100,13 +101,16 @@ def test_exchanged_facesets_are_refused_on_resume(facesets, tmp_path):  # noqa: 
 
 
 def test_the_thread_count_is_recorded_and_reused(facesets, tmp_path, monkeypatch):  # noqa: F811
-    import facecraft.train.run as run
+    import importlib
+
+    device = importlib.import_module("facecraft.train.device")  # facecraft.train is also the verb
 
     out = tmp_path / "m"
-    monkeypatch.setattr(run, "cpu_threads", lambda requested, processes=1: 1)
+    monkeypatch.setattr(device.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 1)
     train(facesets, out, tiny_config(steps=1, threads=0), progress=False)
     assert json.loads((out / "model.json").read_text())["settings"]["cpu_threads"] == 1
-    monkeypatch.setattr(run, "cpu_threads", lambda requested, processes=1: 2)  # the machine got quieter
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 2)  # the free cores would now say 2
     report = train(facesets, out, tiny_config(steps=2, threads=0), progress=False)
     assert torch.get_num_threads() == 1 and not report.warnings
     report = train(facesets, out, tiny_config(steps=3, threads=2), progress=False)

@@ -48,6 +48,7 @@ def test_ddp_two_gloo_processes_match_one_process(facesets, tmp_path):  # noqa: 
     a = load_file(list_checkpoints(tmp_path / "ddp")[-1][1] / "weights.safetensors")
     b = load_file(list_checkpoints(tmp_path / "single")[-1][1] / "weights.safetensors")
     start = load_file(list_checkpoints(tmp_path / "single")[0][1] / "weights.safetensors")
+    assert any(not torch.equal(a[k], start[k]) for k in a)  # the DDP replica trained (the weights moved)
     for k in a:
         moved = (b[k] - start[k]).abs().max()
         assert torch.allclose(a[k], b[k], atol=1e-5, rtol=1e-4), (
