@@ -11,6 +11,7 @@ Verbs are imported on first use, so ``import facecraft`` loads no model and no h
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import types
 from typing import Any
@@ -31,19 +32,24 @@ _VERBS = {
 __all__ = ["FacecraftError", "__version__", *_VERBS]
 
 
-class _Package(types.ModuleType):
-    """The ``facecraft`` module, with one rule: a verb name always means the verb function.
+class _VerbPackage(types.ModuleType):
+    """A stage's package that is also its verb: ``facecraft.extract(...)`` calls
+    ``facecraft.extract.extract(...)``, and every import of the package and its modules works as usual."""
 
-    Five verbs share their name with the sub-package that defines them (``facecraft.extract`` the
-    function, ``facecraft/extract/`` the package). Python's import system sets the package as an
-    attribute of its parent the first time it is imported, which would turn ``facecraft.extract``
-    into a module that cannot be called. This class ignores exactly that assignment; the
-    sub-packages stay importable as usual (``from facecraft.extract import ExtractConfig``).
-    """
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, self.__name__.rpartition(".")[2])(*args, **kwargs)
+
+
+class _Package(types.ModuleType):
+    """The ``facecraft`` module. Five verbs share their name with the sub-package that defines them, and
+    Python's import system sets that sub-package as an attribute of ``facecraft`` when it is first imported
+    (which used to replace the verb with a module that cannot be called). This class makes each of those
+    sub-packages callable as its verb at that moment."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _VERBS and isinstance(value, types.ModuleType):
-            return
+        if isinstance(value, types.ModuleType) and value.__name__ == f"facecraft.{name}" and name in _VERBS:
+            value.__class__ = _VerbPackage
+            value.__signature__ = inspect.signature(getattr(value, name))  # type: ignore[attr-defined]
         super().__setattr__(name, value)
 
 
@@ -52,7 +58,6 @@ sys.modules[__name__].__class__ = _Package
 
 def __getattr__(name: str) -> Any:
     if name in _VERBS:
-        verb = getattr(importlib.import_module(_VERBS[name]), name)
-        globals()[name] = verb  # later look-ups skip this function
-        return verb
+        package = importlib.import_module(_VERBS[name])
+        return package if package.__name__ == f"facecraft.{name}" else getattr(package, name)
     raise AttributeError(f"module 'facecraft' has no attribute {name!r}")
