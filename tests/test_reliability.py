@@ -140,3 +140,50 @@ def test_evaluate_checks_an_unwritable_output_before_measuring(tmp_path: Path, m
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no permission to write" in err[0] and not measured
+
+
+@pytest.mark.slow  # two extractions of an 8 s video
+def test_sigterm_during_extract_saves_and_a_rerun_finishes_the_same_faceset(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    video = shared_data / "videos" / "obama_speaking_8s.mp4"
+    config = ExtractConfig(size=64, every=2)
+    whole = extract([video], tmp_path / "whole", config, progress=False)
+    out = tmp_path / "cut"
+    cmd = [
+        sys.executable,
+        "-m",
+        "facecraft",
+        "-q",
+        "extract",
+        str(video),
+        "-o",
+        str(out),
+        "--size",
+        "64",
+        "--every",
+        "2",
+    ]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    committed = 0
+    while committed == 0 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        if (out / "faceset.db").is_file():
+            with sqlite3.connect(out / "faceset.db") as db:
+                try:
+                    committed = db.execute("SELECT COUNT(*) FROM frames_done").fetchone()[0]
+                except sqlite3.OperationalError:
+                    committed = 0
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "stopped by SIGTERM" in err and "Traceback" not in err, err
+    with Faceset.open(out) as fs:
+        assert 0 < fs.count() < whole.faces_total
+    again = extract([video], out, config, progress=False)
+    assert again.faces_total == whole.faces_total
