@@ -24,6 +24,7 @@ from facecraft.media.video import iter_frames, probe
 from facecraft.provenance import FrameLabeller, label_video, verify
 from facecraft.provenance.probe import PROBE_FRAMES
 from facecraft.provenance.transforms import (
+    EXPORTS,
     GEOMETRIC,
     THUMBNAILS,
     TRANSFORMS,
@@ -123,7 +124,7 @@ def photo_cost(sizes: tuple[tuple[int, int], ...]) -> list[dict[str, object]]:
 
 def robustness(videos: list[Path], tmp: Path) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    edits = ("none", *TRANSFORMS, *GEOMETRIC, *(f"thumb{w}" for w in THUMBNAILS))
+    edits = ("none", *TRANSFORMS, *GEOMETRIC, *EXPORTS, *(f"thumb{w}" for w in THUMBNAILS))
     for src in videos:
         out = tmp / src.name
         cid = labelled_copy(src, out)

@@ -14,8 +14,10 @@ from facecraft.provenance.label import FrameLabeller, label_video
 
 TRANSFORMS = ("crf28", "half", "crop10", "cut2s")
 """The edits the fast tests and the slow robustness test check on every shared video."""
-GEOMETRIC = ("hflip_strip", "vflip", "rot+5", "rot-5", "rot+2", "squash15", "stretch15", "gif480")
-"""Edits that move pixels: mirror (the hflip one also strips all metadata), rotate, squash, GIF export."""
+GEOMETRIC = ("hflip_strip", "vflip", "rot+5", "rot-5", "rot+2", "squash15", "stretch15")
+"""Edits that move pixels: mirror (the hflip one also strips all metadata), rotate, squash or stretch."""
+EXPORTS = ("gif480",)
+"""Format exports the benchmark tries: ffmpeg's default GIF (which the mark does not survive)."""
 THUMBNAILS = (64, 96, 128, 160, 192, 256)
 """Thumbnail widths (px) the benchmark tries, to find the smallest the design allows."""
 

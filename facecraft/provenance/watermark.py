@@ -188,7 +188,8 @@ def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> TextureGain:
 
     Local texture is the RMS of the luma's finest detail (luma minus its 3x3 mean; measured at about 1024 px
     on the short side for larger pictures) over blocks of about 1/128 of the short side. It maps to
-    ``flat_share`` below 1.5 levels (flat) and to 1 from 6 levels, then is scaled so that the frame's RMS
+    ``flat_share`` below 1.5 levels (flat) and to 1 from 6 levels, fades to 0 on black and white areas (block
+    mean under 20 or over 235), then is scaled so that the frame's RMS
     change is ``config.amplitude`` (each pixel at most ``max_local``). Cost and memory stay small at any size.
     """
     h, w = frame.shape[:2]
@@ -204,6 +205,9 @@ def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> TextureGain:
     texture = np.sqrt(cv2.GaussianBlur(energy, (0, 0), 1.5))
     share = config.flat_share
     weight = share + (1 - share) * np.clip((texture - 1.5) / 4.5, 0.0, 1.0)
+    # Nothing on black or white bars and clipped areas: a change there is seen (and half of it clips away).
+    level = cv2.resize(small, (wk, hk), interpolation=cv2.INTER_AREA)
+    weight *= np.clip(np.minimum(level - 8.0, 247.0 - level) / 12.0, 0.0, 1.0)
     mean_sq = float(np.mean(weight**2))
     gain = min(config.amplitude / np.sqrt(mean_sq), config.max_local) if mean_sq >= 1e-8 else 0.0
     return TextureGain(np.asarray(weight * gain, np.float32), k, w)
