@@ -65,8 +65,17 @@ def run(args: argparse.Namespace) -> int:
     studio.worker.lock()  # one studio per project: say so now, not from inside the server
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{args.port}/?token={studio.token}"
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    # an open page keeps its event stream open: give connections 3 s to close on Ctrl-C, then stop anyway
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
     server = uvicorn.Server(config)
+    studio.stopping = lambda: server.should_exit  # open pages' event streams end when Ctrl-C is pressed
 
     def announce() -> None:
         while not server.started and not server.should_exit:

@@ -10,7 +10,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -50,6 +50,8 @@ class Studio:
     store: JobStore
     worker: Worker
     token: str
+    stopping: Callable[[], bool] = lambda: False
+    """True once the server is shutting down (set by ``facecraft studio``): event streams end then."""
 
 
 def _studio(request: Request) -> Studio:
@@ -272,7 +274,7 @@ async def events(request: Request) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         last, sent, quiet = "", 0, 0.0
-        while not await request.is_disconnected():
+        while not studio.stopping() and not await request.is_disconnected():
             snapshot = await run_in_threadpool(_snapshot, studio)
             key = json.dumps(snapshot, sort_keys=True)
             if key != last:

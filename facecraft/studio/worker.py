@@ -168,6 +168,7 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 env=env,
                 cwd=self.project.root,
+                start_new_session=True,  # Ctrl-C in the studio's terminal must not reach it: the worker stops it
             )
         finally:
             logfile.close()
