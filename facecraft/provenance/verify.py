@@ -129,6 +129,7 @@ class VerifyReport:
                 "tampered": m.tampered,
                 "state": m.state,
                 "failures": list(m.failures),
+                "digital_source_type": m.digital_source_type,  # the first (kept for older readers)
                 "digital_source_types": list(m.source_types),
                 "ai_declared": m.ai_declared,
                 "signer": m.signer,
