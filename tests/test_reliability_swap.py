@@ -128,3 +128,35 @@ def test_the_resume_is_keyed_on_the_weights_not_on_other_files(facesets, shared_
     assert report.resumed_frames == 0 and any("model" in w and "discarded" in w for w in report.warnings)
     with pytest.raises(FacecraftError, match="inside the model folder"):
         swap(shared_data / WOMAN, model_dir, model_dir / "x.mp4", CONFIG, progress=False)
+
+
+@pytest.mark.slow  # a swap stopped by SIGTERM, then resumed
+def test_sigterm_during_a_swap_saves_and_the_rerun_resumes(shared_data: Path, tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out.mp4"
+    (tmp_path / "model").mkdir()
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from swap_standin import TintModel; "
+        "import facecraft.swap.run as r; r.load_model = lambda m, d: TintModel(); "
+        "from facecraft.cli.main import main; sys.exit(main(sys.argv[2:]))"
+    )
+    args = [str(shared_data / WOMAN), "-m", str(tmp_path / "model"), "-o", str(out), "--end", "3"]
+    tests = str(Path(__file__).parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, tests, "-q", "swap", *args], stderr=subprocess.PIPE, text=True
+    )
+    state = work_folder(out) / STATE
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        if state.is_file() and json.loads(state.read_text())["segments"]:
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "stopped by SIGTERM" in err and "Traceback" not in err, err
+    assert not out.exists() and _hidden(tmp_path) == []
+    report = swap(shared_data / WOMAN, TintModel(), out, SwapConfig(end=3), progress=False)
+    assert report.resumed_frames > 0 and report.frames == 75
