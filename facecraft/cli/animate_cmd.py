@@ -101,6 +101,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--renderer", choices=list_renderers(), default="geometric", help="default geometric")
     p.add_argument("--no-smooth", action="store_true", help="do not smooth the driving motion over time")
     p.add_argument(
+        "--no-head-layer",
+        action="store_true",
+        help="warp the whole image as one sheet instead of moving the head over a still background (skips the "
+        "face parser, whose weights are for non-commercial use; faster start, the background near the head bends)",
+    )
+    p.add_argument(
         "--consent", metavar="FILE", help="consent record of the person shown, stored in the provenance"
     )
     p.add_argument(
@@ -121,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         renderer=args.renderer,
         smooth=not args.no_smooth,
         reference_frame=args.reference_frame,
+        layers=not args.no_head_layer,
     )
     # One writer per output: a second animate to the same file waits for nothing and says so.
     with FolderLock.for_file(args.output, f"the output {args.output}", "animate"):
