@@ -59,12 +59,17 @@ class HeadLayer:
 def head_alpha(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(head, backdrop, neck) from the parser's (H, W, 19) class probabilities: a (H, W) float32 0..1 soft
     head mask and (H, W) bool masks of the scenery (the parser's background class) and of the neck."""
-    from facecraft.face.parse import soft_class_mask
+    from facecraft.face.parse import LABEL_INDEX, soft_class_mask
 
     # The summed probability is rarely exactly 0 on the scenery (a painted wall reads as 5-30 % hair):
     # sharpen it so only the head is in the layer, keeping a soft edge of a few pixels.
     alpha = np.clip((soft_class_mask(probabilities, HEAD_CLASSES) - 0.3) / 0.4, 0.0, 1.0)
     alpha = alpha * alpha * (3 - 2 * alpha)
+    # Only near pixels whose most likely class is part of the head: no specks of "maybe hair" in the scenery.
+    wanted = np.zeros(probabilities.shape[2], bool)
+    wanted[[LABEL_INDEX[name] for name in HEAD_CLASSES]] = True
+    head = wanted[probabilities.argmax(axis=2)].astype(np.uint8)
+    alpha = alpha * cv2.dilate(head, np.ones((5, 5), np.uint8)).astype(np.float32)
     # Keep only the part connected to the face (stray "hair" blobs in a painted background stay put).
     solid = (alpha > 0.5).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
