@@ -14,27 +14,24 @@ from typing import Any
 import torch
 
 from facecraft.errors import FacecraftError
-from facecraft.face.parse import parser_disabled
-from facecraft.fileio import LOCK_NAME, FolderLock, require_dir
+from facecraft.fileio import FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
-    MODEL_JSON,
     ModelInfo,
     load_latest,
     optimizer_from_tensors,
-    read_model_info,
     remove_partial_saves,
     set_aside_newer,
     write_model_info,
 )
 from facecraft.train.config import TrainConfig
-from facecraft.train.data import IdentityData, check_compatible, load_identity
-from facecraft.train.device import cpu_threads, resolve_device
+from facecraft.train.data import IdentityData
+from facecraft.train.device import resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
-from facecraft.train.identities import check_same_people, identity_embeddings
-from facecraft.train.models import FaceAutoencoder, ModelConfig, build_model, load_preset, make_config
+from facecraft.train.models import FaceAutoencoder, build_model
+from facecraft.train.plan import RunPlan, plan_run
 from facecraft.train.trainer import Callback, Trainer, TrainState
 
 log = logging.getLogger("facecraft.train")
@@ -104,23 +101,6 @@ def _deterministic() -> None:
     torch.backends.cudnn.benchmark = False
 
 
-def _threads(config: TrainConfig, old: ModelInfo | None, dist: DistInfo) -> tuple[int, list[str]]:
-    """CPU threads per process. Results are bit-identical only at one thread count (reductions split
-    differently), so a resumed model keeps the count it was started with unless --threads says otherwise."""
-    recorded = int(old.settings.get("cpu_threads", 0)) if old is not None else 0
-    if config.threads:
-        warn = (
-            [
-                f"--threads {config.threads} differs from the {recorded} this model was trained with; the "
-                "result will not be bit-identical to an uninterrupted run"
-            ]
-            if recorded and recorded != config.threads
-            else []
-        )
-        return config.threads, warn
-    return recorded or cpu_threads(0, dist.world), []
-
-
 def _train(
     facesets: Mapping[str, str | Path],
     root: Path,
@@ -129,102 +109,10 @@ def _train(
     dist: DistInfo,
     progress: bool,
 ) -> TrainReport:
-    old = read_model_info(root) if (root / MODEL_JSON).exists() else None
-    if old is None and root.is_dir() and any(p.name != LOCK_NAME for p in root.iterdir()):
-        raise FacecraftError(
-            f"{root} exists and is not a facecraft model folder; choose a new or empty folder"
-        )
-    barrier(dist)  # every process has looked before the main one writes
-    config = _settle(config, old)
-    threads, warnings = _threads(config, old, dist) if device.type == "cpu" else (0, list[str]())
-    if threads:
-        torch.set_num_threads(threads)
-    assert config.model is not None
-    preset = load_preset(config.model, config.size)
-    model_cfg = _model_config(root, config, preset.model, old)
-    lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
-    batch = config.batch or _default_batch(int(preset.train.get("batch", 16)), model_cfg.size, device)
-    auto_batch = config.batch == 0 and old is None and device.type == "cuda"
-    if batch % dist.world and not auto_batch:  # --batch auto picks a multiple of the GPU count itself
-        raise FacecraftError(f"--batch {batch} must be divisible by the number of processes ({dist.world})")
-
-    data = [
-        load_identity(n, p, model_cfg.size, config.val_fraction, config.max_val) for n, p in facesets.items()
-    ]
-    faceset_size, coverage = check_compatible(data)
-    settings: dict[str, Any] = {"seed": config.seed, "batch": batch}
-    # What the learned mask was taught: the parser's face (hair and glasses left out) or the mesh oval.
-    settings["mask_target"] = "landmarks" if parser_disabled() else "parser"
-    if threads:
-        settings["cpu_threads"] = old.settings.get("cpu_threads", threads) if old is not None else threads
-    info = ModelInfo(
-        config.model,
-        model_cfg.to_dict(),
-        list(facesets),
-        model_cfg.size,
-        coverage,
-        faceset_size,
-        settings,
-        identity_embeddings(facesets),
-    )
-    if old is not None:
-        _check_resume(root, old, info)
-        check_same_people(old, info)
-    elif dist.main:
-        root.mkdir(parents=True, exist_ok=True)
-        write_model_info(root, info)
-
-    data = _to_device(data, device)  # before --batch auto, whose probe must see the facesets' memory
-    torch.manual_seed(config.seed)  # the same initial weights for the same seed
-    net = build_model(config.model, model_cfg, info.identities).to(device)
-    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    if auto_batch:
-        batch = _auto_batch(net, data, config, device, lr, dist)
-        info = replace(info, settings={**info.settings, "batch": batch})
-        if dist.main:
-            write_model_info(root, info)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
-    extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
-    state = TrainState()
-    if old is not None:
-        if dist.main:
-            remove_partial_saves(root)
-        state, extra, corrupt = _restore(root, net, optimizer, lr, device, extra)
-        warnings += corrupt
-        barrier(dist)
-        if corrupt and dist.main:
-            set_aside_newer(root, state.step)
-
-    barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
-    faces = {d.name: len(d.train_idx) for d in data}
-    before = extra.get("data_order", {}).get("train_faces", faces)
-    warnings += [
-        f"faceset {n} now has {faces[n]} training faces ({before[n]} before); the data order differs from an "
-        "uninterrupted run"
-        for n in faces
-        if n in before and before[n] != faces[n]
-    ]
-    extra["data_order"] = {"seed": config.seed, "batch": batch, "train_faces": faces}
-    if dist.main:
-        log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
-    if dist.main:
-        capped = not config.batch and batch < int(preset.train.get("batch", 16)) and device.type == "cpu"
-        log.info(_startup_line(root, device, threads, dist, batch, preset, old, state.step, capped))
-    checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
-    callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
-    trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
-    start_step = state.step
-    try:
-        trainer.run()
-    except KeyboardInterrupt:
-        if dist.main:
-            checkpointer.save(trainer)
-        raise
-    except torch.OutOfMemoryError:
-        raise FacecraftError(
-            f"out of memory at --batch {batch}, --size {model_cfg.size} on {device}; lower --batch (or --size, "
-            f"or use --model lite); the last checkpoint in {root} is kept"
-        ) from None
+    plan = plan_run(facesets, root, config, device, dist)
+    trainer, checkpointer = _build(plan, root, device, dist, progress)
+    start_step = trainer.state.step
+    _fit(trainer, checkpointer, plan, root, device, dist)
     s = trainer.state
     return TrainReport(
         root,
@@ -237,10 +125,83 @@ def _train(
         s.best,
         s.history,
         s.stop,
-        old is not None,
-        warnings,
+        plan.old is not None,
+        plan.warnings,
         dist.main,
     )
+
+
+def _build(
+    plan: RunPlan, root: Path, device: torch.device, dist: DistInfo, progress: bool
+) -> tuple[Trainer, Checkpointer]:
+    """The facesets on the device, the network (initial or restored weights and optimizer state), the batch
+    (``--batch auto`` probes for it now), and the trainer with its callbacks."""
+    config, old, info = plan.config, plan.old, plan.info
+    assert config.model is not None
+    data = _to_device(plan.data, device)  # before --batch auto, whose probe must see the facesets' memory
+    torch.manual_seed(config.seed)  # the same initial weights for the same seed
+    net = build_model(config.model, plan.model_config, info.identities).to(device)
+    net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    batch = plan.batch
+    if plan.auto_batch:
+        batch = _auto_batch(net, data, config, device, plan.learning_rate, dist)
+        info = replace(info, settings={**info.settings, "batch": batch})
+        if dist.main:
+            write_model_info(root, info)
+    optimizer = torch.optim.Adam(net.parameters(), lr=plan.learning_rate, betas=(0.5, 0.999))
+    extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
+    state = TrainState()
+    if old is not None:
+        if dist.main:
+            remove_partial_saves(root)
+        state, extra, corrupt = _restore(root, net, optimizer, plan.learning_rate, device, extra)
+        plan.warnings.extend(corrupt)
+        barrier(dist)
+        if corrupt and dist.main:
+            set_aside_newer(root, state.step)
+
+    barrier(dist)  # every process has loaded the checkpoint before the main one saves or prunes
+    faces = {d.name: len(d.train_idx) for d in data}
+    before = extra.get("data_order", {}).get("train_faces", faces)
+    plan.warnings.extend(
+        f"faceset {n} now has {faces[n]} training faces ({before[n]} before); the data order differs from an "
+        "uninterrupted run"
+        for n in faces
+        if n in before and before[n] != faces[n]
+    )
+    extra["data_order"] = {"seed": config.seed, "batch": batch, "train_faces": faces}
+    if dist.main:
+        log.info(
+            _startup_line(
+                root, device, plan.threads, dist, batch, plan.preset, old, state.step, plan.batch_capped
+            )
+        )
+        log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
+    checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
+    callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
+    return Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state), checkpointer
+
+
+def _fit(
+    trainer: Trainer,
+    checkpointer: Checkpointer,
+    plan: RunPlan,
+    root: Path,
+    device: torch.device,
+    dist: DistInfo,
+) -> None:
+    """Train until a stop rule fires; Ctrl-C (and SIGTERM, via the CLI) saves first, then re-raises."""
+    try:
+        trainer.run()
+    except KeyboardInterrupt:
+        if dist.main:
+            checkpointer.save(trainer)
+        raise
+    except torch.OutOfMemoryError:
+        raise FacecraftError(
+            f"out of memory at --batch {trainer.batch}, --size {plan.model_config.size} on {device}; lower "
+            f"--batch (or --size, or use --model lite); the last checkpoint in {root} is kept"
+        ) from None
 
 
 def _startup_line(
@@ -262,49 +223,6 @@ def _startup_line(
     why = f" (the preset's {preset_batch}, capped on the CPU; --batch sets it)" if capped else ""
     start = f"resuming {root} at step {step}" if old is not None else f"new model in {root}"
     return f"train: {start}; {where}; batch {batch} faces per identity{why}"
-
-
-def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
-    """Fill model/size from the model folder when resuming; reject a different architecture."""
-    if old is None:
-        return replace(config, model=config.model or "lite")
-    if config.model and config.model != old.architecture:
-        raise FacecraftError(
-            f"the model folder holds a {old.architecture!r} model, not {config.model!r}; "
-            f"use --model {old.architecture} to resume it, or a new output folder"
-        )
-    if config.size and config.size != old.size:
-        raise FacecraftError(
-            f"the model folder was trained at --size {old.size}, not {config.size}; use a new output folder"
-        )
-    batch = config.batch or old.settings.get("batch")
-    return replace(config, model=old.architecture, size=old.size, batch=batch)
-
-
-def _check_resume(root: Path, old: ModelInfo, new: ModelInfo) -> None:
-    """Settings that must not change when resuming (weights or data order would not fit)."""
-    clash = []
-    if old.identities != new.identities:
-        clash.append(f"identities {old.identities} -> {new.identities}")
-    for key in ("coverage", "faceset_size"):
-        if getattr(old, key) != getattr(new, key):
-            clash.append(f"{key} {getattr(old, key)!r} -> {getattr(new, key)!r}")
-    for key, value in new.settings.items():
-        if key in old.settings and old.settings[key] != value:
-            clash.append(f"{key} {old.settings[key]!r} -> {value!r}")
-    if clash:
-        raise FacecraftError(
-            f"{root} was trained with other settings ({'; '.join(clash)}); resume with the same ones or "
-            "use a new output folder"
-        )
-
-
-def _default_batch(preset_batch: int, size: int, device: torch.device) -> int:
-    """The preset's batch on GPUs; on CPUs at most 16 faces per identity at 64 px, 4 at larger sizes,
-    so that a step takes seconds, not minutes."""
-    if device.type != "cpu":
-        return preset_batch
-    return min(preset_batch, 16 if size <= 64 else 4)
 
 
 def _to_device(data: list[IdentityData], device: torch.device) -> list[IdentityData]:
@@ -336,17 +254,6 @@ def _auto_batch(
         "--batch auto: %d faces per identity per GPU fit on %s", per_gpu, torch.cuda.get_device_name(device)
     )
     return per_gpu * dist.world
-
-
-def _model_config(root: Path, config: TrainConfig, preset: ModelConfig, old: ModelInfo | None) -> ModelConfig:
-    """The preset with ``config.model_settings`` applied; a resumed model keeps its own."""
-    assert config.model is not None
-    if old is None:
-        return make_config(config.model, {**preset.to_dict(), **config.model_settings})
-    stored = make_config(config.model, old.model)
-    if config.model_settings and make_config(config.model, {**old.model, **config.model_settings}) != stored:
-        raise FacecraftError(f"{root} was trained with other model settings; use a new output folder")
-    return stored
 
 
 def _restore(
