@@ -101,6 +101,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="deterministic CUDA kernels (slower): the same settings give the same weights on one GPU",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other training setting, e.g. --set augment.rotate_deg=5 --set loss.identity=0 (repeatable; "
+        "the names are the fields of TrainConfig, AugmentConfig and LossConfig)",
+    )
     p.set_defaults(func=run)
 
 
@@ -136,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     faces = identities(args)
     output_path(args.output, {f"faceset of {n}": p for n, p in faces.items()}, folder=True)
     from facecraft.train import TrainConfig, train
+    from facecraft.train.settings import apply_settings, parse_assignments
 
     config = TrainConfig(
         model=args.model,
@@ -155,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         compile=args.compile,
         deterministic=args.deterministic,
     )
+    config = apply_settings(config, parse_assignments(args.set))
     if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
         print("training until Ctrl-C (it saves on exit; run the same command to resume)")
     report = train(faces, args.output, config, progress=not args.quiet)
