@@ -1,11 +1,15 @@
 """Train benchmark: training throughput, MFU and time-to-quality on two facesets from shared videos.
 
 Prints JSON:
-- ``peak_matmul_gflops``: a large matmul measured in this run (fp32 on CPU, bf16 on CUDA), the MFU denominator
+- ``peak_matmul_gflops``: the median rate of a large matmul timed in this run (fp32 on CPU, bf16 on CUDA)
+  at the run's thread count: the MFU denominator. On a busy machine this moves with the load, so it is
+  not the hardware peak; on CUDA ``datasheet_peak_gflops`` (dense bf16) and ``mfu_datasheet`` sit next to it.
+- ``torch_threads``, ``threads_rule`` and the load average at start and end: the conditions of the run
 - ``models``: per architecture and size: faces/s of full training steps (sampling, augmentation on the
-  device, forward, masked SSIM + L1 loss, backward, clipping, Adam), GFLOP per face (fwd + bwd, counted
-  by torch's FlopCounterMode), achieved GFLOP/s, MFU, and peak memory (CUDA: allocator peak; CPU: the
-  process's peak RSS so far, which only grows)
+  device, forward, masked SSIM + L1 loss, backward, clipping, Adam) from the median step time, for all
+  identities together and per identity, GFLOP per face (fwd + bwd, counted by torch's FlopCounterMode),
+  achieved GFLOP/s, MFU, and peak memory (CUDA: allocator peak; CPU: the process's peak RSS so far, which
+  only grows)
 - ``time_to_quality``: validation masked SSIM (mean of both identities, held-out faces) against wall time
   for ``lite`` (or ``--curve-model``) trained with ``facecraft.train.train``
 Targets: 2-core CPU ``lite`` >= 60 faces/s; H100 ``standard`` >= 4,000 and ``hd`` >= 1,000 faces/s at MFU >= 35%,
@@ -21,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -41,19 +46,49 @@ DATA = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().paren
 VIDEOS = {"A": "obama_speaking_8s.mp4", "B": "woman_glasses_talking_5s_audio.mp4"}
 
 
-def peak_matmul_gflops(device: torch.device, seconds: float = 2.0) -> float:
-    """Best-of-runs FLOP rate of a square matmul in the training dtype (fp32 CPU, bf16 CUDA)."""
+#: Dense bf16 tensor-core peaks from the vendors' datasheets (TFLOP/s, without sparsity), by device name.
+DATASHEET_BF16_TFLOPS = {
+    "H200": 989.0,
+    "H100 SXM": 989.0,
+    "H100 80GB HBM3": 989.0,
+    "H100 PCIe": 756.0,
+    "H100 NVL": 835.0,
+    "A100": 312.0,
+    "L40S": 362.0,
+    "L4": 121.0,
+    "A10G": 70.0,
+    "A10": 125.0,
+    "RTX 4090": 165.0,
+}
+
+
+def datasheet_peak_gflops(device: torch.device) -> float | None:
+    """The datasheet bf16 peak of a CUDA device (GFLOP/s), None on CPU or for an unknown GPU."""
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key in sorted(DATASHEET_BF16_TFLOPS, key=len, reverse=True):
+        if key in name:
+            return DATASHEET_BF16_TFLOPS[key] * 1000.0
+    return None
+
+
+def matmul_gflops(device: torch.device, repeats: int = 7, seconds: float = 0.3) -> dict[str, float]:
+    """FLOP rate of a square matmul in the training dtype (fp32 CPU, bf16 CUDA): the median and the best
+    of ``repeats`` timed windows of about ``seconds`` each, at the current thread count."""
     n = 1024 if device.type == "cpu" else 8192
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    best, end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        _sync(device)
-        t0 = time.perf_counter()
-        a @ b
-        _sync(device)
-        best = max(best, 2 * n**3 / (time.perf_counter() - t0) / 1e9)
-    return best
+    a @ b  # warm-up
+    rates = []
+    for _ in range(repeats):
+        count, t0 = 0, time.perf_counter()
+        while count == 0 or time.perf_counter() - t0 < seconds:
+            a @ b
+            count += 1
+            _sync(device)
+        rates.append(2 * n**3 * count / (time.perf_counter() - t0) / 1e9)
+    return {"median": statistics.median(rates), "best": max(rates)}
 
 
 def _sync(device: torch.device) -> None:
@@ -97,22 +132,34 @@ def measure_model(
     trainer.train_step()  # warm-up
     trainer.train_step()
     _sync(device)
-    steps, t0 = 0, time.perf_counter()
-    while steps < 3 or time.perf_counter() - t0 < seconds:
+    step_s: list[float] = []
+    start = time.perf_counter()
+    while len(step_s) < 5 or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
         trainer.train_step()
-        steps += 1
-    _sync(device)
-    rate = steps * batch * len(data) / (time.perf_counter() - t0)
+        _sync(device)  # per-step timing: the median is robust to a busy machine's stalls
+        step_s.append(time.perf_counter() - t0)
+    faces_per_step = batch * len(data)
+    rate = faces_per_step / statistics.median(step_s)
     return {
         "model": name,
         "size": size,
+        "identities": len(data),
         "batch_per_identity": batch,
         "params_m": round(sum(p.numel() for p in net.parameters()) / 1e6, 2),
-        "faces_per_second": round(rate, 1),
+        "steps_timed": len(step_s),
+        "faces_per_second": _sig(rate),  # median step; all identities together
+        "faces_per_second_per_identity": _sig(rate / len(data)),
+        "faces_per_second_best_step": _sig(faces_per_step / min(step_s)),
         "gflop_per_face": round(flops_per_face / 1e9, 3),
         "achieved_gflops": round(rate * flops_per_face / 1e9, 1),
         "peak_memory_mb": round(_peak_memory_mb(device), 1),
     }
+
+
+def _sig(x: float) -> float:
+    """Three significant digits (a CPU may do 0.04 faces/s with the big models)."""
+    return float(f"{x:.3g}")
 
 
 def make_facesets(root: Path) -> dict[str, Path]:
@@ -140,6 +187,7 @@ def main() -> None:
     args = ap.parse_args()
 
     device = resolve_device(args.device)
+    load_start = round(os.getloadavg()[0], 2)
     threads = cpu_threads(args.threads)
     if device.type == "cpu":
         torch.set_num_threads(threads)
@@ -149,20 +197,24 @@ def main() -> None:
             {n: args.facesets / n for n in VIDEOS} if args.facesets else make_facesets(Path(tmp) / "facesets")
         )
         extract_s = time.perf_counter() - t0
-        # On a shared machine the matmul rate moves with the load: measure it around every model and
-        # use the best (what the machine can do) as the MFU denominator.
-        peak = peak_matmul_gflops(device)
+        # The MFU denominator is a matmul timed in this run, at this thread count, on this (possibly
+        # busy) machine: the median over the run, with the datasheet peak next to it where one exists.
+        matmul = [matmul_gflops(device)]
         models = []
         for item in args.models.split(","):
             name, _, size = item.partition("@")
             result = measure_model(
                 name, int(size) if size else None, facesets, device, args.batch or None, args.seconds
             )
-            peak = max(peak, peak_matmul_gflops(device, 1.0))
+            matmul.append(matmul_gflops(device))
             models.append(result)
             print(json.dumps(result), file=sys.stderr, flush=True)
+        peak = statistics.median(m["median"] for m in matmul)
+        datasheet = datasheet_peak_gflops(device)
         for result in models:
-            result["mfu"] = round(float(result["achieved_gflops"]) / peak, 3)  # type: ignore[arg-type]
+            achieved = float(result["achieved_gflops"])  # type: ignore[arg-type]
+            result["mfu"] = round(achieved / peak, 3)
+            result["mfu_datasheet"] = round(achieved / datasheet, 3) if datasheet else None
         curve = None
         if args.minutes:
             cfg = TrainConfig(
@@ -189,11 +241,15 @@ def main() -> None:
         else platform.processor() or "cpu",
         "cpu_cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads() if device.type == "cpu" else None,
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        "threads_rule": "--threads" if args.threads else "all cores, half when the load average > 1.5x cores",
+        "load_average_1min_start": load_start,
+        "load_average_1min_end": round(os.getloadavg()[0], 2),
         "torch": torch.__version__,
         "dtype": "bf16 autocast" if device.type == "cuda" else "fp32",
         "faceset_extract_seconds": round(extract_s, 1),
-        "peak_matmul_gflops": round(peak, 1),
+        "peak_matmul_gflops": round(peak, 1),  # median of this run's matmul timings: the MFU denominator
+        "peak_matmul_gflops_best": round(max(m["best"] for m in matmul), 1),
+        "datasheet_peak_gflops": datasheet,  # dense bf16 (CUDA only): the denominator of mfu_datasheet
         "models": models,
         "time_to_quality": curve,
     }
