@@ -228,3 +228,20 @@ def test_audio_only_file_and_read_only_folder(tmp_path: Path, monkeypatch: pytes
             swap(audio, TintModel(), locked / "x.mp4", progress=False)
     finally:
         locked.chmod(0o700)
+
+
+def test_repeated_input_frames_give_identical_output_frames(shared_data: Path, tmp_path: Path) -> None:
+    src = tmp_path / "held.mp4"
+    frames = _frames(shared_data / OBAMA)[:8]
+    h, w = frames[0].shape[:2]
+    with VideoWriter(src, w, h, 30.0, crf=0, pix_fmt="yuv444p") as writer:
+        for frame in frames:
+            writer.write(frame)
+            writer.write(frame)  # every frame held twice, as a frame-rate conversion does
+    out = tmp_path / "out.mp4"
+    swap(src, TintModel(), out, SwapConfig(crf=0, mask="landmarks"), progress=False)
+    swapped = _frames(out)
+    assert len(swapped) == 16
+    assert not np.array_equal(swapped[0], _frames(src)[0])  # it did swap
+    for i in range(0, 16, 2):
+        assert np.array_equal(swapped[i], swapped[i + 1]), i

@@ -107,7 +107,12 @@ class Compositor:
         mask = erode_dilate(mask, (cfg.dilate - cfg.erode) * scale)
         width = float(np.ptp(polygon(lm, "face_oval")[:, 0]))
         feather_px = DEFAULT_FEATHER * width if cfg.feather < 0 else cfg.feather * scale
-        return feather(mask, feather_px)
+        mask = feather(mask, feather_px)
+        if parsed_face is not None and self.mask_method.needs_parser:
+            # Hair strands and glasses frames over the face keep their own crisp edges: the feathering is for
+            # the seam at the face outline, not for them.
+            mask = mask * np.clip(parsed_face, 0.0, 1.0)
+        return mask
 
     def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:
         """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin, smoothed along its track."""

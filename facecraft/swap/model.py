@@ -59,3 +59,22 @@ def convert_checked(model: FaceModelLike, faces: np.ndarray, to: str) -> tuple[n
             f"the model returned faces {out.shape} {out.dtype} and masks {masks.shape} for input {faces.shape}"
         )
     return out, masks.astype(np.float32)
+
+
+USEFUL_SSIM = 0.65
+"""Validation SSIM (face-masked, of a decoder redrawing its own held-out faces) below which a model draws a
+featureless face: ``lite`` passes it after a few hundred CPU steps; a CPU ``standard`` after 200 steps does
+not (it drew a pink oval)."""
+
+
+def quality_warning(model: FaceModelLike, to: str) -> str | None:
+    """A warning when the model's own validation says decoder ``to`` is not yet useful (None otherwise)."""
+    metrics = getattr(model, "validation", None) or {}
+    ssim = (metrics.get(to) or {}).get("ssim")
+    if ssim is None or ssim >= USEFUL_SSIM:
+        return None
+    step = getattr(model, "step", "?")
+    return (
+        f"the model draws {to} with validation SSIM {ssim:.2f} after {step} steps (useful faces start near "
+        f"{USEFUL_SSIM}): expect a blurred, featureless face; train it longer"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from facecraft.swap.checkpoint import (
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
 from facecraft.swap.label import LabelSpec, OutputLabeller
-from facecraft.swap.model import FaceModelLike, load_model, pick_identity
+from facecraft.swap.model import FaceModelLike, load_model, pick_identity, quality_warning
 from facecraft.swap.preview import preview_path
 from facecraft.swap.targets import TargetFinder
 from facecraft.swap.video import VideoRange, run_segments, segment_paths
@@ -100,6 +101,11 @@ def swap(
     labels = LabelSpec(_model_files(model), consent, label)
     start = time.perf_counter()
     report = SwapReport(dst, preview_path(dst) if preview and kind != "folder" else None)
+    weak = quality_warning(loaded, to)
+    if weak:
+        report.warnings.append(weak)
+        if progress:
+            print(f"warning: {weak}", file=sys.stderr, flush=True)
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
     try:

@@ -94,6 +94,8 @@ class _Pipeline:
         self.labeller = labeller
         self.info, self.span, self.model, self.to, self.config = info, span, model, to, config
         self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
+        """The last input frame and its output (the convert thread's)."""
         self.compositor = Compositor(
             config,
             checkpoint.color,
@@ -137,11 +139,17 @@ class _Pipeline:
             at = 0
             for frame, faces in batch.frames:
                 n = len(faces)
-                image = (
-                    self.compositor.composite(frame.image, faces, generated[at : at + n], masks[at : at + n])
-                    if n
-                    else frame.image
-                )
+                if self._last is not None and np.array_equal(frame.image, self._last[0]):
+                    # A repeated input frame (a held frame, a frame-rate conversion) gets exactly the same
+                    # output: no shimmer from the landmarks' smoother or the colour average catching up.
+                    image = self._last[1]
+                elif n:
+                    image = self.compositor.composite(
+                        frame.image, faces, generated[at : at + n], masks[at : at + n]
+                    )
+                else:
+                    image = frame.image
+                self._last = (frame.image, image)
                 at += n
                 if not self._put(out, (frame, image)):
                     return

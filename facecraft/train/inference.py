@@ -36,6 +36,8 @@ class FaceModel:
     """Training step of the loaded weights."""
     weights_sha256: str = ""
     """sha256 of the loaded weights file (what a resumable swap keys its earlier work on)."""
+    validation: dict[str, dict[str, float]]
+    """Validation metrics of the loaded checkpoint per identity ({"A": {"ssim": ..., "psnr": ...}})."""
     mask_target: str = "landmarks"
     """What the learned mask was trained on: "parser" (the face without hair or glasses) or "landmarks"."""
 
@@ -50,6 +52,7 @@ class FaceModel:
         self.step = step
         self.device = device
         self.batch = 64
+        self.validation = {}
 
     @classmethod
     def load(cls, model_dir: str | Path, device: str = "auto", checkpoint: str = "latest") -> FaceModel:
@@ -71,6 +74,7 @@ class FaceModel:
         model = cls(net, info.coverage, info.faceset_size, ck.step, dev)
         model.weights_sha256 = str(ck.state.get("files", {}).get("weights.safetensors", ""))
         model.mask_target = str(info.settings.get("mask_target", "landmarks"))
+        model.validation = dict(ck.state.get("metrics") or {})
         return model
 
     @torch.no_grad()

@@ -1,0 +1,178 @@
+"""The swap-quality pieces: parse mask (hair and glasses stay the target's), detail restored from the frame,
+training masks from the parser, the identity loss, --face's margin and report, and the sharpness metric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from swap_standin import TintModel
+from train_fixtures import facesets  # noqa: F401
+
+from facecraft.evaluate import metrics
+from facecraft.face.parse import LABEL_INDEX, FaceParser
+from facecraft.face.track import Tracker
+from facecraft.media.image import read_image
+from facecraft.swap import SwapConfig, swap
+from facecraft.swap.images import swap_image
+from facecraft.swap.paste import restore_detail
+from facecraft.swap.targets import REFERENCE_MATCH, TargetFinder
+from facecraft.train.data import region_masks
+
+
+def test_restore_detail_adds_only_what_the_model_cannot_draw() -> None:
+    rng = np.random.default_rng(0)
+    texture = np.clip(128 + rng.normal(0, 20, (64, 64, 3)), 0, 255).astype(np.uint8)
+    flat = np.full((64, 64, 3), 128, np.uint8)
+    weight = np.zeros((64, 64), np.float32)
+    weight[:, 32:] = 1.0
+    out = restore_detail(flat, texture, weight, k=4.0)
+    assert np.array_equal(out[:, :32], flat[:, :32])  # no weight, no change
+    right = out[:, 40:].astype(float)
+    assert right.std() > 10  # the texture's fine grain is back
+    assert abs(right.mean() - 128) < 2  # and only its fine grain: the tone stays the model's
+    assert np.array_equal(restore_detail(flat, texture, weight, k=1.0), flat)  # no upscale: nothing missing
+
+
+def test_training_masks_leave_hair_and_glasses_out_of_the_loss() -> None:
+    size = 64
+    lm = np.zeros((478, 2))
+    from facecraft.face.regions import region
+
+    oval = np.array(region("face_oval"))
+    angles = np.linspace(0, 2 * np.pi, len(oval), endpoint=False)
+    lm[oval] = np.stack([32 + 20 * np.cos(angles), 32 + 24 * np.sin(angles)], 1)
+    labels = np.full((size, size), LABEL_INDEX["skin"], np.uint8)
+    labels[:12] = LABEL_INDEX["hair"]
+    labels[28:32, 10:54] = LABEL_INDEX["eyeglasses"]
+    face, _, loss_applies = region_masks(lm, size, labels)
+    assert face[:12].max() == 0 and face[28:32, 10:54].max() == 0 and face[40, 32] == 255
+    assert loss_applies[:12].max() == 0 and loss_applies[30, 30] == 0 and loss_applies[40, 32] == 255
+    oval_face, _, everywhere = region_masks(lm, size, None)  # parser off: the mesh oval, loss everywhere
+    assert oval_face[32, 32] == 255 and oval_face[2, 2] == 0 and everywhere.min() == 255
+
+
+@pytest.mark.parser
+def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> None:
+    cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    finder = TargetFinder(256, "whole_face", SwapConfig())
+    try:
+        target = finder.find(frame, 0, 0.0, Tracker(), video=False)[0]
+        changed = {}
+        for name, cfg in {
+            "landmarks": SwapConfig(mask="landmarks", color="none", detail=0),
+            "parse": SwapConfig(color="none", detail=0),
+            "no-glasses": SwapConfig(color="none", detail=0, keep_glasses=False),
+        }.items():
+            out, n = swap_image(frame, TintModel(256), "A", cfg, finder)
+            assert n == 1
+            changed[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1) > 12
+    finally:
+        finder.close()
+    # What the parser calls hair and glasses in the frame, around the face.
+    up = 512 / 256
+    crop = cv2.warpAffine(frame, target.affine * up, (512, 512))
+    labels = FaceParser.load().parse([crop])[0]
+    back = cv2.invertAffineTransform(target.affine * up)
+    frame_labels = cv2.warpAffine(labels, back, frame.shape[1::-1], flags=cv2.INTER_NEAREST, borderValue=255)
+    hair = frame_labels == LABEL_INDEX["hair"]
+    glasses = frame_labels == LABEL_INDEX["eyeglasses"]
+    assert glasses.sum() > 200
+    assert (changed["parse"] & glasses).mean() < 0.2 * (changed["no-glasses"] & glasses).mean() + 1e-9
+    assert (changed["parse"] & hair).sum() < 0.3 * max(1, (changed["landmarks"] & hair).sum())
+    assert changed["parse"].sum() > 0.5 * changed["landmarks"].sum()  # the face itself is still replaced
+
+
+def test_face_reference_reports_the_match_and_keeps_the_bystander(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.png"
+    report = swap(
+        shared_data / "images" / "obama_biden_two_faces.jpg",
+        TintModel(),
+        out,
+        SwapConfig(mask="landmarks"),
+        face=shared_data / "images" / "obama_1_portrait.jpg",
+        progress=False,
+    )
+    assert report.faces_swapped == 1
+    note = next(n for n in report.notes if n.startswith("--face"))
+    assert "matched track" in note and "left alone" in note and f"{REFERENCE_MATCH:.2f}" in note
+    assert REFERENCE_MATCH > 0.373  # above the unrelated-man score that slipped through before
+
+
+def test_sharpness_metric_sees_blur(shared_data: Path) -> None:
+    image = read_image(shared_data / "images" / "obama_1_portrait.jpg")
+    finder = TargetFinder(128, "whole_face", SwapConfig())
+    try:
+        lm = finder.analyzer.follow(image, 0, 0.0, Tracker(), False)[0].landmarks
+    finally:
+        finder.close()
+    box = metrics.inner_face_box(lm, image.shape)
+    assert box is not None
+    sharp = metrics.sharpness(image, box)
+    blurred = metrics.sharpness(cv2.GaussianBlur(image, (0, 0), 3), box)
+    assert blurred < 0.2 * sharp
+    channels = [metrics.expression_channels(np.full(52, v)) for v in (0.1, 0.9, 0.2, 0.8)]
+    agreement = metrics.expression_agreement(channels, channels)
+    assert agreement["smile"]["correlation"] == pytest.approx(1.0)
+    assert (
+        agreement["eyes_closed"]["closed_frames_kept"]
+        == agreement["eyes_closed"]["closed_frames_original"]
+        == 2
+    )
+
+
+def test_identity_loss_moves_the_swapped_face_toward_the_target(facesets, tmp_path: Path) -> None:  # noqa: F811
+    from facecraft.train.data import load_identity
+    from facecraft.train.identity_loss import IdentityLoss, faceset_identity
+    from facecraft.train.models import build_model, make_config
+
+    torch.manual_seed(0)
+    size = 64
+    data = {n: load_identity(n, p, size, parse=False) for n, p in facesets.items()}
+    people = [faceset_identity(str(p)) for p in facesets.values()]
+    loss_fn = IdentityLoss(size, data["A"].coverage, people)
+    cfg = make_config(
+        "lite",
+        {
+            "encoder_channels": [8, 16, 32, 64],
+            "latent": 32,
+            "bottleneck_channels": 16,
+            "bottleneck_out": 16,
+            "decoder_channels": [16, 8, 8],
+        },
+    )
+    net = build_model("lite", cfg, ["A", "B"])
+    faces_a = data["A"].images[:4].float() / 255
+    to_b = torch.ones(4, dtype=torch.long)
+
+    def loss_now() -> float:
+        with torch.no_grad():
+            return float(loss_fn(net.convert(faces_a, "B")[:, :3], to_b))
+
+    before = loss_now()
+    opt = torch.optim.Adam(net.decoders["B"].parameters(), 1e-2)
+    for _ in range(10):
+        loss = loss_fn(net.convert(faces_a, "B")[:, :3], to_b)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss_now() < before - 0.1  # SFace sees more of B in A's faces drawn by B's decoder
+
+
+def test_a_model_too_weak_to_be_useful_is_named(shared_data: Path, tmp_path: Path) -> None:
+    photo = shared_data / "images" / "obama_1_portrait.jpg"
+    weak = TintModel()
+    weak.validation = {"A": {"ssim": 0.41}}  # type: ignore[attr-defined]
+    weak.step = 200  # type: ignore[attr-defined]
+    report = swap(photo, weak, tmp_path / "weak.png", SwapConfig(mask="landmarks"), progress=False)
+    assert any("validation SSIM 0.41 after 200 steps" in w for w in report.warnings)
+    fine = TintModel()
+    fine.validation = {"A": {"ssim": 0.8}}  # type: ignore[attr-defined]
+    report = swap(photo, fine, tmp_path / "fine.png", SwapConfig(mask="landmarks"), progress=False)
+    assert not any("validation SSIM" in w for w in report.warnings)
