@@ -108,7 +108,7 @@ def _check_driving(path: Path) -> None:
     from facecraft.media.video import probe
 
     info = probe(path)  # fails on a broken file or one without a picture
-    if info.frame_count <= 1:
+    if info.frame_count == 1:  # (0: the container does not say; decoding will tell)
         raise FacecraftError(
             f"the driving video {path.name} has {info.frame_count} frame(s); give a video with motion in it"
         )
