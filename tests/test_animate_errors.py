@@ -117,3 +117,19 @@ def test_a_failure_while_rendering_leaves_no_output(
             progress=False,
         )
     assert list(tmp_path.iterdir()) == [], "an unlabelled or partial video must never be left behind"
+
+
+def test_a_one_frame_video_is_refused_as_a_driver(
+    shared_data: Path, tmp_path: Path, nothing_renders: None
+) -> None:
+    import numpy as np
+
+    from facecraft.media.writer import VideoWriter
+
+    portrait, _, _ = _inputs(shared_data)
+    still = tmp_path / "still.mp4"
+    with VideoWriter(still, 64, 64, 25.0) as writer:
+        writer.write(np.zeros((64, 64, 3), np.uint8))
+    with pytest.raises(FacecraftError, match="has 1 frame"):
+        animate(portrait, still, output=tmp_path / "out.mp4", progress=False)
+    assert not (tmp_path / "out.mp4").exists()
