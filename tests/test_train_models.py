@@ -13,10 +13,10 @@ def test_registry_has_the_four_architectures():
     assert set(list_architectures()) >= {"lite", "original", "standard", "hd"}
 
 
-@pytest.mark.parametrize("name", ["lite", "original", "standard", "hd"])
+@pytest.mark.parametrize("name", ["lite", "lite128", "original", "standard", "hd"])
 def test_every_preset_loads_builds_and_draws_rgb_plus_mask(name):
     preset = load_preset(name)
-    assert preset.model.size == {"lite": 64, "original": 64, "standard": 128, "hd": 256}[name]
+    assert preset.model.size == {"lite": 64, "lite128": 128, "original": 64, "standard": 128, "hd": 256}[name]
     assert preset.train["batch"] >= 1 and 0 < preset.train["learning_rate"] < 1
     net = build_model(name, preset.model, ["A", "B"])
     s = preset.model.size

@@ -168,11 +168,11 @@ def _check_resume(root: Path, old: ModelInfo, new: ModelInfo) -> None:
 
 
 def _default_batch(preset_batch: int, size: int, device: torch.device) -> int:
-    """The preset's batch on GPUs; on CPUs at most 16 faces per identity at 64 px, 4 at larger sizes,
-    so that a step takes seconds, not minutes."""
+    """The preset's batch on GPUs; on CPUs at most 16 faces per identity at 64 px or for presets made for
+    CPUs (lite128 asks for 16), 4 for the GPU presets at larger sizes, so that a step takes seconds."""
     if device.type != "cpu":
         return preset_batch
-    return min(preset_batch, 16 if size <= 64 else 4)
+    return min(preset_batch, 16 if size <= 64 or preset_batch <= 16 else 4)
 
 
 def _model_config(root: Path, config: TrainConfig, preset: ModelConfig, old: ModelInfo | None) -> ModelConfig:
