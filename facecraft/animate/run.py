@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -17,7 +18,7 @@ from facecraft.animate.layers import parse_head
 from facecraft.animate.motion import Motion
 from facecraft.animate.performance import curve_motions, load_performance, performance_motions
 from facecraft.animate.portrait import Portrait, load_portrait
-from facecraft.animate.prefetch import prefetch
+from facecraft.animate.prefetch import Prefetch
 from facecraft.animate.renderers import FrameRequest, Renderer, get_renderer
 from facecraft.animate.request import check_request, staged_output
 from facecraft.animate.retarget import mouth_rest, reference_to_portrait, target_points
@@ -31,6 +32,7 @@ from facecraft.provenance import FrameLabeller, label_video
 
 PERFORMANCE_FPS = 25.0
 MAX_SILENT_UPSCALE = 1.5  # enlarging the portrait more than this gets a warning
+_AHEAD = 48  # driving frames decoded and meshed ahead (~36 MB at 512 px): they fill while the parser runs
 
 
 @dataclass(frozen=True)
@@ -131,18 +133,19 @@ def animate(
     start = time.perf_counter()
     warnings: list[str] = []
     detector = FaceDetector()
-    with FaceMesher() as mesher, staged_output(output) as staged:
+    with FaceMesher() as mesher, staged_output(output) as staged, ExitStack() as stack:
         pic = load_portrait(portrait, mesher, detector, crop=config.crop, size=config.size, face=face)
         warnings += framing_warnings(pic)
-        # The face parser (head layer) runs while the driving video's reference frame is found.
-        pool = ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse")
+        # The face parser (head layer) runs while the driving video's reference frame is found and its first
+        # frames are decoded and meshed.
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse"))
         parsed = pool.submit(parse_head, pic.image) if config.layers else None
         if source.driving is not None:
             driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
+            ahead = stack.enter_context(Prefetch(driver.motions(), depth=_AHEAD))
         pic = replace(pic, head=parsed.result() if parsed is not None else None)
-        pool.shutdown()
         if source.driving is not None:
-            plan = _video_plan(pic, config, driver, source.audio)
+            plan = _video_plan(pic, config, driver, source.audio, ahead)
         elif perf is not None:
             motions = performance_motions(perf, pic.landmarks, PERFORMANCE_FPS, seconds)
             total = round((seconds or perf.seconds) * PERFORMANCE_FPS)
@@ -188,11 +191,13 @@ class _Plan(NamedTuple):
     audio_from: Path | None
 
 
-def _video_plan(pic: Portrait, config: AnimateConfig, driver: VideoDriver, audio: Path | None) -> _Plan:
+def _video_plan(
+    pic: Portrait, config: AnimateConfig, driver: VideoDriver, audio: Path | None, motions: Iterator[Motion]
+) -> _Plan:
     ref = driver.reference
     anim = Animation(pic, config, (ref.image, ref.mesh.landmarks.astype(np.float64)))
     sound = audio or (driver.path if driver.info.has_audio else None)
-    return _Plan(anim, prefetch(driver.motions()), driver.info.fps, driver.info.frame_count, sound)
+    return _Plan(anim, motions, driver.info.fps, driver.info.frame_count, sound)
 
 
 def _speech_plan(pic: Portrait, config: AnimateConfig, samples: np.ndarray, audio: Path) -> _Plan:
