@@ -14,6 +14,10 @@ Prints JSON:
   for ``lite`` (or ``--curve-model``) trained with ``facecraft.train.train``
 Targets: 2-core CPU ``lite`` >= 60 faces/s; H100 ``standard`` >= 4,000 and ``hd`` >= 1,000 faces/s at MFU >= 35%,
 validation SSIM 0.80 within 15 minutes.
+Measured on one H200 (2026-11-30, benchmarks/gpu_check.py, random faces, identity loss off because that
+machine had no faceset; bf16 8192^2 matmul 665 TFLOP/s, 67 % of the 989 datasheet): ``standard`` 2,850
+faces/s at batch 64 per identity (3,370 at 1,024), MFU 22 % of the measured matmul, 15 % of the datasheet;
+``hd`` 826 faces/s at 32 (925 at 128), MFU 19 % / 13 %. The GPU targets are missed.
 
 Usage: ``python benchmarks/train.py [--models lite,original,standard,hd] [--minutes 3] [--threads N]``
 """
@@ -34,7 +38,6 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from facecraft.extract import ExtractConfig, extract
 from facecraft.train import TrainConfig, train
 from facecraft.train.data import load_identity
 from facecraft.train.device import autocast, cpu_threads, resolve_device
@@ -163,6 +166,8 @@ def _sig(x: float) -> float:
 
 
 def make_facesets(root: Path) -> dict[str, Path]:
+    from facecraft.extract import ExtractConfig, extract  # here: gpu_check imports this file without it
+
     out = {}
     for name, video in VIDEOS.items():
         out[name] = root / name

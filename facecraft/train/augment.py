@@ -80,8 +80,10 @@ def affine_grid(p: dict[str, torch.Tensor], size: int, device: torch.device) -> 
 def warp_field(p: dict[str, torch.Tensor], size: int, device: torch.device) -> torch.Tensor:
     """(N, S, S, 2) smooth random displacement in grid units, zero at the image border."""
     coarse = p["warp"].clone()
-    coarse[:, :, [0, -1], :] = 0
-    coarse[:, :, :, [0, -1]] = 0
+    # slices, not index lists: a list index is a tensor copied to the device at every step
+    for edge in (0, -1):
+        coarse[:, :, edge, :] = 0
+        coarse[:, :, :, edge] = 0
     field = F.interpolate(coarse.to(device), size=(size, size), mode="bicubic", align_corners=True)
     return field.permute(0, 2, 3, 1)
 
