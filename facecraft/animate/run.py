@@ -139,7 +139,7 @@ def animate(
         # The face parser (head layer) runs while the driving video's reference frame is found and its first
         # frames are decoded and meshed.
         pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse"))
-        parsed = pool.submit(parse_head, pic.image) if config.layers else None
+        parsed = pool.submit(parse_head, pic.image, pic.landmarks) if config.layers else None
         if source.driving is not None:
             driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
             ahead = stack.enter_context(Prefetch(driver.motions(), depth=_AHEAD))

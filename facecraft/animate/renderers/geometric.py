@@ -26,7 +26,7 @@ class GeometricRenderer(Renderer):
         h, w = portrait.image.shape[:2]
         parsed = portrait.head
         if parsed is None and config.layers:
-            parsed = layers.parse_head(portrait.image)
+            parsed = layers.parse_head(portrait.image, portrait.landmarks)
         self.head: layers.HeadLayer | None = None
         neck_length = 0.8
         if config.layers and parsed is not None:
