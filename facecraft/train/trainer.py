@@ -134,7 +134,12 @@ class Trainer:
 
     def train_step(self) -> None:
         inputs, targets, masks = self.batch_for(self.state.step)
-        swaps = self.config.loss.identity_faces if self.identity_loss is not None else 0
+        # The identity loss looks at the first ``identity_faces`` faces of each identity's whole batch; under
+        # DDP this process holds every world-th of them (see batch_for), so all processes together see
+        # exactly the faces one process would.
+        swaps = 0
+        if self.identity_loss is not None:
+            swaps = len(range(self.dist.rank, self.config.loss.identity_faces, self.dist.world))
         with autocast(self.device):
             outputs = self.model(inputs, swaps=swaps) if swaps else self.model(inputs)
         loss = sum(
@@ -144,7 +149,7 @@ class Trainer:
             ),
             torch.zeros((), device=self.device),
         )
-        if self.identity_loss is not None:
+        if swaps:
             loss = loss + self.config.loss.identity * self._identity_term(outputs, len(inputs), swaps)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -170,7 +175,10 @@ class Trainer:
         person = [i for i, o in enumerate(outputs[:n]) for _ in range(min(swaps, o.shape[0]))]
         person += [(i + 1) % n for i, o in enumerate(outputs[n:]) for _ in range(o.shape[0])]
         index = torch.tensor(person, device=self.device)
-        return self.identity_loss(torch.cat(drawn), index)
+        # A mean over this process's faces, scaled so that the average DDP takes over processes is the mean
+        # over all the faces the loss looks at (as in one process).
+        share = self.dist.world * swaps / self.config.loss.identity_faces
+        return self.identity_loss(torch.cat(drawn), index) * share
 
     def _compile_now(self) -> None:
         """Let torch.compile trace and build its kernels before the clock starts, so that ``--minutes``
