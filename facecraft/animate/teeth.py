@@ -58,8 +58,8 @@ def drawn_interior(
 
     lip = lip_bgr.astype(np.float32)
     skin = skin_bgr.astype(np.float32)
-    throat = lip * 0.22 + skin * 0.04 + 2.0
-    lit = lip * 0.5
+    throat = lip * 0.12 + skin * 0.03 + 2.0
+    lit = lip * 0.42
     out = lit + (throat - lit) * (depth * (0.6 + 0.4 * across))[..., None]
     # A tongue low in the mouth, lit from the front.
     tongue = np.clip((ys - (bottom - 0.35 * gap)) / np.maximum(0.35 * gap, 1.0), 0.0, 1.0) * across
@@ -67,7 +67,7 @@ def drawn_interior(
 
     tooth = teeth_colour(skin_bgr).astype(np.float32)
     size = 0.045 * face_width_px
-    upper_h = np.minimum(0.42 * gap, size) * np.sqrt(across)
+    upper_h = np.minimum(0.32 * gap, size) * np.sqrt(across)
     lower_h = np.minimum(0.22 * np.maximum(gap - 0.1 * face_width_px, 0.0), 0.6 * size) * np.sqrt(across)
     upper = _band(ys, top, top + upper_h)
     lower = _band(ys, bottom - lower_h, bottom)
