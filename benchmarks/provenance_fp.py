@@ -98,6 +98,8 @@ def run(samples: int, seed: int = 0, minutes: float = 0.0) -> dict[str, object]:
         chance_ids += det.found
         marks += det.mark
         chance_checks += det.score >= ID_THRESHOLD
+        if len(scores) % 250 == 0:  # progress, for long runs on a busy machine
+            print(f"{len(scores)} samples, max {max(scores):.2f}, ids {chance_ids}", flush=True)
     arr = np.array(scores)
     sync_rate = _tail_rate(arr, SYNC_THRESHOLD)
     id_rate = _tail_rate(arr, ID_THRESHOLD) * 2.0**-CHECK_BITS
