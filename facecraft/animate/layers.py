@@ -14,9 +14,13 @@ is the correct way to resample a soft-edged layer).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from facecraft.face.parse import FaceParser
 
 #: Parser classes that move with the head. The neck moves too, less and less towards the body (see
 #: facecraft.animate.warp's neck_length); necklace and cloth stay with the body (the plate).
@@ -201,18 +205,29 @@ def head_crop(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[int, int, i
     return left, top, left + int(side), top + int(side)
 
 
-def parse_head(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`head_alpha` of a framed portrait (BGR uint8) with its mesh (478, 3) by the face parser, run on
-    a square around the head (outside it: no head, no scenery known). None when the parser is turned off
-    (``FACECRAFT_NO_PARSER=1``: its weights are for non-commercial use) or not installed."""
+def load_parser() -> FaceParser | None:
+    """The face parser at the size the head layer uses, or None when it is turned off
+    (``FACECRAFT_NO_PARSER=1``: its weights are for non-commercial use) or not installed. Loading takes
+    seconds (torch, 53 MB of weights): start it early, in a thread."""
     from facecraft.errors import FacecraftError
     from facecraft.face.parse import FaceParser, parser_disabled
 
     if parser_disabled():
         return None
     try:
-        parser = FaceParser.load(size=PARSE_SIZE)
+        return FaceParser.load(size=PARSE_SIZE)
     except FacecraftError:
+        return None
+
+
+def parse_head(
+    image: np.ndarray, landmarks: np.ndarray, parser: FaceParser | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`head_alpha` of a framed portrait (BGR uint8) with its mesh (478, 3), run on a square around
+    the head (outside it: no head, no scenery known). ``parser``: from :func:`load_parser` (loaded here when
+    not given). None when the parser is turned off or not installed."""
+    parser = parser if parser is not None else load_parser()
+    if parser is None:
         return None
     h, w = image.shape[:2]
     x0, y0, x1, y1 = head_crop(landmarks, (w, h))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.driving import VideoDriver
-from facecraft.animate.layers import parse_head
+from facecraft.animate.layers import load_parser, parse_head
 from facecraft.animate.motion import Motion
 from facecraft.animate.performance import curve_motions, load_performance, performance_motions
 from facecraft.animate.portrait import Portrait, load_portrait
@@ -29,6 +29,9 @@ from facecraft.face.mesh import FaceMesher
 from facecraft.media.video import probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import FrameLabeller, label_video
+
+if TYPE_CHECKING:
+    from facecraft.face.parse import FaceParser
 
 PERFORMANCE_FPS = 25.0
 MAX_SILENT_UPSCALE = 1.5  # enlarging the portrait more than this gets a warning
@@ -134,12 +137,15 @@ def animate(
     warnings: list[str] = []
     detector = FaceDetector()
     with FaceMesher() as mesher, staged_output(output) as staged, ExitStack() as stack:
+        # The face parser (head layer) loads while the portrait is read, and runs while the driving video's
+        # reference frame is found and its first frames are decoded and meshed.
+        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse"))
+        parser = pool.submit(load_parser) if config.layers else None
         pic = load_portrait(portrait, mesher, detector, crop=config.crop, size=config.size, face=face)
         warnings += framing_warnings(pic)
-        # The face parser (head layer) runs while the driving video's reference frame is found and its first
-        # frames are decoded and meshed.
-        pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="facecraft-parse"))
-        parsed = pool.submit(parse_head, pic.image, pic.landmarks) if config.layers else None
+        parsed = None
+        if parser is not None:
+            parsed = pool.submit(_parse_when_loaded, pic, parser)
         if source.driving is not None:
             driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
             ahead = stack.enter_context(Prefetch(driver.motions(), depth=_AHEAD))
@@ -178,6 +184,13 @@ def animate(
             replaced=labeller.replaced_content_ids,
         )
     return AnimateReport(output, frames, fps, w, h, time.perf_counter() - start, has_audio, tuple(warnings))
+
+
+def _parse_when_loaded(
+    pic: Portrait, parser: Future[FaceParser | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    loaded = parser.result()
+    return parse_head(pic.image, pic.landmarks, loaded) if loaded is not None else None
 
 
 class _Plan(NamedTuple):
