@@ -21,6 +21,10 @@ from facecraft.faceset.store import Faceset
 from facecraft.fileio import write_atomic
 
 PARSED_DIR = "parsed"
+PARSE_SIZE = 384
+"""The parser reads aligned faces at 384 px, as the swap does: eyes, nose and lips stay (256 loses them) at
+about half the cost of 512; the face class agrees with 512 px parsing at IoU 0.98 (min 0.96, 13 faces of two
+shared clips)."""
 
 
 def parsed_labels(fs: Faceset, faces: list[FaceRecord], progress: bool = True) -> list[np.ndarray]:
@@ -31,7 +35,7 @@ def parsed_labels(fs: Faceset, faces: list[FaceRecord], progress: bool = True) -
     if missing:
         from facecraft.face.parse import FaceParser
 
-        parser = FaceParser.load()
+        parser = FaceParser.load(size=PARSE_SIZE)
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
