@@ -18,7 +18,7 @@ from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
-from facecraft.swap.parsing import FaceRegions, ParsedFace
+from facecraft.swap.parsing import PARSE_SIZE, FaceRegions, ParsedFace
 from facecraft.swap.paste import paste_face
 
 STATS_SIDE = 128  # colour statistics are taken on about this many pixels per side of the aligned face
@@ -72,18 +72,11 @@ class Compositor:
         color_state: dict[str, Any] | None = None,
         regions: FaceRegions | None = None,
         model_size: int | None = None,
-        mask_target: str = "landmarks",
     ):
         """``model_size``: the side of the faces the model itself draws (they may be resized to the aligned
-        size before they get here); None: the aligned size. ``mask_target``: what the model's learned mask
-        was trained on ("parser": the parse mask also leaves out the hair and glasses the model draws)."""
+        size before they get here); None: the aligned size."""
         self.config = config
         self.model_size = model_size
-        # Folding a parser-trained learned mask into the parse mask was tried on a 500-step lite model: for a
-        # target who wears glasses, the model copied her glasses into its mask and her own eyes stayed.
-        # The learned mask joins only when asked for (--mask learned / both).
-        self.trust_learned = False
-        self.mask_target = mask_target
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
@@ -99,11 +92,9 @@ class Compositor:
         cfg = self.config
         size = target.aligned.shape[0]
         lm = target.aligned_landmarks
-        parsed_face = None
-        if parsed is not None:
-            parsed_face = (
-                parsed.face if learned is None or not self.trust_learned else np.minimum(parsed.face, learned)
-            )
+        # The learned mask is not folded into the parse mask: tried on a 500-step lite model, for a target
+        # who wears glasses the model copied her glasses into its mask and her own eyes stayed.
+        parsed_face = parsed.face if parsed is not None else None
         mask = self.mask_method.make(lm, learned, size, parsed_face)
         kept = (EYES if cfg.keep_eyes else ()) + (MOUTH if cfg.keep_mouth else ())
         mask = keep_regions(mask, lm, kept)
@@ -171,4 +162,4 @@ def load_regions(config: SwapConfig) -> FaceRegions:
             "--mask parse needs the face parser, which FACECRAFT_NO_PARSER turns off; "
             "use --mask landmarks or unset FACECRAFT_NO_PARSER"
         )
-    return FaceRegions(FaceParser.load(), keep_glasses=config.keep_glasses)
+    return FaceRegions(FaceParser.load(size=PARSE_SIZE), keep_glasses=config.keep_glasses)

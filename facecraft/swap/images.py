@@ -39,9 +39,7 @@ def swap_image(
     if not targets:
         return image, 0
     generated, masks = convert_checked(model, np.stack([t.aligned for t in targets]), to)
-    return Compositor(
-        config, model_size=model.size, mask_target=getattr(model, "mask_target", "landmarks")
-    ).composite(image, targets, generated, masks), len(targets)
+    return Compositor(config, model_size=model.size).composite(image, targets, generated, masks), len(targets)
 
 
 def write_image(path: Path, image: np.ndarray, labeller: OutputLabeller | None = None) -> bool:

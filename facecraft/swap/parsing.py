@@ -1,4 +1,4 @@
-"""What the face parser says about a face being replaced and the face replacing it.
+"""What the face parser says about a face being replaced.
 
 For each target the frame is re-aligned at the parser's working size and parsed (in batches), and the
 answer is brought back to the aligned size as soft maps:
@@ -8,8 +8,8 @@ answer is brought back to the aligned size as soft maps:
   behind the lenses are swapped. The model's own face is not parsed. Tried twice on a 500-step lite
   model: asked where its face is, the parser found little (the mask vanished and the swap with it);
   asked only for its hair and glasses, it took the soft dark eyes and brows for them and left the
-  target's own eyes, nose and mouth showing. Models trained with parser masks learn a mask without
-  their person's hair and glasses instead, and the compositor folds it in.
+  target's own eyes, nose and mouth showing. So hair and glasses the model draws from its own person
+  are not removed (docs/swap.md).
 - ``skin``: the target's skin and nose away from eyes, brows and lips, where the target's own fine
   texture can be restored under the generated face (see paste.restore_detail).
 """
@@ -59,7 +59,7 @@ def _confident(p: np.ndarray) -> np.ndarray:
 
 
 class FaceRegions:
-    """Parses the faces being replaced, in batches (the parser is loaded once)."""
+    """Parses the faces being replaced, in batches (the parser is loaded once, at ``PARSE_SIZE``)."""
 
     def __init__(self, parser: FaceParser, keep_glasses: bool = True):
         self.parser = parser
@@ -73,7 +73,6 @@ class FaceRegions:
         crops = [
             cv2.warpAffine(frame, a * up, (PARSE_SIZE, PARSE_SIZE), flags=cv2.INTER_LINEAR) for a in affines
         ]
-        self.parser.size = PARSE_SIZE
         out = []
         for target in self.parser.probabilities(crops):
             face = _confident(soft_class_mask(target, FACE_CLASSES) + self._glasses_replaced(target))

@@ -96,12 +96,7 @@ class _Pipeline:
         self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         """The last input frame and its output (the convert thread's)."""
-        self.compositor = Compositor(
-            config,
-            checkpoint.color,
-            model_size=model.size,
-            mask_target=getattr(model, "mask_target", "landmarks"),
-        )
+        self.compositor = Compositor(config, checkpoint.color, model_size=model.size)
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
         self.stop = threading.Event()

@@ -56,9 +56,7 @@ class IdentityLoss(nn.Module):
 
     def forward(self, drawn: torch.Tensor, person: torch.Tensor) -> torch.Tensor:
         """drawn (N, 3, S, S) RGB 0..1, person (N,) int64 index into ``people`` -> scalar loss."""
-        grid = self.grid.expand(drawn.shape[0], -1, -1, -1).to(drawn.dtype)
-        crop = F.grid_sample(
-            drawn.float(), grid.float(), mode="bilinear", padding_mode="border", align_corners=False
-        )
+        grid = self.grid.expand(drawn.shape[0], -1, -1, -1)
+        crop = F.grid_sample(drawn.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
         emb = F.normalize(self.net(crop * 255.0), dim=1)
         return (1.0 - (emb * self.people[person]).sum(1)).mean()

@@ -38,8 +38,6 @@ class FaceModel:
     """sha256 of the loaded weights file (what a resumable swap keys its earlier work on)."""
     validation: dict[str, dict[str, float]]
     """Validation metrics of the loaded checkpoint per identity ({"A": {"ssim": ..., "psnr": ...}})."""
-    mask_target: str = "landmarks"
-    """What the learned mask was trained on: "parser" (the face without hair or glasses) or "landmarks"."""
 
     def __init__(
         self, net: FaceAutoencoder, coverage: str, faceset_size: int, step: int, device: torch.device
@@ -73,7 +71,6 @@ class FaceModel:
         net = net.to(dev).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         model = cls(net, info.coverage, info.faceset_size, ck.step, dev)
         model.weights_sha256 = str(ck.state.get("files", {}).get("weights.safetensors", ""))
-        model.mask_target = str(info.settings.get("mask_target", "landmarks"))
         model.validation = dict(ck.state.get("metrics") or {})
         return model
 

@@ -1,7 +1,5 @@
 """``parse``: the face oval, minus whatever the face parser says is not face on the target (hair, hats,
-hands, microphones and, by default, glasses stay the target's). For models trained with parser masks
-the compositor also folds in their learned mask, which leaves out the hair and glasses of the model's
-own person."""
+hands, microphones and, by default, the frames of glasses stay the target's; see swap/parsing.py)."""
 
 from __future__ import annotations
 
