@@ -20,7 +20,7 @@ from facecraft.errors import FacecraftError
 from facecraft.version import __version__
 
 # Subcommand modules, in the order shown by --help. Add new stages here.
-COMMANDS = ("extract", "faceset", "train", "swap", "evaluate", "animate", "demo", "verify", "studio")
+COMMANDS = ("extract", "faceset", "train", "swap", "evaluate", "animate", "demo", "verify", "keys", "studio")
 
 
 class _Parser(argparse.ArgumentParser):
