@@ -80,8 +80,14 @@ def test_verify_exit_codes_and_json(
     assert main(["verify", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["labelled"] and out["c2pa"]["valid"] and out["watermark"]["found"]
+    assert out["exit_meaning"].startswith("AI-generated: facecraft's watermark")
+    assert [row[0] for row in out["evidence"]] == ["watermark", "C2PA", "metadata"]
+    assert main(["verify", str(path)]) == 0
+    assert capsys.readouterr().out == out["summary"] + "\n"  # the same words, printed or as JSON
     assert main(["verify", str(shared_data / "images" / "no_face_dogs.jpg")]) == 1
-    assert "no evidence of AI generation" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "no evidence of AI generation" in text
+    assert text.rstrip().splitlines()[-1].strip().startswith("exit 1: no evidence of AI generation found")
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video at all")
     assert main(["verify", str(broken)]) == 2

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from facecraft.errors import FacecraftError
+from facecraft.provenance import explain, verify
 from facecraft.studio import create_app
 from facecraft.studio.db import JobStore
 from facecraft.studio.progress import last_progress, loss_curve
@@ -270,7 +271,10 @@ def test_swap_needs_consent_then_evaluate_and_verify_it(
     assert report["summary"]["frames"] > 0
     ver = _done(client, _job(client, "verify", file=output)["id"])
     verdict = json.loads((root / ver["params"]["output"]).read_text())
-    assert verdict["labelled"] is True and "labelled as AI-generated" in ver["result"]
+    assert verdict["verdict"] == "AI-generated" and verdict["exit_code"] == 0
+    assert verdict["reasons"][0].startswith("facecraft watermark with content id")
+    assert ver["result"] == f"exit 0: {verdict['exit_meaning']}"  # the CLI's last line
+    assert verdict["summary"].splitlines()[1:] == explain.summary(verify(root / output)).splitlines()[1:]
 
 
 def test_animate_and_curate_jobs(studio: tuple[TestClient, Path], consent: str, shared_data: Path) -> None:

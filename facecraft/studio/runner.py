@@ -31,15 +31,17 @@ def _verify(path: str, report_path: str) -> int:
     from facecraft.errors import FacecraftError
     from facecraft.fileio import write_atomic
     from facecraft.provenance import verify
+    from facecraft.provenance.explain import report_json, summary
 
     try:
         report = verify(path)
     except FacecraftError as exc:
         print(f"facecraft verify: error: {exc}", file=sys.stderr)
         return 2
-    write_atomic(Path(report_path), (json.dumps(report.to_json(), indent=2) + "\n").encode())
-    verdict = "labelled as AI-generated" if report.labelled else "no facecraft label found"
-    print(f"{Path(path).name}: {verdict}")
+    write_atomic(Path(report_path), (json.dumps(report_json(report), indent=2) + "\n").encode())
+    print(
+        summary(report)
+    )  # as `facecraft verify` prints it; its last line, the exit code's meaning, is the result
     return 0
 
 

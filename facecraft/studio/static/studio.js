@@ -349,14 +349,15 @@ async function pageAnimate(main) {
 
 // ---- Verify ----------------------------------------------------------------------------------
 async function showVerify(box, job) {
+  // Every word here comes from the report (facecraft.provenance.explain), as `facecraft verify` prints it.
   const report = await (await fetch(fileUrl(job.params.output, Date.now()))).json();
-  const wm = report.watermark, c = report.c2pa, md = report.metadata;
+  if (!report.evidence) { put(box, h("p", {class: "muted", text: "this report is from an older facecraft: verify the file again"})); return; }
+  const tone = {0: "yes", 3: "maybe"}[report.exit_code] || "no";
   put(box, h("h2", {text: job.params.file.split("/").pop()}),
-    h("div", {class: "verdict " + (report.labelled ? "yes" : "no"), id: "verdict"}, report.labelled ? "Labelled as AI-generated" : "No facecraft label found"),
-    h("table", {class: "report"},
-      h("tr", {}, h("td", {text: "invisible watermark"}), h("td", {text: wm.found ? `found (score ${(+wm.score).toFixed(1)}, payload ${wm.payload_hex})` : `not found (score ${(+wm.score).toFixed(1)})`})),
-      h("tr", {}, h("td", {text: "C2PA content credentials"}), h("td", {text: !c.present ? "none" : c.valid ? `present and valid; source type ${c.digital_source_type}` : `present but TAMPERED or broken: ${(c.failures || []).join(", ")}`})),
-      h("tr", {}, h("td", {text: "metadata tags"}), h("td", {text: md.found ? md.text : "none"}))));
+    h("div", {class: "verdict " + tone, id: "verdict"}, report.verdict),
+    h("div", {class: "small", id: "verdict-exit", text: `exit ${report.exit_code}: ${report.exit_meaning}`}),
+    h("ul", {id: "verdict-reasons"}, report.reasons.length ? report.reasons.map(r => h("li", {text: r})) : h("li", {class: "muted", text: "no label of any kind was found"})),
+    h("table", {class: "report", id: "verdict-evidence"}, report.evidence.map(([what, found]) => h("tr", {}, h("td", {text: what}), h("td", {text: found})))));
 }
 async function pageVerify(main) {
   const box = h("div", {class: "card", id: "verify-report"}, h("p", {class: "muted", text: "drop a file or choose an output"}));
