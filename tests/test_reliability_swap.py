@@ -118,7 +118,8 @@ def test_the_resume_is_keyed_on_the_weights_not_on_other_files(facesets, shared_
         swap(shared_data / WOMAN, model_dir, out, CONFIG, progress=False, device="cpu")
     (model_dir / "preview.png").write_bytes(b"training is still writing its preview")  # not the weights
     report = swap(shared_data / WOMAN, model_dir, out, CONFIG, progress=False, device="cpu")
-    assert report.resumed_frames > 0 and not report.warnings
+    # (the tiny model's quality warning is expected; no work may have been discarded)
+    assert report.resumed_frames > 0 and not [w for w in report.warnings if "discarded" in w]
     calls["n"] = 0
     out.unlink()
     with pytest.raises(RuntimeError, match="on purpose"):

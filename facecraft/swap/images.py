@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -20,13 +19,11 @@ from facecraft.media.image import has_alpha, read_image
 from facecraft.media.inputs import collect_media
 from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
-from facecraft.swap.label import LabelSpec, OutputLabeller
+from facecraft.swap.job import SwapJob, SwapOutcome
+from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked
 from facecraft.swap.preview import preview_path, side_by_side
 from facecraft.swap.targets import TargetFinder
-
-if TYPE_CHECKING:
-    from facecraft.swap.run import SwapReport
 
 IMAGE_OUT_EXTS = (".png", ".jpg", ".jpeg")  # what the provenance labels can be written into
 
@@ -64,34 +61,28 @@ def write_image(path: Path, image: np.ndarray, labeller: OutputLabeller | None =
     return labelled
 
 
-def swap_images(
-    src: Path,
-    dst: Path,
-    model: FaceModelLike,
-    to: str,
-    config: SwapConfig,
-    finder: TargetFinder,
-    preview: bool,
-    progress: bool,
-    labels: LabelSpec,
-    report: SwapReport,
-) -> None:
-    """Swap one photo (``src`` a file, ``dst`` a file) or a folder of photos (``dst`` a folder). Photos whose
-    output exists are skipped (a folder run resumes); videos inside a folder are left out with a warning."""
+def swap_images(job: SwapJob) -> SwapOutcome:
+    """Swap one photo (``job.src`` a file, ``job.dst`` a file) or a folder of photos (``job.dst`` a folder).
+    Photos whose output exists are skipped (a folder run resumes); videos inside a folder are left out with
+    a warning. Returns what was done, for the report."""
+    src, dst = job.src, job.dst
+    warnings: list[str] = []
     if src.is_dir():
         media = collect_media([src])
-        jobs = [(m.path, _output_name(dst / m.path.relative_to(src))) for m in media if m.kind == "image"]
+        pairs = [(m.path, _output_name(dst / m.path.relative_to(src))) for m in media if m.kind == "image"]
         skipped = [m.path.name for m in media if m.kind != "image"]
         if skipped:
-            report.warnings.append(f"videos in a folder are not swapped (left out: {', '.join(skipped[:3])})")
+            warnings.append(f"videos in a folder are not swapped (left out: {', '.join(skipped[:3])})")
     else:
-        jobs = [(src, dst)]
+        pairs = [(src, dst)]
     labelled = []
     unreadable = []
-    for path, out in tqdm(jobs, unit="photo", desc="swap", disable=not progress or len(jobs) < 2):
+    frames = resumed = faces = frames_with_faces = 0
+    bar = tqdm(pairs, unit="photo", desc="swap", disable=not job.progress or len(pairs) < 2)
+    for path, out in bar:
         if src.is_dir() and out.is_file():
-            report.resumed_frames += 1
-            report.frames += 1
+            resumed += 1
+            frames += 1
             continue
         try:
             image = read_image(path)
@@ -101,25 +92,32 @@ def swap_images(
             unreadable.append(path.name)  # one bad photo must not stop a whole folder
             continue
         if has_alpha(path):
-            report.warnings.append(
+            warnings.append(
                 f"{path.name} has transparency; swapped photos are written opaque (the alpha channel is dropped)"
             )
-        swapped, n = swap_image(image, model, to, config, finder)
-        labeller = labels.labeller(path)
+        swapped, n = swap_image(image, job.model, job.to, job.config, job.finder)
+        labeller = job.labels.labeller(path)
         labelled.append(write_image(out, swapped, labeller))
-        if preview:
+        if job.preview:
             write_image(preview_path(out), side_by_side(image, swapped), labeller)
-        report.frames += 1
-        report.faces_swapped += n
-        report.frames_with_faces += bool(n)
-    report.labelled = bool(labelled) and all(labelled)
+        frames += 1
+        faces += n
+        frames_with_faces += bool(n)
     if unreadable:
-        report.warnings.append(
+        warnings.append(
             f"{len(unreadable)} photo(s) could not be read and were left out: {', '.join(unreadable[:5])}"
             + (" ..." if len(unreadable) > 5 else "")
         )
-    if jobs and len(unreadable) == len(jobs):
+    if pairs and len(unreadable) == len(pairs):
         raise FacecraftError(f"none of the photos in {src} could be read")
+    return SwapOutcome(
+        frames=frames,
+        frames_with_faces=frames_with_faces,
+        faces_swapped=faces,
+        resumed_frames=resumed,
+        labelled=bool(labelled) and all(labelled),
+        warnings=tuple(warnings),
+    )
 
 
 def _output_name(path: Path) -> Path:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
@@ -29,6 +29,7 @@ from facecraft.swap.checkpoint import (
 )
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
+from facecraft.swap.job import SwapJob, SwapOutcome
 from facecraft.swap.label import LabelSpec, OutputLabeller
 from facecraft.swap.model import FaceModelLike, load_model, pick_identity, quality_warning
 from facecraft.swap.preview import preview_path
@@ -58,6 +59,20 @@ class SwapReport:
     def frames_per_second(self) -> float:
         done = self.frames - self.resumed_frames
         return done / self.seconds if self.seconds > 0 else 0.0
+
+    def adding(self, outcome: SwapOutcome) -> SwapReport:
+        """A copy of this report with ``outcome``'s counts, flags and messages added."""
+        return replace(
+            self,
+            frames=self.frames + outcome.frames,
+            frames_with_faces=self.frames_with_faces + outcome.frames_with_faces,
+            faces_swapped=self.faces_swapped + outcome.faces_swapped,
+            resumed_frames=self.resumed_frames + outcome.resumed_frames,
+            tracks={**self.tracks, **outcome.tracks},
+            labelled=self.labelled or outcome.labelled,
+            warnings=[*self.warnings, *outcome.warnings],
+            notes=[*self.notes, *outcome.notes],
+        )
 
 
 def swap(
@@ -108,16 +123,13 @@ def swap(
             print(f"warning: {weak}", file=sys.stderr, flush=True)
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
+    job = SwapJob(src, dst, loaded, to, config, finder, labels, preview, progress, _model_id(loaded))
     try:
         with output_lock(dst, folder=kind == "folder"):
-            if info is not None:
-                _swap_video(
-                    info, loaded, to, config, finder, preview, progress, _model_id(loaded), labels, report
-                )
-            else:
-                swap_images(src, dst, loaded, to, config, finder, preview, progress, labels, report)
+            outcome = _swap_video(job, info) if info is not None else swap_images(job)
     finally:
         finder.close()
+    report = report.adding(outcome)
     matched = finder.reference_report()
     if matched:
         report.notes.append(matched)
@@ -162,37 +174,29 @@ def _model_files(model: str | Path | FaceModelLike) -> list[Path]:
     return [info] if info.is_file() else []
 
 
-def _swap_video(
-    info: VideoInfo,
-    model: FaceModelLike,
-    to: str,
-    config: SwapConfig,
-    finder: TargetFinder,
-    preview: bool,
-    progress: bool,
-    model_id: str,
-    labels: LabelSpec,
-    report: SwapReport,
-) -> None:
-    dst = report.output
+def _swap_video(job: SwapJob, info: VideoInfo) -> SwapOutcome:
+    """Swap the video ``info`` describes into ``job.dst``, resuming an earlier run's finished segments."""
+    dst, config = job.dst, job.config
     span = _frame_range(info, config)
     stat = info.path.stat()
+    reference = job.finder.analyzer.reference
     fingerprint = {
         "config": config.fingerprint(),
         "input": [str(info.path.resolve()), stat.st_size, stat.st_mtime_ns],
-        "model": model_id,
-        "to": to,
-        "reference": repr(finder.analyzer.reference is not None and finder.analyzer.reference.tolist()),
-        "preview": preview,
+        "model": job.model_id,
+        "to": job.to,
+        "reference": repr(reference is not None and reference.tolist()),
+        "preview": job.preview,
     }
+    warnings: list[str] = []
     checkpoint, resumed, discarded = Checkpoint.open(work_folder(dst), fingerprint)
     if discarded:
-        report.warnings.append(discarded)
-    labeller = labels.labeller(info.path, checkpoint.content_id)
+        warnings.append(discarded)
+    labeller = job.labels.labeller(info.path, checkpoint.content_id)
     if checkpoint.content_id is None and labeller.content_id is not None:
         checkpoint.content_id = labeller.content_id
         checkpoint.save()
-    report.resumed_frames = checkpoint.frames_done
+    resumed_frames = checkpoint.frames_done
     if not checkpoint.complete:
         total = (span.last if span.last is not None else info.frame_count) - span.first
         bar = tqdm(
@@ -200,34 +204,37 @@ def _swap_video(
             initial=checkpoint.frames_done,
             unit="frame",
             desc="swap",
-            disable=not progress,
+            disable=not job.progress,
             dynamic_ncols=True,
         )
         try:
-            counters = run_segments(info, span, model, to, config, finder, checkpoint, preview, labeller, bar)
+            counters = run_segments(job, info, span, checkpoint, labeller, bar)
         finally:
             bar.close()
         if counters.decode_warning:
-            report.warnings.append(counters.decode_warning)
+            warnings.append(counters.decode_warning)
         elif short := _ended_early(info, span, checkpoint.frames_done):
-            report.warnings.append(short)
+            warnings.append(short)
     if checkpoint.frames_done == 0:
         raise FacecraftError(f"no frames could be decoded from {info.path} in the chosen range")
     c = checkpoint.counters
-    report.frames = checkpoint.frames_done
-    report.faces_swapped, report.frames_with_faces = (
-        int(c.get("faces", 0)),
-        int(c.get("frames_with_faces", 0)),
-    )
-    report.tracks = {int(k): int(v) for k, v in c.get("tracks", {}).items()}
+    frames = checkpoint.frames_done
     start_s = span.first / info.fps
-    duration = report.frames / info.fps
-    report.labelled = _join(checkpoint, dst, info, start_s, duration, False, labeller)
-    if preview:
+    duration = frames / info.fps
+    labelled = _join(checkpoint, dst, info, start_s, duration, False, labeller)
+    if job.preview:
         _join(checkpoint, preview_path(dst), info, start_s, duration, True, labeller)
-    if resumed:
-        report.notes.append(f"resumed after {report.resumed_frames} frames done by an earlier run")
     checkpoint.remove()
+    return SwapOutcome(
+        frames=frames,
+        frames_with_faces=int(c.get("frames_with_faces", 0)),
+        faces_swapped=int(c.get("faces", 0)),
+        resumed_frames=resumed_frames,
+        tracks={int(k): int(v) for k, v in c.get("tracks", {}).items()},
+        labelled=labelled,
+        warnings=tuple(warnings),
+        notes=(f"resumed after {resumed_frames} frames done by an earlier run",) if resumed else (),
+    )
 
 
 def _ended_early(info: VideoInfo, span: VideoRange, done: int) -> str | None:

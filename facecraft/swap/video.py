@@ -24,11 +24,10 @@ from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames
 from facecraft.media.writer import VideoWriter
 from facecraft.swap.checkpoint import Checkpoint
 from facecraft.swap.compose import Compositor, TargetFace
-from facecraft.swap.config import SwapConfig
+from facecraft.swap.job import SwapJob
 from facecraft.swap.label import OutputLabeller
-from facecraft.swap.model import FaceModelLike, convert_checked
+from facecraft.swap.model import convert_checked
 from facecraft.swap.preview import side_by_side
-from facecraft.swap.targets import TargetFinder
 
 
 @dataclass
@@ -80,23 +79,19 @@ class _Counters:
 class _Pipeline:
     def __init__(
         self,
+        job: SwapJob,
         info: VideoInfo,
         span: VideoRange,
-        model: FaceModelLike,
-        to: str,
-        config: SwapConfig,
-        finder: TargetFinder,
         checkpoint: Checkpoint,
-        preview: bool,
         labeller: OutputLabeller,
         bar: tqdm,
     ):
-        self.labeller = labeller
-        self.info, self.span, self.model, self.to, self.config = info, span, model, to, config
-        self.finder, self.checkpoint, self.preview, self.bar = finder, checkpoint, preview, bar
+        self.job, self.info, self.span, self.labeller = job, info, span, labeller
+        self.model, self.to, self.config, self.finder = job.model, job.to, job.config, job.finder
+        self.checkpoint, self.preview, self.bar = checkpoint, job.preview, bar
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         """The last input frame and its output (the convert thread's)."""
-        self.compositor = Compositor(config, checkpoint.color, model_size=model.size)
+        self.compositor = Compositor(job.config, checkpoint.color, model_size=job.model.size)
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
         self.stop = threading.Event()
@@ -318,20 +313,16 @@ def _pix_fmt(width: int, height: int) -> str:
 
 
 def run_segments(
+    job: SwapJob,
     info: VideoInfo,
     span: VideoRange,
-    model: FaceModelLike,
-    to: str,
-    config: SwapConfig,
-    finder: TargetFinder,
     checkpoint: Checkpoint,
-    preview: bool,
     labeller: OutputLabeller,
     bar: tqdm,
 ) -> _Counters:
-    """Encode every missing segment of the output into ``checkpoint``'s folder, each frame passed through
-    ``labeller``. Returns the counters."""
-    pipeline = _Pipeline(info, span, model, to, config, finder, checkpoint, preview, labeller, bar)
+    """Encode every missing segment of ``job``'s output into ``checkpoint``'s folder, each frame passed
+    through ``labeller``. Returns the counters."""
+    pipeline = _Pipeline(job, info, span, checkpoint, labeller, bar)
     pipeline.run()
     return pipeline.counters
 
