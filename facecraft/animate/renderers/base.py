@@ -8,6 +8,7 @@ two methods and registers under its own name; the rest of the pipeline does not 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.motion import Motion
 from facecraft.animate.portrait import Portrait
+from facecraft.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,16 @@ class Renderer(ABC):
     @abstractmethod
     def render(self, request: FrameRequest) -> np.ndarray:
         """The output frame, BGR uint8 with the portrait's framed size."""
+
+
+RENDERERS: Registry[type[Renderer]] = Registry("renderer")
+
+
+def register(name: str) -> Callable[[type[Renderer]], type[Renderer]]:
+    """Class decorator: make a renderer available as ``name`` (and set its ``name``)."""
+
+    def add(cls: type[Renderer]) -> type[Renderer]:
+        cls.name = name
+        return RENDERERS.add(name, cls)
+
+    return add

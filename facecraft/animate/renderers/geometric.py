@@ -12,8 +12,7 @@ import numpy as np
 from facecraft.animate import layers, mouth, warp
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.portrait import Portrait
-from facecraft.animate.renderers import register
-from facecraft.animate.renderers.base import FrameRequest, Renderer
+from facecraft.animate.renderers.base import FrameRequest, Renderer, register
 from facecraft.face import regions
 
 

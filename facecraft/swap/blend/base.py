@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facecraft.swap.registry import Registry
+from facecraft.registry import Registry
 
 
 class Blender:
@@ -31,7 +31,7 @@ class Blender:
         return np.where(inside[..., None], out, background)
 
 
-BLENDERS: Registry[Blender] = Registry("blend")
+BLENDERS: Registry[type[Blender]] = Registry("blend method")
 register = BLENDERS.register
 
 

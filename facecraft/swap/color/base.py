@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from facecraft.errors import FacecraftError
-from facecraft.swap.registry import Registry
+from facecraft.registry import Registry
 
 MIN_PIXELS = 16  # fewer skin pixels than this: statistics are meaningless, leave the colours alone
 
@@ -55,7 +55,7 @@ class ColorTransfer:
         return self.transfer(face, self.measure(face, face_mask), self.measure(target, target_mask))
 
 
-COLORS: Registry[ColorTransfer] = Registry("colour")
+COLORS: Registry[type[ColorTransfer]] = Registry("colour method")
 register = COLORS.register
 
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from facecraft.face.regions import polygon
-from facecraft.swap.registry import Registry
+from facecraft.registry import Registry
 
 
 class MaskMethod:
@@ -33,7 +33,7 @@ class MaskMethod:
         raise NotImplementedError
 
 
-MASKS: Registry[MaskMethod] = Registry("mask")
+MASKS: Registry[type[MaskMethod]] = Registry("mask method")
 register = MASKS.register
 
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from facecraft.errors import FacecraftError
+from facecraft.registry import Registry
 
 
 class FaceAutoencoder(nn.Module):
@@ -83,27 +84,25 @@ class Architecture:
     description: str
 
 
-_REGISTRY: dict[str, Architecture] = {}
+ARCHITECTURES: Registry[Architecture] = Registry("model")
 
 
 def register(name: str, config_type: type[ModelConfig], description: str) -> Callable[[Any], Any]:
     """Decorator for an architecture's ``build(config, identities) -> FaceAutoencoder``."""
 
     def wrap(build: Callable[[Any, Sequence[str]], FaceAutoencoder]) -> Callable[[Any, Sequence[str]], Any]:
-        _REGISTRY[name] = Architecture(name, config_type, build, description)
+        ARCHITECTURES.add(name, Architecture(name, config_type, build, description))
         return build
 
     return wrap
 
 
 def get_architecture(name: str) -> Architecture:
-    if name not in _REGISTRY:
-        raise FacecraftError(f"unknown model {name!r}; choose one of {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    return ARCHITECTURES.get(name)
 
 
 def list_architectures() -> list[str]:
-    return list(_REGISTRY)
+    return ARCHITECTURES.names()
 
 
 def make_config(name: str, values: dict[str, Any]) -> ModelConfig:
