@@ -49,49 +49,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     stop.add_argument(
         "--steps",
         type=number(0, 10**12, integer=True),
-        default=0,
         metavar="N",
         help="train until N steps in total",
     )
-    stop.add_argument(
-        "--minutes", type=number(0, 10**7), default=0.0, metavar="M", help="train for M minutes"
-    )
+    stop.add_argument("--minutes", type=number(0, 10**7), metavar="M", help="train for M minutes")
     stop.add_argument(
         "--until-ssim",
         type=number(0, 0.9999),
-        default=0.0,
         metavar="S",
         help="train until validation masked SSIM >= S",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--device", help="auto (the default), cpu or cuda")
     p.add_argument(
         "--preview-every",
         type=_every(0),
-        default=200,
         metavar="N",
         help="write MODEL/preview.png every N steps",
     )
-    p.add_argument(
-        "--validate-every", type=_every(1), default=100, metavar="N", help="validation metrics every N steps"
-    )
-    p.add_argument("--save-every", type=_every(1), default=500, metavar="N", help="checkpoint every N steps")
+    p.add_argument("--validate-every", type=_every(1), metavar="N", help="validation metrics every N steps")
+    p.add_argument("--save-every", type=_every(1), metavar="N", help="checkpoint every N steps")
     p.add_argument(
         "--keep",
         type=number(1, 10_000, integer=True),
-        default=3,
         metavar="K",
-        help="checkpoints kept besides the best (default 3)",
+        help="checkpoints kept besides the best",
     )
     p.add_argument(
         "--seed",
         type=number(0, 2**32 - 1, integer=True),
-        default=0,
         help="random seed (data order and augmentation)",
     )
     p.add_argument(
         "--threads",
         type=number(0, 1024, integer=True),
-        default=0,
         metavar="N",
         help="CPU threads (default: what a resumed model used, else the free cores)",
     )
@@ -109,7 +99,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="any other training setting, e.g. --set augment.rotate_deg=5 --set loss.identity=0 (repeatable; "
         "the names are the fields of TrainConfig, AugmentConfig and LossConfig)",
     )
+    # Every option's default is the dataclass's: an option left out is not passed to TrainConfig.
+    p.set_defaults(compile=None, deterministic=None)
     p.set_defaults(func=run)
+
+
+#: TrainConfig field -> the option that sets it (options left out keep the dataclass's default).
+_OPTIONS = {
+    "model": "model",
+    "size": "size",
+    "batch": "batch",
+    "learning_rate": "lr",
+    "steps": "steps",
+    "minutes": "minutes",
+    "until_ssim": "until_ssim",
+    "device": "device",
+    "preview_every": "preview_every",
+    "validate_every": "validate_every",
+    "save_every": "save_every",
+    "keep": "keep",
+    "seed": "seed",
+    "threads": "threads",
+    "compile": "compile",
+    "deterministic": "deterministic",
+}
 
 
 def _batch(text: str) -> int:
@@ -146,24 +159,8 @@ def run(args: argparse.Namespace) -> int:
     from facecraft.train import TrainConfig, train
     from facecraft.train.settings import apply_settings, parse_assignments
 
-    config = TrainConfig(
-        model=args.model,
-        size=args.size,
-        batch=args.batch,
-        learning_rate=args.lr,
-        steps=args.steps,
-        minutes=args.minutes,
-        until_ssim=args.until_ssim,
-        device=args.device,
-        preview_every=args.preview_every,
-        validate_every=args.validate_every,
-        save_every=args.save_every,
-        keep=args.keep,
-        seed=args.seed,
-        threads=args.threads,
-        compile=args.compile,
-        deterministic=args.deterministic,
-    )
+    given = {field: getattr(args, option) for field, option in _OPTIONS.items()}
+    config = TrainConfig(**{k: v for k, v in given.items() if v is not None})
     config = apply_settings(config, parse_assignments(args.set))
     if not (args.steps or args.minutes or args.until_ssim) and not args.quiet:
         print("training until Ctrl-C (it saves on exit; run the same command to resume)")
