@@ -19,7 +19,7 @@ from facecraft.extract.config import ExtractConfig
 from facecraft.face import quality
 from facecraft.face.align import align
 from facecraft.face.detect import FaceDetector
-from facecraft.face.identity import SAME_PERSON, IdentityEncoder
+from facecraft.face.identity import PAIR_MATCH, IdentityEncoder
 from facecraft.face.mesh import FaceMesher, Mesh
 from facecraft.face.track import Box, Track, Tracker, iou
 from facecraft.faceset.schema import FaceRecord
@@ -82,9 +82,10 @@ class FrameAnalyzer:
     def __init__(self, config: ExtractConfig, reference: np.ndarray | None = None):
         self.config = config
         self.reference = reference
-        #: Cosine to ``reference`` a face must reach to be kept (extract --identity: SFace's same-person value;
-        #: swap --face raises it, see swap.targets.REFERENCE_MATCH).
-        self.reference_threshold = SAME_PERSON
+        #: Cosine to ``reference`` a face must reach to be kept (extract --identity: a track's recent faces
+        #: against the reference photo's one face, so the calibrated face-vs-face threshold; swap --face
+        #: raises it, see swap.targets.REFERENCE_MATCH).
+        self.reference_threshold = PAIR_MATCH
         #: Only the face of a frame most like ``reference`` can be kept (a bystander never is, however close).
         self.reference_best_only = False
         #: track id -> cosines to ``reference`` seen (kept or not), for reports.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from facecraft.face.identity import SAME_PERSON
+from facecraft.face.identity import PAIR_MATCH
 from facecraft.face.smooth import OneEuroState, one_euro
 
 Box = tuple[float, float, float, float]
@@ -65,7 +65,9 @@ class Track:
         self.embedded_frame = frame
 
     def same_person(self, emb: np.ndarray) -> bool:
-        return self.embedding is None or float(self.embedding @ emb) >= SAME_PERSON
+        # The track's embedding is its last few faces (0.7/0.3 running mix), so this compares a face with a
+        # face from the same clip: the face-vs-face threshold (same person, same clip: 0.44 and up).
+        return self.embedding is None or float(self.embedding @ emb) >= PAIR_MATCH
 
 
 @dataclass

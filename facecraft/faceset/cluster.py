@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from facecraft.face.identity import SAME_PERSON
+from facecraft.face.identity import SOURCE_MATCH
 from facecraft.faceset.store import Faceset
 
 
 def cluster_embeddings(
-    embeddings: np.ndarray, weights: np.ndarray | None = None, threshold: float = SAME_PERSON
+    embeddings: np.ndarray, weights: np.ndarray | None = None, threshold: float = SOURCE_MATCH
 ) -> np.ndarray:
     """Cluster (N, D) embeddings so that members are on average at cosine similarity >= ``threshold``.
+    The callers cluster tracks' mean embeddings, so the default is the threshold calibrated for a mean
+    (a faceset's identity) against a face; see :data:`facecraft.face.identity.SOURCE_MATCH`.
 
     Returns (N,) cluster ids, 0 for the cluster with the largest total weight, 1 for the next, ...
     """

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.errors import FacecraftError
-from facecraft.face.identity import SAME_PERSON, cosine
+from facecraft.face.identity import SOURCE_MATCH, cosine
 from facecraft.faceset.cluster import assign_clusters
 from facecraft.faceset.store import Faceset
 from facecraft.faceset.transfer import copy_faces
@@ -35,10 +35,10 @@ def merge(inputs: list[str | Path], output: str | Path, force: bool = False) -> 
         ref = main_identity(sets[0])
         for fs in sets[1:]:
             sim = float(cosine(ref, main_identity(fs))[0, 0])
-            if sim < SAME_PERSON and not force:
+            if sim < SOURCE_MATCH and not force:  # a faceset's identity against another's
                 raise FacecraftError(
                     f"{fs.root} looks like a different person from {sets[0].root} (identity similarity {sim:.2f} "
-                    f"< {SAME_PERSON}); pass --force to merge anyway"
+                    f"< {SOURCE_MATCH}); pass --force to merge anyway"
                 )
         lock = FolderLock.for_folder(output, f"the faceset {output}", "merge")
         with lock, Faceset.create(output, sets[0].settings) as out:

@@ -21,7 +21,8 @@ from facecraft.swap.config import SwapConfig
 REFERENCE_MATCH = 0.45
 """Cosine (SFace) a face must reach against the --face photo to be swapped. On the shared media, photos and
 frames of the same person scored 0.60 and up and different people at most 0.29 (325 pairs); unrelated
-people have been seen at 0.37, just over OpenCV's 0.363, so the swap asks for more."""
+people have been seen at 0.37, just over OpenCV's 0.363 and the calibrated face-vs-face PAIR_MATCH
+(0.36), so the swap asks for more."""
 
 
 class TargetFinder:

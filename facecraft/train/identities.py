@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from facecraft.errors import FacecraftError
-from facecraft.face.identity import SAME_PERSON
+from facecraft.face.identity import SOURCE_MATCH
 from facecraft.faceset.merge import main_identity
 from facecraft.faceset.store import Faceset
 from facecraft.train.checkpoint import ModelInfo
@@ -28,7 +28,7 @@ def identity_embeddings(facesets: Mapping[str, str | Path]) -> dict[str, list[fl
 
 def check_same_people(old: ModelInfo, new: ModelInfo) -> None:
     """Refuse a resume where an identity's faceset shows another person than the one its decoder learned:
-    it looks more like another identity of the model, or not like its own (cosine below SAME_PERSON)."""
+    it looks more like another identity of the model, or not like its own (cosine below SOURCE_MATCH: both sides are facesets' identities)."""
     before, now = old.identity_embeddings, new.identity_embeddings
     names = [n for n in new.identities if n in before and n in now]
     if not names:
@@ -42,8 +42,8 @@ def check_same_people(old: ModelInfo, new: ModelInfo) -> None:
                 f"similarity {sims[n][best]:.2f}, vs {sims[n][n]:.2f} to {n}); are the facesets exchanged? "
                 f"Give each identity the faceset it was trained with, or use a new output folder"
             )
-        if sims[n][n] < SAME_PERSON:
+        if sims[n][n] < SOURCE_MATCH:
             raise FacecraftError(
                 f"the faceset given for {n} shows another person than the one this model learned as {n} "
-                f"(identity similarity {sims[n][n]:.2f} < {SAME_PERSON}); use a new output folder"
+                f"(identity similarity {sims[n][n]:.2f} < {SOURCE_MATCH}); use a new output folder"
             )
