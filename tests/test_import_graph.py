@@ -117,6 +117,22 @@ def test_facecraft_has_no_import_cycles() -> None:
     assert not found, "import cycles:\n" + "\n".join(described)
 
 
+def test_the_stages_import_each_other_without_cycles() -> None:
+    """Between facecraft's sub-packages (face, extract, swap, evaluate, provenance, ...) too: a module of one
+    may not need a module of another that needs the first."""
+    graph = import_graph(PACKAGE)
+
+    def package(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    packages: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        packages.setdefault(package(module), set()).update(
+            package(d) for d in deps if package(d) != package(module)
+        )
+    assert not cycles(packages), cycles(packages)
+
+
 def test_the_checker_sees_the_cycles_it_must_refuse(tmp_path: Path) -> None:
     """A package whose __init__ imports a plugin that imports the package back (the old renderers shape), and two
     modules that import each other only for type checking (the old swap images <-> run shape)."""
