@@ -46,6 +46,27 @@ def test_half_size_never_gives_a_wrong_id(
         assert wm.content_id_hex in ((f"{cid:06x}",) if must_read else (f"{cid:06x}", None)), (name, wm)
 
 
+def test_gif_exports_keep_the_id_and_unmarked_gifs_stay_clean(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg's two usual GIF exports at 480 px of 3 s labelled clips (the default GIF of the green-screen
+    clip scored 5.4, no mark, before verify smoothed GIF frames); the same exports of the unlabelled clips
+    stay clean."""
+    monkeypatch.setenv("FACECRAFT_CONFIG_DIR", str(tmp_path / "cfg"))
+    for name, export in (
+        ("man_green_screen_3s.mp4", "gif480"),
+        ("woman_glasses_talking_5s_audio.mp4", "gif480pal"),
+    ):
+        src, out = shared_data / "videos" / name, tmp_path / name
+        cid = labelled_copy(src, out, max_frames=75, content_id=0x61F000)
+        for video, expected in ((out, f"{cid:06x}"), (src, None)):
+            gif = tmp_path / f"{export}.{video.parent.name}.{name}.gif"
+            subprocess.run(transform_command(export, video, gif, probe(video).duration), check=True)
+            report = verify(gif)
+            assert report.watermark.content_id_hex == expected, (gif.name, report.watermark)
+            assert report.verdict == ("AI-generated" if expected else "no evidence of AI generation")
+
+
 @pytest.mark.slow
 def test_robustness_table_on_every_shared_video(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -16,8 +16,10 @@ TRANSFORMS = ("crf28", "half", "crop10", "cut2s")
 """The edits the fast tests and the slow robustness test check on every shared video."""
 GEOMETRIC = ("hflip_strip", "vflip", "rot+5", "rot-5", "rot+2", "squash15", "stretch15")
 """Edits that move pixels: mirror (the hflip one also strips all metadata), rotate, squash or stretch."""
-EXPORTS = ("gif480",)
-"""Format exports the benchmark tries: ffmpeg's default GIF (which the mark does not survive)."""
+EXPORTS = ("gif480", "gif480pal")
+"""Format exports the benchmark tries: ffmpeg's default GIF (its fixed 3-3-2 palette) and the common
+palettegen/paletteuse GIF recipe (10 fps, 256 colours, dithered); both at 480 px wide."""
+GIF_PALETTE_FILTER = "fps=10,scale=480:-1:flags=lanczos,split[s0][s1];[s0]palettegen[p];[s1][p]paletteuse"
 THUMBNAILS = (64, 96, 128, 160, 192, 256)
 """Thumbnail widths (px) the benchmark tries, to find the smallest the design allows."""
 
@@ -47,15 +49,16 @@ def transform_command(name: str, source: str | Path, dest: str | Path, duration:
     and height (off-centre: 3% from the left/top); cut2s: the 2 seconds in the middle (``duration`` s long);
     hflip_strip: mirror and drop all metadata (``-map_metadata -1``); vflip: upside down; rot+-N: rotate
     by N degrees (black corners, same size); squash15 / stretch15: width x0.85 / height x1.15;
-    gif480: ffmpeg's default GIF export at 480 px wide; thumbN: N px wide (e.g. thumb96).
+    gif480: ffmpeg's default GIF export at 480 px wide; gif480pal: the palettegen recipe (see EXPORTS); thumbN: N px wide (e.g. thumb96).
     """
     head = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
     h264 = ["-c:v", "libx264", "-crf", "23"]
     if name == "cut2s":
         start = max(0.0, (duration - 2.0) / 2)
         return [*head, "-ss", f"{start:.3f}", "-i", str(source), "-t", "2", *h264, "-an", str(dest)]
-    if name == "gif480":
-        return [*head, "-i", str(source), "-vf", "scale=480:-1", "-an", str(dest)]
+    if name in ("gif480", "gif480pal"):
+        vf = "scale=480:-1" if name == "gif480" else GIF_PALETTE_FILTER
+        return [*head, "-i", str(source), "-vf", vf, "-an", str(dest)]
     if name.startswith("thumb") and name[5:].isdigit():
         vf = f"scale={int(name[5:])}:-2"
         return [*head, "-i", str(source), "-vf", vf, *h264, "-an", str(dest)]

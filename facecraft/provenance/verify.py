@@ -24,7 +24,7 @@ from facecraft.media.image import read_image
 from facecraft.media.inputs import media_kind
 from facecraft.media.video import DecodeError, iter_frames, probe
 from facecraft.provenance import watermark
-from facecraft.provenance.detect import Detection, detect
+from facecraft.provenance.detect import Detection, detect, undither
 from facecraft.provenance.manifest import ManifestReport, read_manifest, short_source_type
 from facecraft.provenance.metadata import MetadataTags, read_tags
 from facecraft.provenance.payload import format_content_id
@@ -153,6 +153,8 @@ def _sample_frames(path: Path) -> list[np.ndarray]:
         pass  # use the frames before the damage
     if not frames:
         raise FacecraftError(f"{path} has no decodable video frames")
+    if path.suffix.lower() == ".gif":  # a palette file: its dither hides the mark (detect.undither)
+        frames = [undither(f) for f in frames]
     return frames
 
 
