@@ -14,6 +14,7 @@ import numpy as np
 
 from facecraft.face.regions import polygon
 from facecraft.swap.blend import get_blend
+from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.mask import get_mask
@@ -107,6 +108,8 @@ class Compositor:
             # Hair strands and glasses frames over the face keep their own crisp edges: the feathering is for
             # the seam at the face outline, not for them.
             mask = mask * np.clip(parsed_face, 0.0, 1.0)
+        if cfg.keep_blinks and not cfg.keep_eyes:
+            mask = mask * (1.0 - blink_keep_mask(lm, size))
         return mask
 
     def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:

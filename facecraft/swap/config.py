@@ -43,6 +43,8 @@ class SwapConfig:
     """Keep the target's real eyes."""
     keep_mouth: bool = False
     """Keep the target's real mouth."""
+    keep_blinks: bool = True
+    """As the target's eye closes (a blink, a wink), its own eyelids show through (swap.blinks)."""
     keep_glasses: bool = True
     """Glasses the target wears stay in the output (parse mask); False: they are painted over."""
     detail: float = 1.0

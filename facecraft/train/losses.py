@@ -33,12 +33,17 @@ class LossConfig:
     identity_faces: int = 2
     """Faces per identity and step the identity loss looks at (each reconstructed and swapped). SFace is
     bigger than the CPU models: with 2 faces it roughly doubles a ``lite`` step on a CPU."""
+    perceptual: float = 1.0
+    """Weight of the perceptual loss (feature distance on the face parser's ResNet-18 trunk, see
+    train.perceptual) on reconstructions; 0 turns it off (it is also off without the face parser)."""
+    perceptual_faces: int = 4
+    """Faces per identity and step the perceptual loss looks at."""
 
     def __post_init__(self) -> None:
-        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background, self.identity) < 0:
+        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background, self.identity, self.perceptual) < 0:
             raise FacecraftError("loss weights must not be negative")
-        if self.identity_faces < 1:
-            raise FacecraftError("identity_faces must be at least 1")
+        if self.identity_faces < 1 or self.perceptual_faces < 1:
+            raise FacecraftError("identity_faces and perceptual_faces must be at least 1")
 
 
 def _gauss(window: int, sigma: float, x: torch.Tensor) -> torch.Tensor:

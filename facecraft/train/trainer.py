@@ -16,14 +16,16 @@ import torch
 from torch import nn
 
 from facecraft.errors import FacecraftError
+from facecraft.face.parse import parser_disabled
 from facecraft.train.augment import augment, draw_params, params_to
 from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
 from facecraft.train.distributed import DistInfo
 from facecraft.train.identity_loss import IdentityLoss, faceset_identity
-from facecraft.train.losses import reconstruction_loss
+from facecraft.train.losses import loss_weights, reconstruction_loss
 from facecraft.train.models import FaceAutoencoder
+from facecraft.train.perceptual import PerceptualLoss
 
 MAX_RESTORES_IN_A_ROW = 3
 
@@ -88,6 +90,9 @@ class Trainer:
         if config.loss.identity > 0:
             people = [faceset_identity(d.source) for d in data]
             self.identity_loss = IdentityLoss(net.size, data[0].coverage, people).to(device)
+        self.perceptual_loss: PerceptualLoss | None = None
+        if config.loss.perceptual > 0 and not parser_disabled():
+            self.perceptual_loss = PerceptualLoss().to(device)
         self._good: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
         self._bad_in_a_row = 0
 
@@ -151,6 +156,8 @@ class Trainer:
         )
         if swaps:
             loss = loss + self.config.loss.identity * self._identity_term(outputs, len(inputs), swaps)
+        if self.perceptual_loss is not None:
+            loss = loss + self.config.loss.perceptual * self._perceptual_term(outputs, targets, masks)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         clip = self.config.grad_clip or math.inf
@@ -179,6 +186,22 @@ class Trainer:
         # over all the faces the loss looks at (as in one process).
         share = self.dist.world * swaps / self.config.loss.identity_faces
         return self.identity_loss(torch.cat(drawn), index) * share
+
+    def _perceptual_term(
+        self, outputs: list[torch.Tensor], targets: list[torch.Tensor], masks: list[torch.Tensor]
+    ) -> torch.Tensor:
+        """Perceptual loss over the first ``perceptual_faces`` reconstructions of each identity's whole
+        batch (under DDP this process holds every world-th of them), scaled like the identity term."""
+        assert self.perceptual_loss is not None
+        k = self.config.loss.perceptual_faces
+        mine = len(range(self.dist.rank, k, self.dist.world))
+        if mine == 0:
+            return torch.zeros((), device=self.device)
+        drawn = torch.cat([o[:mine, :3] for o in outputs[: len(targets)]])
+        real = torch.cat([t[:mine] for t in targets])
+        weight = torch.cat([loss_weights(m[:mine].float(), self.config.loss) for m in masks])
+        share = self.dist.world * mine / k
+        return self.perceptual_loss(drawn, real, weight) * share
 
     def _compile_now(self) -> None:
         """Let torch.compile trace and build its kernels before the clock starts, so that ``--minutes``

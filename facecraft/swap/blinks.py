@@ -1,0 +1,59 @@
+"""Blinks kept: where the target's eye is closing, its own eyelids stay in the output.
+
+A model trained for minutes on a CPU rarely draws a closed eye: each faceset holds only a handful of
+blink frames (1 and 3 in two shared 5-7 s clips), so the decoder paints its person's open eyes over the
+target's blink, and the swap never blinks (0 of 6 closed-eye frames kept at 500 steps). The compositor
+therefore measures each eye's opening from the target's own landmarks (lid gap over eye width, per eye,
+so a wink stays a wink) and, as the eye closes, lets the target's eyelid region show through. Closed
+lids carry little of a person's identity; the brows, the eye shape when open and the rest of the face
+stay the model's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facecraft.face.regions import polygon
+
+OPEN = 0.23
+"""Lid gap / eye width at or above which an eye counts as open (nothing kept). Measured on the aligned
+landmarks of two shared clips: open eyes 0.23-0.35 (5th percentile 0.23-0.30), blink frames 0.10-0.23."""
+CLOSED = 0.16
+"""At or below this the eye counts as closed: its whole lid region is the target's."""
+REGION_WIDTH = 1.5
+"""The kept region is an ellipse this many eye widths wide..."""
+REGION_HEIGHT = 0.8
+"""...and this many eye widths tall: where an open eye drawn by the model would be."""
+EYES = ("left_eye", "right_eye")
+
+
+def eye_opening(aligned_landmarks: np.ndarray, name: str) -> float:
+    """Lid gap / eye width of one eye (``left_eye`` or ``right_eye``, as seen in the image)."""
+    pts = polygon(aligned_landmarks, name)
+    width = float(np.ptp(pts[:, 0]))
+    return float(np.ptp(pts[:, 1])) / width if width > 1e-6 else 1.0
+
+
+def closedness(opening: float) -> float:
+    """0 for an open eye, 1 for a closed one, linear in between."""
+    return float(np.clip((OPEN - opening) / (OPEN - CLOSED), 0.0, 1.0))
+
+
+def blink_keep_mask(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32 0..1: how much of the target's own eye region to keep, per eye by how closed it is
+    (all zeros when both eyes are open)."""
+    keep = np.zeros((size, size), np.float32)
+    for name in EYES:
+        amount = closedness(eye_opening(aligned_landmarks, name))
+        if amount <= 0:
+            continue
+        pts = polygon(aligned_landmarks, name)
+        centre = pts.mean(0)
+        width = float(np.ptp(pts[:, 0]))
+        region = np.zeros((size, size), np.float32)
+        axes = (max(1, round(width * REGION_WIDTH / 2)), max(1, round(width * REGION_HEIGHT / 2)))
+        cv2.ellipse(region, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, 1.0, -1)
+        region = cv2.GaussianBlur(region, (0, 0), max(0.5, width * 0.15))
+        keep = np.maximum(keep, region * amount)
+    return keep
