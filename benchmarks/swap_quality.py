@@ -1,13 +1,14 @@
-"""Swap quality, old recipe beside new, at the same training budget, measured on the files users get.
+"""Swap quality, recipe beside recipe, at the same training budget, measured on the files users get.
 
-Extracts two clips (A and B), trains the CPU default twice for the same number of steps -- the old recipe
-(landmark masks, no identity loss, landmark paste mask, no detail restored) and the new one (face-parser
-masks, SFace identity loss, parse mask, target detail restored) -- swaps both ways with each, and
-evaluates every labelled, encoded output against its original. The do-nothing baseline (the original
-video scored as if it were the swap) sits beside them. Writes contact sheets (original | old | new) to
-look at, and prints JSON and a one-line summary.
+Extracts two clips (A and B) and parses their faces once, then per recipe trains for the same steps or
+minutes, swaps both ways, and evaluates every labelled, encoded output against its original. Recipes:
+``old`` (landmark masks, reconstruction loss only, landmark paste mask, nothing restored), ``new`` (the
+defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
+kept), ``new_no_perceptual`` and ``new_lite128``. The do-nothing baseline (the original scored as if it
+were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
+JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
-    python benchmarks/swap_quality.py --steps 1500 --out /tmp/swapq
+    python benchmarks/swap_quality.py --minutes 15 --recipes old,new --out /tmp/swapq
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,78 +82,140 @@ def contact_sheet(videos: list[Path], out: Path, frames: int = 4) -> None:
     cv2.imwrite(str(out), np.vstack(rows))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--a", default=str(SHARED / CLIPS[0]))
-    ap.add_argument("--b", default=str(SHARED / CLIPS[1]))
-    ap.add_argument("--steps", type=int, default=1500, help="training steps per recipe (same for both)")
-    ap.add_argument("--model", default="lite")
-    ap.add_argument("--out", default="/tmp/facecraft-swap-quality")
-    ap.add_argument("--recipes", default="old,new")
-    args = ap.parse_args()
+RECIPES = {
+    # name: (face parser on, architecture, loss changes, swap changes)
+    "old": (
+        False,
+        "lite",
+        {"identity": 0.0, "perceptual": 0.0},
+        {"mask": "landmarks", "detail": 0.0, "keep_blinks": False},
+    ),
+    "new": (True, "lite", {}, {}),
+    "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}),
+    "new_lite128": (True, "lite128", {}, {}),
+}
+"""The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
+current defaults, the defaults without the perceptual loss, and the defaults at 128 px."""
 
+DIRECTIONS = {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}
+
+
+def run_recipe(
+    name: str, args: argparse.Namespace, clips: dict[str, Path], facesets: dict[str, Path], out: Path
+) -> dict[str, Any]:
     from facecraft.evaluate import evaluate
-    from facecraft.extract import extract
     from facecraft.swap import swap
     from facecraft.swap.config import SwapConfig
     from facecraft.train import train
     from facecraft.train.config import TrainConfig
     from facecraft.train.losses import LossConfig
 
+    use_parser, arch, loss, swap_changes = RECIPES[name]
+    model = out / f"model_{name}"
+    result: dict[str, Any] = {"model": arch}
+    with parser_switch(use_parser):
+        cfg = TrainConfig(
+            model=arch,
+            steps=args.steps,
+            minutes=args.minutes,
+            threads=args.threads,
+            loss=LossConfig(**loss),
+            preview_every=0,
+        )
+        t0 = time.perf_counter()
+        rep = train({k: str(v) for k, v in facesets.items()}, model, cfg, progress=False)
+        result["train"] = {
+            "seconds": round(time.perf_counter() - t0, 1),
+            "steps": rep.step,
+            "faces_per_second": round(rep.images_per_second, 1),
+            "val_ssim": round(rep.val_ssim, 4),
+        }
+        for direction, (src, dst) in DIRECTIONS.items():
+            video = out / f"{name}_{direction}.mp4"
+            t0 = time.perf_counter()
+            swap(clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False)
+            result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
+            result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--a", default=str(SHARED / CLIPS[0]))
+    ap.add_argument("--b", default=str(SHARED / CLIPS[1]))
+    budget = ap.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, default=0, help="training steps per recipe (same for all)")
+    budget.add_argument(
+        "--minutes", type=float, default=0.0, help="training minutes per recipe (same for all)"
+    )
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads per training (0: the free cores)")
+    ap.add_argument("--out", default="/tmp/facecraft-swap-quality")
+    ap.add_argument("--recipes", default="old,new", help=f"comma-separated, of {', '.join(RECIPES)}")
+    args = ap.parse_args()
+    if not args.steps and not args.minutes:
+        args.steps = 1500
+    names = [n for n in args.recipes.split(",") if n]
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        raise SystemExit(f"unknown recipe(s) {', '.join(unknown)}; choose from {', '.join(RECIPES)}")
+
+    from facecraft.evaluate import evaluate
+    from facecraft.extract import extract
+    from facecraft.face.parse import FaceParser
+    from facecraft.faceset.store import Faceset
+    from facecraft.train.parsing import parsed_labels
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     clips = {"A": Path(args.a), "B": Path(args.b)}
     facesets = {k: out / f"faces_{k}" for k in clips}
+    timings: dict[str, float] = {}
     for k, clip in clips.items():
-        extract([clip], facesets[k], progress=False)
-
-    recipes = {
-        "old": (False, LossConfig(identity=0.0), SwapConfig(mask="landmarks", detail=0.0)),
-        "new": (True, LossConfig(), SwapConfig()),
-    }
-    result: dict[str, Any] = {
-        "clips": {k: str(v) for k, v in clips.items()},
-        "steps": args.steps,
-        "model": args.model,
-    }
-    for direction, (src, dst) in {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}.items():
-        report = evaluate(clips[dst], clips[dst], facesets[src], progress=False)
-        result.setdefault("do_nothing", {})[direction] = summary_of(report)
-    for name in args.recipes.split(","):
-        use_parser, loss, swap_cfg = recipes[name]
-        model = out / f"model_{name}"
-        with parser_switch(use_parser):
+        if not (facesets[k] / "faceset.db").is_file():  # several runs may share one --out
             t0 = time.perf_counter()
-            rep = train(
-                {k: str(v) for k, v in facesets.items()},
-                model,
-                TrainConfig(model=args.model, steps=args.steps, loss=loss, preview_every=0),
-                progress=False,
-            )
-            result.setdefault("train_seconds", {})[name] = round(time.perf_counter() - t0, 1)
-            result.setdefault("val_ssim", {})[name] = getattr(rep, "val_ssim", None)
-            for direction, (src, dst) in {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}.items():
-                video = out / f"{name}_{direction}.mp4"
-                t0 = time.perf_counter()
-                swap(clips[dst], model, video, replace(swap_cfg, to=src), progress=False)
-                result.setdefault("swap_seconds", {}).setdefault(name, {})[direction] = round(
-                    time.perf_counter() - t0, 1
-                )
-                report = evaluate(clips[dst], video, facesets[src], progress=False)
-                result.setdefault(name, {})[direction] = summary_of(report)
-    for direction, (_, dst) in {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}.items():
-        videos = [clips[dst]] + [out / f"{n}_{direction}.mp4" for n in args.recipes.split(",")]
+            extract([clip], facesets[k], progress=False)
+            timings[f"extract_{k}"] = round(time.perf_counter() - t0, 1)
+        # parse once, up front, so no recipe's training minutes pay for it
+        t0 = time.perf_counter()
+        with parser_switch(True), Faceset.open(facesets[k]) as fs:
+            FaceParser.load()
+            parsed_labels(fs, fs.faces(), progress=False)
+        timings[f"parse_{k}"] = round(time.perf_counter() - t0, 1)
+
+    nothing = out / "result_do_nothing.json"
+    if not nothing.is_file():
+        base = {
+            d: summary_of(evaluate(clips[dst], clips[dst], facesets[src], progress=False))
+            for d, (src, dst) in DIRECTIONS.items()
+        }
+        nothing.write_text(json.dumps(base, indent=1))
+    for name in names:
+        result = run_recipe(name, args, clips, facesets, out)
+        result["budget"] = {"steps": args.steps, "minutes": args.minutes, "threads": args.threads}
+        (out / f"result_{name}.json").write_text(json.dumps(result, indent=1, default=str))
+
+    # Summarise every recipe run into this --out so far (runs in parallel processes share it).
+    everything: dict[str, Any] = {"clips": {k: str(v) for k, v in clips.items()}, "timings": timings}
+    for f in sorted(out.glob("result_*.json")):
+        everything[f.stem.removeprefix("result_")] = json.loads(f.read_text())
+    done = [n for n in RECIPES if n in everything]
+    for direction, (_, dst) in DIRECTIONS.items():
+        videos = [clips[dst]] + [out / f"{n}_{direction}.mp4" for n in done]
         contact_sheet([v for v in videos if v.is_file()], out / f"sheet_{direction}.png")
-    print(json.dumps(result, indent=1, default=str))
+    everything["sheet_columns"] = ["original", *done]
+    print(json.dumps(everything, indent=1, default=str))
     line = []
-    for name in args.recipes.split(","):
-        for direction in ("A_into_B", "B_into_A"):
-            r = result[name][direction]
-            line.append(
-                f"{name} {direction}: match {r['source_match_rate']:.2f} sharp {r['sharpness_ratio']:.2f} "
-                f"flicker {r['flicker_ratio']:.2f}"
+    for name in done:
+        r = everything[name]
+        parts = [f"{r['train']['steps']} steps"]
+        for direction in DIRECTIONS:
+            m = r[direction]
+            parts.append(
+                f"{direction} id {m['identity_to_source']:.3f} match {m['source_match_rate']:.2f} "
+                f"sharp {m['sharpness_ratio']:.2f} flicker {m['flicker_ratio']:.2f} blinks {m['eyes_closed_kept']}"
             )
-    print("swap quality at", args.steps, "steps:", "; ".join(line), f"(sheets in {out})")
+        line.append(f"{name}: " + ", ".join(parts))
+    print("swap quality:", "; ".join(line), f"(sheets in {out})")
 
 
 if __name__ == "__main__":

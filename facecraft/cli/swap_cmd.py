@@ -61,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-eyes", action="store_true", help="keep the original eyes")
     p.add_argument("--keep-mouth", action="store_true", help="keep the original mouth")
     p.add_argument(
+        "--keep-blinks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="as the person in the video closes an eye, their own eyelids show through (default on)",
+    )
+    p.add_argument(
         "--keep-glasses",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -114,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         keep_eyes=args.keep_eyes,
         keep_mouth=args.keep_mouth,
         keep_glasses=args.keep_glasses,
+        keep_blinks=args.keep_blinks,
         detail=args.detail,
         smooth=not args.no_smooth,
         batch=args.batch,

@@ -55,5 +55,5 @@ def blink_keep_mask(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
         axes = (max(1, round(width * REGION_WIDTH / 2)), max(1, round(width * REGION_HEIGHT / 2)))
         cv2.ellipse(region, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, 1.0, -1)
         region = cv2.GaussianBlur(region, (0, 0), max(0.5, width * 0.15))
-        keep = np.maximum(keep, region * amount)
+        keep = np.maximum(keep, (region * amount).astype(np.float32))
     return keep

@@ -40,7 +40,18 @@ class LossConfig:
     """Faces per identity and step the perceptual loss looks at."""
 
     def __post_init__(self) -> None:
-        if min(self.ssim, self.l1, self.mask, self.eyes_mouth, self.background, self.identity, self.perceptual) < 0:
+        if (
+            min(
+                self.ssim,
+                self.l1,
+                self.mask,
+                self.eyes_mouth,
+                self.background,
+                self.identity,
+                self.perceptual,
+            )
+            < 0
+        ):
             raise FacecraftError("loss weights must not be negative")
         if self.identity_faces < 1 or self.perceptual_faces < 1:
             raise FacecraftError("identity_faces and perceptual_faces must be at least 1")

@@ -69,6 +69,6 @@ class PerceptualLoss(nn.Module):
         total = drawn.new_zeros(())
         for a, b in zip(fake, real, strict=True):
             d = (F.normalize(a, dim=1) - F.normalize(b, dim=1)).pow(2).sum(1, keepdim=True)
-            w = F.adaptive_avg_pool2d(weight.float(), d.shape[-2:])
+            w = F.adaptive_avg_pool2d(weight.float(), (d.shape[-2], d.shape[-1]))
             total = total + ((d * w).sum((1, 2, 3)) / w.sum((1, 2, 3)).clamp_min(1e-6)).sum() / n
         return total / len(fake)
