@@ -51,9 +51,9 @@ def blink_keep_mask(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
         pts = polygon(aligned_landmarks, name)
         centre = pts.mean(0)
         width = float(np.ptp(pts[:, 0]))
-        region = np.zeros((size, size), np.float32)
+        ellipse = np.zeros((size, size), np.float32)
         axes = (max(1, round(width * REGION_WIDTH / 2)), max(1, round(width * REGION_HEIGHT / 2)))
-        cv2.ellipse(region, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, 1.0, -1)
-        region = cv2.GaussianBlur(region, (0, 0), max(0.5, width * 0.15))
+        cv2.ellipse(ellipse, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, 1.0, -1)
+        region = np.asarray(cv2.GaussianBlur(ellipse, (0, 0), max(0.5, width * 0.15)), np.float32)
         keep = np.maximum(keep, (region * amount).astype(np.float32))
     return keep
