@@ -73,9 +73,11 @@ class Compositor:
         color_state: dict[str, Any] | None = None,
         regions: FaceRegions | None = None,
         model_size: int | None = None,
+        device: str = "cpu",
     ):
         """``model_size``: the side of the faces the model itself draws (they may be resized to the aligned
-        size before they get here); None: the aligned size."""
+        size before they get here); None: the aligned size. ``device``: where the face parser runs (the
+        model's device: on a GPU it is no longer the per-frame bottleneck)."""
         self.config = config
         self.model_size = model_size
         self.color: ColorTransfer = get_color(config.color)
@@ -84,7 +86,7 @@ class Compositor:
         self.colors = ColorTracks(config.color_smoothing, color_state)
         self.regions = regions
         if self.mask_method.needs_parser and regions is None:
-            self.regions = load_regions(config)
+            self.regions = load_regions(config, device)
 
     def face_mask(
         self, target: TargetFace, learned: np.ndarray | None, parsed: ParsedFace | None = None
@@ -155,7 +157,7 @@ class Compositor:
         return cv2.GaussianBlur(skin, (0, 0), max(1.0, size / 64))
 
 
-def load_regions(config: SwapConfig) -> FaceRegions:
+def load_regions(config: SwapConfig, device: str = "cpu") -> FaceRegions:
     """The face parser for the parse mask; a clear error when it is turned off or its file is missing."""
     from facecraft.errors import FacecraftError
     from facecraft.face.parse import FaceParser, parser_disabled
@@ -165,4 +167,4 @@ def load_regions(config: SwapConfig) -> FaceRegions:
             "--mask parse needs the face parser, which FACECRAFT_NO_PARSER turns off; "
             "use --mask landmarks or unset FACECRAFT_NO_PARSER"
         )
-    return FaceRegions(FaceParser.load(size=PARSE_SIZE), keep_glasses=config.keep_glasses)
+    return FaceRegions(FaceParser.load(device=device, size=PARSE_SIZE), keep_glasses=config.keep_glasses)

@@ -21,7 +21,7 @@ from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.job import SwapJob, SwapOutcome
 from facecraft.swap.label import OutputLabeller
-from facecraft.swap.model import FaceModelLike, convert_checked
+from facecraft.swap.model import FaceModelLike, convert_checked, model_device
 from facecraft.swap.preview import preview_path, side_by_side
 from facecraft.swap.targets import TargetFinder
 
@@ -36,7 +36,8 @@ def swap_image(
     if not targets:
         return image, 0
     generated, masks = convert_checked(model, np.stack([t.aligned for t in targets]), to)
-    return Compositor(config, model_size=model.size).composite(image, targets, generated, masks), len(targets)
+    compositor = Compositor(config, model_size=model.size, device=model_device(model))
+    return compositor.composite(image, targets, generated, masks), len(targets)
 
 
 def write_image(path: Path, image: np.ndarray, labeller: OutputLabeller | None = None) -> bool:

@@ -29,6 +29,11 @@ class FaceModelLike(Protocol):
         ...
 
 
+def model_device(model: FaceModelLike) -> str:
+    """The device a model runs on ("cpu" for models that do not say), for the parser to run beside it."""
+    return str(getattr(model, "device", "cpu"))
+
+
 def load_model(model: str | Path | FaceModelLike, device: str = "auto") -> FaceModelLike:
     """A model object as given, or the trained model in the folder ``model``."""
     if isinstance(model, FaceModelLike):

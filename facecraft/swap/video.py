@@ -26,7 +26,7 @@ from facecraft.swap.checkpoint import Checkpoint
 from facecraft.swap.compose import Compositor, TargetFace
 from facecraft.swap.job import SwapJob
 from facecraft.swap.label import OutputLabeller
-from facecraft.swap.model import convert_checked
+from facecraft.swap.model import convert_checked, model_device
 from facecraft.swap.preview import side_by_side
 
 
@@ -91,7 +91,9 @@ class _Pipeline:
         self.checkpoint, self.preview, self.bar = checkpoint, job.preview, bar
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         """The last input frame and its output (the convert thread's)."""
-        self.compositor = Compositor(job.config, checkpoint.color, model_size=job.model.size)
+        self.compositor = Compositor(
+            job.config, checkpoint.color, model_size=job.model.size, device=model_device(job.model)
+        )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
         self.stop = threading.Event()
