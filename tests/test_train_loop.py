@@ -19,6 +19,7 @@ from facecraft.errors import FacecraftError
 from facecraft.faceset.store import Faceset
 from facecraft.train import FaceModel, train
 from facecraft.train.checkpoint import list_checkpoints
+from facecraft.train.losses import LossConfig
 from facecraft.train.testing import tiny_config, tiny_model
 
 
@@ -300,3 +301,23 @@ def test_tensorboard_gets_scalars_and_previews_when_installed(facesets, tmp_path
     assert {"train/loss", "train/images_per_second", "val/A/ssim", "val/B/psnr", "preview", "close"} <= tags
     assert calls[0] == ("init", str(tmp_path / "m" / "tensorboard"))
     assert [c[1] for c in calls if c[0] == "val/A/ssim"] == [5, 10]
+
+
+def test_progress_false_reaches_the_parser_of_the_facesets(facesets, tmp_path, monkeypatch):  # noqa: F811
+    import facecraft.train.data as data
+
+    seen: list[bool] = []
+
+    def fake_parsed(fs, faces, progress=True):  # type: ignore[no-untyped-def]
+        seen.append(progress)
+        return [np.full((fs.size, fs.size), 1, np.uint8) for _ in faces]  # all skin
+
+    monkeypatch.setattr(data, "parsed_labels", fake_parsed)
+    monkeypatch.delenv("FACECRAFT_NO_PARSER")
+    train(
+        facesets,
+        tmp_path / "m",
+        tiny_config(steps=1, loss=LossConfig(identity=0.0, perceptual=0.0)),
+        progress=False,
+    )
+    assert seen == [False, False]

@@ -88,10 +88,12 @@ def load_identity(
     val_fraction: float = 0.1,
     max_val: int = 32,
     parse: bool | None = None,
+    progress: bool = True,
 ) -> IdentityData:
     """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
     segments of faces are held out for validation (:mod:`facecraft.train.holdout`).
-    ``parse``: use the face parser's masks (None: unless FACECRAFT_NO_PARSER turns it off)."""
+    ``parse``: use the face parser's masks (None: unless FACECRAFT_NO_PARSER turns it off); ``progress``: a
+    bar while faces not parsed before are parsed."""
     with Faceset.open(path) as fs:
         faces = fs.faces()
         if len(faces) < MIN_FACES:
@@ -104,7 +106,7 @@ def load_identity(
         masks = np.empty((len(faces), 3, size, size), np.uint8)
         use_parser = not parser_disabled() if parse is None else parse
         labels: list[np.ndarray | None] = (
-            list(parsed_labels(fs, faces)) if use_parser else [None] * len(faces)
+            list(parsed_labels(fs, faces, progress)) if use_parser else [None] * len(faces)
         )
         interp = cv2.INTER_AREA if fsize > size else cv2.INTER_CUBIC
         for i, face in enumerate(faces):

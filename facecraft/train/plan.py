@@ -60,7 +60,12 @@ class RunPlan:
 
 
 def plan_run(
-    facesets: Mapping[str, str | Path], root: Path, config: TrainConfig, device: torch.device, dist: DistInfo
+    facesets: Mapping[str, str | Path],
+    root: Path,
+    config: TrainConfig,
+    device: torch.device,
+    dist: DistInfo,
+    progress: bool = True,
 ) -> RunPlan:
     """Settle everything about the run; writes model.json for a new model (main process only) and sets
     torch's CPU thread count before the facesets are read (the face parser runs on it)."""
@@ -88,7 +93,10 @@ def plan_run(
         raise FacecraftError(f"--batch {batch} must be divisible by the number of processes ({dist.world})")
 
     data = [
-        load_identity(n, p, model_cfg.size, config.val_fraction, config.max_val) for n, p in facesets.items()
+        load_identity(
+            n, p, model_cfg.size, config.val_fraction, config.max_val, progress=progress and dist.main
+        )
+        for n, p in facesets.items()
     ]
     faceset_size, coverage = check_compatible(data)
     settings: dict[str, Any] = {"seed": config.seed, "batch": batch}

@@ -109,7 +109,7 @@ def _train(
     dist: DistInfo,
     progress: bool,
 ) -> TrainReport:
-    plan = plan_run(facesets, root, config, device, dist)
+    plan = plan_run(facesets, root, config, device, dist, progress)
     trainer, checkpointer = _build(plan, root, device, dist, progress)
     start_step = trainer.state.step
     _fit(trainer, checkpointer, plan, root, device, dist)
