@@ -20,7 +20,7 @@ from facecraft.swap import SwapConfig, swap
 from facecraft.swap.images import swap_image
 from facecraft.swap.paste import restore_detail
 from facecraft.swap.targets import REFERENCE_MATCH, TargetFinder
-from facecraft.train.data import region_masks
+from facecraft.train.data import glasses_frames, region_masks, without_glasses_frames
 
 
 def test_restore_detail_adds_only_what_the_model_cannot_draw() -> None:
@@ -37,7 +37,7 @@ def test_restore_detail_adds_only_what_the_model_cannot_draw() -> None:
     assert np.array_equal(restore_detail(flat, texture, weight, k=1.0), flat)  # no upscale: nothing missing
 
 
-def test_training_masks_leave_hair_and_glasses_out_of_the_loss() -> None:
+def test_training_masks_leave_hair_out_of_the_loss_and_paint_glasses_frames_out() -> None:
     size = 64
     lm = np.zeros((478, 2))
     from facecraft.face.regions import region
@@ -47,12 +47,30 @@ def test_training_masks_leave_hair_and_glasses_out_of_the_loss() -> None:
     lm[oval] = np.stack([32 + 20 * np.cos(angles), 32 + 24 * np.sin(angles)], 1)
     labels = np.full((size, size), LABEL_INDEX["skin"], np.uint8)
     labels[:12] = LABEL_INDEX["hair"]
-    labels[28:32, 10:54] = LABEL_INDEX["eyeglasses"]
+    labels[24:36, 10:30] = LABEL_INDEX["eyeglasses"]  # one lens with its rim
     face, _, loss_applies = region_masks(lm, size, labels)
-    assert face[:12].max() == 0 and face[28:32, 10:54].max() == 0 and face[40, 32] == 255
-    assert loss_applies[:12].max() == 0 and loss_applies[30, 30] == 0 and loss_applies[40, 32] == 255
+    assert face[:12].max() == 0 and face[40, 32] == 255 and face[30, 20] == 255
+    # hair stays out of the loss; the glasses do not: their frames are painted out of the training face
+    assert loss_applies[:12].max() == 0 and loss_applies[30, 20] == 255 and loss_applies[40, 32] == 255
     oval_face, _, everywhere = region_masks(lm, size, None)  # parser off: the mesh oval, loss everywhere
     assert oval_face[32, 32] == 255 and oval_face[2, 2] == 0 and everywhere.min() == 255
+
+    # frames are painted at the faceset size (here 256 px: a band of about 4 px either side of the class edge)
+    big = np.full((256, 256), LABEL_INDEX["skin"], np.uint8)
+    big[96:144, 40:120] = LABEL_INDEX["eyeglasses"]  # one lens with its rim
+    frames = glasses_frames(big)
+    assert (
+        frames[97, 80] == 255 and frames[120, 41] == 255 and frames[94, 80] == 255
+    )  # the rim, inside and out
+    assert frames[120, 80] == 0 and frames[200, 200] == 0  # not the lens (the eye behind it), not the cheek
+    image = np.full((256, 256, 3), 180, np.uint8)
+    image[96:144, 40:120] = 40  # a dark rim 3 px wide ...
+    image[99:141, 43:117] = 120  # ... around the lens
+    painted = without_glasses_frames(image, big)
+    assert int(painted[97, 80, 0]) > 110  # the dark rim (40) is gone: filled from the skin and lens around it
+    assert np.array_equal(painted[frames == 0], image[frames == 0])  # nothing else changes
+    labels = big
+    assert np.array_equal(without_glasses_frames(image, np.full_like(labels, LABEL_INDEX["skin"])), image)
 
 
 @pytest.mark.parser
@@ -170,6 +188,15 @@ def test_identity_loss_moves_the_swapped_face_toward_the_target(facesets, tmp_pa
         loss.backward()
         opt.step()
     assert loss_now() < before - 0.04  # SFace sees more of B in A's faces drawn by B's decoder
+
+    # references from the training faces themselves, as the model sees them (what the trainer uses)
+    own = IdentityLoss(size, data["A"].coverage)
+    own.set_people([data["A"].images, data["B"].images])
+    assert torch.allclose(own.people.norm(dim=1), torch.ones(2))
+    a_faces = data["A"].images[:8].float() / 255
+    to_a, to_other = torch.zeros(8, dtype=torch.long), torch.ones(8, dtype=torch.long)
+    with torch.no_grad():
+        assert own(a_faces, to_a) < own(a_faces, to_other) - 0.1  # A's faces are A's, not B's
 
 
 def test_a_model_too_weak_to_be_useful_is_named(shared_data: Path, tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ FACE_CLASSES = ("skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose", "mouth", "
 #: Things that cover a face and must stay the target's (hair, hats, glasses frames, jewellery).
 OCCLUDER_CLASSES = ("hair", "hat", "eyeglasses", "earring", "necklace", "cloth")
 EYE_CLASSES = ("l_eye", "r_eye")
+GLASSES_FRAME_BAND = 0.015
+"""The parser's glasses class covers frames *and* lenses; its outer band this share of the crop wide (about a
+frame's thickness) is taken as the frames, the rest as the lenses (with the eyes behind them)."""
 BROW_CLASSES = ("l_brow", "r_brow")
 MOUTH_CLASSES = ("mouth", "u_lip", "l_lip")
 

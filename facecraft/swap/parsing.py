@@ -25,6 +25,7 @@ from facecraft.face.parse import (
     BROW_CLASSES,
     EYE_CLASSES,
     FACE_CLASSES,
+    GLASSES_FRAME_BAND,
     MOUTH_CLASSES,
     FaceParser,
     soft_class_mask,
@@ -94,7 +95,7 @@ class FaceRegions:
         glasses = soft_class_mask(probs, ("eyeglasses",))
         if not self.keep_glasses:
             return glasses
-        r = max(1, round(PARSE_SIZE * 0.015))
+        r = max(1, round(PARSE_SIZE * GLASSES_FRAME_BAND))
         solid = (glasses > 0.5).astype(np.uint8)
         lenses = cv2.erode(solid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
         return cv2.GaussianBlur(lenses.astype(np.float32), (0, 0), 1.0) * glasses

@@ -2,8 +2,9 @@
 
 Everything is loaded once. ``images`` are RGB uint8 (N, 3, S, S) at the model size; ``masks`` are uint8
 (N, 3, S, S): channel 0 the face (the mask target), channel 1 eyes + mouth (extra loss weight), channel 2
-where the loss applies (0 on hair, hats, glasses and other things over or around the face). With the face
-parser (the default) the face is what it calls face; without it (FACECRAFT_NO_PARSER=1) the mesh's face
+where the loss applies (0 on hair, hats, jewellery, clothes and other things over or around the face). With
+the face parser (the default) the face is what it calls face, and glasses frames are painted out of the
+faces (the decoder learns its person without them); without it (FACECRAFT_NO_PARSER=1) the mesh's face
 oval, and the loss applies everywhere.
 """
 
@@ -18,7 +19,13 @@ import numpy as np
 import torch
 
 from facecraft.errors import FacecraftError
-from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask, parser_disabled
+from facecraft.face.parse import (
+    FACE_CLASSES,
+    GLASSES_FRAME_BAND,
+    OCCLUDER_CLASSES,
+    class_mask,
+    parser_disabled,
+)
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
@@ -65,9 +72,10 @@ class IdentityData:
 def region_masks(
     aligned_landmarks: np.ndarray, faceset_size: int, labels: np.ndarray | None = None
 ) -> np.ndarray:
-    """(3, S, S) uint8 at the faceset size: the face (the parser's face classes from ``labels``, else the
-    mesh's face oval), eyes + mouth dilated by ~S/40 pixels, and where the loss applies (255 but on the
-    parser's hair, hats, glasses, jewellery and clothes)."""
+    """(3, S, S) uint8 at the faceset size: the face (the parser's face classes and the glasses' lenses from
+    ``labels``, else the mesh's face oval), eyes + mouth dilated by ~S/40 pixels, and where the loss applies
+    (255 but on the parser's hair, hats, jewellery and clothes; glasses frames are painted out of the
+    training faces instead, see :func:`without_glasses_frames`)."""
     oval = face_mask(aligned_landmarks, faceset_size)
     features = np.zeros_like(oval)
     for name in ("left_eye", "right_eye", "lips_outer"):
@@ -76,9 +84,42 @@ def region_masks(
     features = cv2.dilate(features, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
     if labels is None:
         return np.stack([oval, features, np.full_like(oval, 255)])
-    face = class_mask(labels, FACE_CLASSES).astype(np.uint8) * 255
-    covered = class_mask(labels, OCCLUDER_CLASSES).astype(np.uint8) * 255
+    face = class_mask(labels, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
+    covered = class_mask(labels, [c for c in OCCLUDER_CLASSES if c != "eyeglasses"]).astype(np.uint8) * 255
     return np.stack([face, features, 255 - covered])
+
+
+def glasses_frames(labels: np.ndarray) -> np.ndarray:
+    """(S, S) uint8 0/255: the frames of the glasses in a label map: the glasses class's outer band, grown
+    outwards by as much (the parser's class stops inside the rim's outer edge); all zeros without glasses."""
+    glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
+    if not glasses.any():
+        return glasses
+    r = max(1, round(labels.shape[0] * GLASSES_FRAME_BAND))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    frames = cv2.dilate(glasses, disk) - cv2.erode(glasses, disk)
+    # The bridge over the nose is rarely in the class: close the gap between the lenses along their upper
+    # third, where the bridge runs.
+    ys = np.nonzero(glasses.any(1))[0]
+    top = slice(max(0, int(ys[0]) - r), int(ys[0]) + max(1, (int(ys[-1]) - int(ys[0])) // 3))
+    gap = np.ones((1, max(3, round(labels.shape[0] * 0.15))), np.uint8)
+    bridge = np.zeros_like(glasses)
+    bridge[top] = (cv2.morphologyEx(glasses, cv2.MORPH_CLOSE, gap) - glasses)[top]
+    return np.maximum(frames, cv2.dilate(bridge, disk)) * 255
+
+
+def without_glasses_frames(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``image`` (S, S, 3) with its glasses' frames painted over from the skin around them.
+
+    A decoder trained on a person who wears glasses otherwise learns to draw the frames (or, with them
+    merely left out of the loss, a ghost of them) and puts them on every face it is swapped onto. With the
+    frames painted out of every training face it learns the person without them; the lenses and the eyes
+    behind them stay and are learned. A target's own glasses are kept at swap time by the parse mask."""
+    frames = glasses_frames(labels)
+    if not frames.any():
+        return image
+    r = max(2, round(labels.shape[0] * GLASSES_FRAME_BAND))
+    return cv2.inpaint(image, frames, r, cv2.INPAINT_TELEA)
 
 
 def load_identity(
@@ -115,6 +156,9 @@ def load_identity(
                 raise FacecraftError(
                     f"face image {face.image} in {path} is not {fsize} px; the faceset is damaged"
                 )
+            lab = labels[i]
+            if lab is not None:
+                img = without_glasses_frames(img, lab)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
             m = region_masks(face.aligned_landmarks, fsize, labels[i])
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
