@@ -43,46 +43,20 @@ def faceset_identity(path: str) -> torch.Tensor:
     return torch.from_numpy((mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32))
 
 
-MAX_REFERENCE_FACES = 256
-"""At most this many training faces (evenly spaced) make a person's reference embedding."""
-
-
 class IdentityLoss(nn.Module):
-    """Mean (1 - cosine) between SFace embeddings of drawn faces and their person's reference embedding.
+    """Mean (1 - cosine) between SFace embeddings of drawn faces and their person's faceset embedding."""
 
-    The references are either given (e.g. :func:`faceset_identity`) or set with :meth:`set_people` from the
-    training faces themselves, as the model sees them: at its size, and with glasses frames painted out
-    (train.data), so that the loss does not ask a decoder for the frames SFace saw in the full-size faces."""
-
-    def __init__(self, size: int, coverage: str, people: Sequence[torch.Tensor] = ()):
+    def __init__(self, size: int, coverage: str, people: Sequence[torch.Tensor]):
         super().__init__()
         self.net: nn.Module = load_sface_torch()
         self.grid: torch.Tensor
         self.people: torch.Tensor
         self.register_buffer("grid", sface_grid(size, coverage), persistent=False)
-        self.register_buffer("people", torch.zeros(0, 128), persistent=False)
-        if people:
-            self.people = torch.stack(list(people)).to(self.grid.device)
-
-    def embed(self, drawn: torch.Tensor) -> torch.Tensor:
-        """(N, 3, S, S) RGB 0..1 model-size faces -> (N, 128) unit SFace embeddings."""
-        grid = self.grid.expand(drawn.shape[0], -1, -1, -1)
-        crop = F.grid_sample(drawn.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
-        return F.normalize(self.net(crop * 255.0), dim=1)
-
-    @torch.no_grad()
-    def set_people(self, faces: Sequence[torch.Tensor], batch: int = 64) -> None:
-        """Each person's reference: the unit mean embedding of their (N, 3, S, S) uint8 RGB training faces."""
-        refs = []
-        for images in faces:
-            pick = torch.linspace(0, len(images) - 1, min(len(images), MAX_REFERENCE_FACES)).round().long()
-            total = torch.zeros(128, device=self.grid.device)
-            for chunk in pick.split(batch):
-                x = images[chunk.to(images.device)].to(self.grid.device).float() / 255.0
-                total += self.embed(x).sum(0)
-            refs.append(F.normalize(total, dim=0))
-        self.people = torch.stack(refs)
+        self.register_buffer("people", torch.stack(list(people)), persistent=False)
 
     def forward(self, drawn: torch.Tensor, person: torch.Tensor) -> torch.Tensor:
         """drawn (N, 3, S, S) RGB 0..1, person (N,) int64 index into ``people`` -> scalar loss."""
-        return (1.0 - (self.embed(drawn) * self.people[person]).sum(1)).mean()
+        grid = self.grid.expand(drawn.shape[0], -1, -1, -1)
+        crop = F.grid_sample(drawn.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+        emb = F.normalize(self.net(crop * 255.0), dim=1)
+        return (1.0 - (emb * self.people[person]).sum(1)).mean()

@@ -22,7 +22,7 @@ from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
 from facecraft.train.distributed import DistInfo
-from facecraft.train.identity_loss import IdentityLoss
+from facecraft.train.identity_loss import IdentityLoss, faceset_identity
 from facecraft.train.losses import loss_weights, reconstruction_loss
 from facecraft.train.models import FaceAutoencoder
 from facecraft.train.perceptual import PerceptualLoss
@@ -88,8 +88,8 @@ class Trainer:
             self.model = torch.compile(self.model)  # type: ignore[assignment]
         self.identity_loss: IdentityLoss | None = None
         if config.loss.identity > 0:
-            self.identity_loss = IdentityLoss(net.size, data[0].coverage).to(device)
-            self.identity_loss.set_people([d.images[d.train_idx] for d in data])
+            people = [faceset_identity(d.source) for d in data]
+            self.identity_loss = IdentityLoss(net.size, data[0].coverage, people).to(device)
         self.perceptual_loss: PerceptualLoss | None = None
         if config.loss.perceptual > 0 and not parser_disabled():
             self.perceptual_loss = PerceptualLoss().to(device)
