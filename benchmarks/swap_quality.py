@@ -161,7 +161,6 @@ def main() -> None:
 
     from facecraft.evaluate import evaluate
     from facecraft.extract import extract
-    from facecraft.face.parse import FaceParser
     from facecraft.faceset.store import Faceset
     from facecraft.train.parsing import parsed_labels
 
@@ -178,7 +177,6 @@ def main() -> None:
         # parse once, up front, so no recipe's training minutes pay for it
         t0 = time.perf_counter()
         with parser_switch(True), Faceset.open(facesets[k]) as fs:
-            FaceParser.load()
             parsed_labels(fs, fs.faces(), progress=False)
         timings[f"parse_{k}"] = round(time.perf_counter() - t0, 1)
 

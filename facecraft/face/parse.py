@@ -107,11 +107,11 @@ class ResNet18(nn.Module):
                 self, f"layer{i}", nn.Sequential(_BasicBlock(cin, cout, stride), _BasicBlock(cout, cout, 1))
             )
 
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The outputs of layer1..layer4 (1/4, 1/8, 1/16, 1/32)."""
+    def features(self, x: torch.Tensor, stages: int = 4) -> list[torch.Tensor]:
+        """The outputs of layer1..layer``stages`` (1/4, 1/8, 1/16, 1/32)."""
         x = F.max_pool2d(F.relu(self.bn1(self.conv1(x)), inplace=True), 3, 2, 1)
         feats = []
-        for i in range(1, 5):
+        for i in range(1, stages + 1):
             x = getattr(self, f"layer{i}")(x)
             feats.append(x)
         return feats

@@ -16,12 +16,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from facecraft.face.parse import load_bisenet, normalise
+
 MIN_INPUT = 128
 """The trunk reads at least 128 px (a 64 px model's faces are upsampled): at 1/4 and 1/8 of 64 px its
 feature maps would be 16 and 8 pixels wide, too coarse for skin and eyelids."""
-
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
 
 
 class PerceptualLoss(nn.Module):
@@ -29,17 +28,11 @@ class PerceptualLoss(nn.Module):
 
     def __init__(self, layers: int = 2):
         super().__init__()
-        from facecraft.face.parse import load_bisenet
-
         trunk = copy.deepcopy(load_bisenet().cp.resnet).eval()
         for p in trunk.parameters():
             p.requires_grad_(False)
         self.trunk = trunk
         self.layers = layers
-        self.mean: torch.Tensor
-        self.std: torch.Tensor
-        self.register_buffer("mean", torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
 
     def train(self, mode: bool = True) -> PerceptualLoss:
         """The trunk stays in eval mode (frozen batch-norm statistics) whatever the trainer asks."""
@@ -51,14 +44,7 @@ class PerceptualLoss(nn.Module):
         """(N, 3, S, S) RGB 0..1 -> the first ``layers`` stage outputs of the trunk."""
         if x.shape[-1] < MIN_INPUT:
             x = F.interpolate(x, size=(MIN_INPUT, MIN_INPUT), mode="bilinear", align_corners=False)
-        t = self.trunk
-        x = (x - self.mean) / self.std
-        x = F.max_pool2d(F.relu(t.bn1(t.conv1(x))), 3, 2, 1)
-        out = []
-        for i in range(1, self.layers + 1):
-            x = getattr(t, f"layer{i}")(x)
-            out.append(x)
-        return out
+        return list(self.trunk.features(normalise(x), self.layers))
 
     def forward(self, drawn: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """drawn, target (N, 3, S, S) RGB 0..1; weight (N, 1, S, S) per-pixel loss weights -> scalar."""
