@@ -71,7 +71,7 @@ def contact_sheet(videos: list[Path], out: Path, frames: int = 4) -> None:
     n = int(min(c.get(cv2.CAP_PROP_FRAME_COUNT) for c in caps))
     rows = []
     for index in np.linspace(0, n - 1, frames + 2)[1:-1].astype(int):
-        row = []
+        row: list[np.ndarray] = []
         for c in caps:
             c.set(cv2.CAP_PROP_POS_FRAMES, int(index))
             ok, img = c.read()
@@ -82,20 +82,23 @@ def contact_sheet(videos: list[Path], out: Path, frames: int = 4) -> None:
     cv2.imwrite(str(out), np.vstack(rows))
 
 
-RECIPES = {
-    # name: (face parser on, architecture, loss changes, swap changes)
+RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]] = {
+    # name: (face parser on, architecture, loss changes, swap changes, the recipe whose model it swaps with)
     "old": (
         False,
         "lite",
         {"identity": 0.0, "perceptual": 0.0},
-        {"mask": "landmarks", "detail": 0.0, "keep_blinks": False},
+        {"mask": "landmarks", "detail": 0.0, "keep_blinks": False, "source_detail": 0.0},
+        None,
     ),
-    "new": (True, "lite", {}, {}),
-    "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}),
-    "new_lite128": (True, "lite128", {}, {}),
+    "new": (True, "lite", {}, {}, None),
+    "new_no_exemplars": (True, "lite", {}, {"source_detail": 0.0}, "new"),
+    "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}, None),
+    "new_lite128": (True, "lite128", {}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
-current defaults, the defaults without the perceptual loss, and the defaults at 128 px."""
+current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
+trained first when absent), without the perceptual loss, and at 128 px."""
 
 DIRECTIONS = {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}
 
@@ -103,16 +106,24 @@ DIRECTIONS = {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}
 def run_recipe(
     name: str, args: argparse.Namespace, clips: dict[str, Path], facesets: dict[str, Path], out: Path
 ) -> dict[str, Any]:
-    from facecraft.evaluate import evaluate
-    from facecraft.swap import swap
-    from facecraft.swap.config import SwapConfig
     from facecraft.train import train
     from facecraft.train.config import TrainConfig
     from facecraft.train.losses import LossConfig
 
-    use_parser, arch, loss, swap_changes = RECIPES[name]
+    use_parser, arch, loss, swap_changes, model_of = RECIPES[name]
+    if model_of is not None:
+        reused = out / f"result_{model_of}.json"
+        if not reused.is_file():  # train it (and score it) first
+            reused.write_text(
+                json.dumps(run_recipe(model_of, args, clips, facesets, out), indent=1, default=str)
+            )
+        result: dict[str, Any] = {"model": arch, "train": json.loads(reused.read_text())["train"]}
+        result["model_of"] = model_of
+        with parser_switch(use_parser):
+            swap_both(name, out / f"model_{model_of}", swap_changes, clips, facesets, out, result)
+        return result
     model = out / f"model_{name}"
-    result: dict[str, Any] = {"model": arch}
+    result = {"model": arch}
     with parser_switch(use_parser):
         cfg = TrainConfig(
             model=arch,
@@ -130,13 +141,30 @@ def run_recipe(
             "faces_per_second": round(rep.images_per_second, 1),
             "val_ssim": round(rep.val_ssim, 4),
         }
-        for direction, (src, dst) in DIRECTIONS.items():
-            video = out / f"{name}_{direction}.mp4"
-            t0 = time.perf_counter()
-            swap(clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False)
-            result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
-            result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
+        swap_both(name, model, swap_changes, clips, facesets, out, result)
     return result
+
+
+def swap_both(
+    name: str,
+    model: Path,
+    swap_changes: dict[str, Any],
+    clips: dict[str, Path],
+    facesets: dict[str, Path],
+    out: Path,
+    result: dict[str, Any],
+) -> None:
+    """Swap each clip the other way with ``model`` and score the delivered files into ``result``."""
+    from facecraft.evaluate import evaluate
+    from facecraft.swap import swap
+    from facecraft.swap.config import SwapConfig
+
+    for direction, (src, dst) in DIRECTIONS.items():
+        video = out / f"{name}_{direction}.mp4"
+        t0 = time.perf_counter()
+        swap(clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False)
+        result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
+        result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
 
 
 def main() -> None:

@@ -217,6 +217,10 @@ def test_cli_trains_resumes_and_reports_errors_in_one_line(facesets, tmp_path, c
     assert main([*args, *small, "--steps", "2"]) == 0
     assert "step 2 (2 this run" in capsys.readouterr().out
     assert (out / "preview.png").is_file() and (out / "model.json").is_file()
+    from facecraft.swap.exemplars import load_bank
+
+    bank = load_bank(out, "B")  # each person's sharp faces are kept for the swap to lend detail from
+    assert bank is not None and len(bank.images) >= 5 and bank.masks.max() == 255
     assert main([*args, "--steps", "3", "--device", "cpu", "--threads", "1"]) == 0
     assert "step 3 (1 this run" in capsys.readouterr().out
     assert main([*args, "--model", "hd", "--steps", "4"]) == 2

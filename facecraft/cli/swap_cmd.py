@@ -80,6 +80,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="restore the video's own fine skin texture under the new face, outside eyes, brows and mouth "
         "(0 off, default 1)",
     )
+    p.add_argument(
+        "--source-detail",
+        type=number(0, 1),
+        default=1.0,
+        metavar="AMOUNT",
+        help="lend the new face the fine detail (eyelids, brows, lips, skin) of the source person's own faces "
+        "kept with the model, warped to the video's expression (0 off, default 1; models trained before "
+        "exemplars were kept have none)",
+    )
     p.add_argument("--no-smooth", action="store_true", help="do not smooth face positions along tracks")
     p.add_argument(
         "--batch",
@@ -122,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         keep_glasses=args.keep_glasses,
         keep_blinks=args.keep_blinks,
         detail=args.detail,
+        source_detail=args.source_detail,
         smooth=not args.no_smooth,
         batch=args.batch,
     )

@@ -17,6 +17,7 @@ from facecraft.swap.blend import get_blend
 from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.exemplars import ExemplarDetail
 from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
 from facecraft.swap.parsing import PARSE_SIZE, FaceRegions, ParsedFace
@@ -72,19 +73,19 @@ class Compositor:
         config: SwapConfig,
         color_state: dict[str, Any] | None = None,
         regions: FaceRegions | None = None,
-        model_size: int | None = None,
         device: str = "cpu",
+        exemplars: ExemplarDetail | None = None,
     ):
-        """``model_size``: the side of the faces the model itself draws (they may be resized to the aligned
-        size before they get here); None: the aligned size. ``device``: where the face parser runs (the
-        model's device: on a GPU it is no longer the per-frame bottleneck)."""
+        """``device``: where the face parser runs (the
+        model's device: on a GPU it is no longer the per-frame bottleneck). ``exemplars``: the source
+        person's faces that lend their fine detail (swap.exemplars); None: none."""
         self.config = config
-        self.model_size = model_size
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
         self.colors = ColorTracks(config.color_smoothing, color_state)
         self.regions = regions
+        self.exemplars = exemplars
         if self.mask_method.needs_parser and regions is None:
             self.regions = load_regions(config, device)
 
@@ -138,12 +139,12 @@ class Compositor:
             parsed = list(self.regions.parse(frame, [t.affine for t in targets], size))
         for i, target in enumerate(targets):
             face = self.recolour(target, generated[i])
+            if self.exemplars is not None:
+                face = self.exemplars.apply(target.track_id, face, target.aligned_landmarks)
             mask = self.face_mask(target, learned[i], parsed[i])
             detail = None
             if self.config.detail > 0:
-                size = target.aligned.shape[0]
-                drawn_scale = size / (self.model_size or size)
-                detail = (self.detail_mask(target, parsed[i]), self.config.detail, drawn_scale)
+                detail = (self.detail_mask(target, parsed[i]), self.config.detail)
             paste_face(out, face, mask, target.affine, self.blender, detail)
         return out
 

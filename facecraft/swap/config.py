@@ -50,6 +50,10 @@ class SwapConfig:
     detail: float = 1.0
     """How much of the target's own fine skin texture (the frequencies the model is too small to draw)
     is restored under the generated face, outside eyes, brows and mouth: 0 off, 1 all of it."""
+    source_detail: float = 1.0
+    """How much fine detail (eyelids, brows, lips, skin grain) the source person's own faces kept with the
+    model lend to the generated face, warped onto the target's landmarks (swap.exemplars): 0 off, 1 all.
+    Models trained before exemplars were kept have none, and swap without."""
     smooth: bool = True
     """Smooth landmarks (and so the alignment) along each track with a One-Euro filter."""
     detect_every: int = 5
@@ -79,6 +83,8 @@ class SwapConfig:
             raise FacecraftError(f"--end ({self.end}) must be after --start ({self.start})")
         if not 0 <= self.detail <= 2:
             raise FacecraftError("--detail must be between 0 and 2")
+        if not 0 <= self.source_detail <= 1:
+            raise FacecraftError("--source-detail must be between 0 and 1")
         if not 0 <= self.color_smoothing < 1:
             raise FacecraftError("color_smoothing must be in [0, 1)")
         for name in ("detect_every", "batch", "segment"):

@@ -19,6 +19,7 @@ from facecraft.media.image import has_alpha, read_image
 from facecraft.media.inputs import collect_media
 from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.exemplars import ExemplarBank, for_job
 from facecraft.swap.job import SwapJob, SwapOutcome
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked, model_device
@@ -29,14 +30,23 @@ IMAGE_OUT_EXTS = (".png", ".jpg", ".jpeg")  # what the provenance labels can be 
 
 
 def swap_image(
-    image: np.ndarray, model: FaceModelLike, to: str, config: SwapConfig, finder: TargetFinder
+    image: np.ndarray,
+    model: FaceModelLike,
+    to: str,
+    config: SwapConfig,
+    finder: TargetFinder,
+    exemplars: ExemplarBank | None = None,
 ) -> tuple[np.ndarray, int]:
     """``image`` (BGR uint8) with the chosen faces swapped, and how many were."""
     targets = finder.find(image, 0, 0.0, Tracker(), video=False)
     if not targets:
         return image, 0
     generated, masks = convert_checked(model, np.stack([t.aligned for t in targets]), to)
-    compositor = Compositor(config, model_size=model.size, device=model_device(model))
+    compositor = Compositor(
+        config,
+        device=model_device(model),
+        exemplars=for_job(exemplars, model.size, config.source_detail),
+    )
     return compositor.composite(image, targets, generated, masks), len(targets)
 
 
@@ -96,7 +106,7 @@ def swap_images(job: SwapJob) -> SwapOutcome:
             warnings.append(
                 f"{path.name} has transparency; swapped photos are written opaque (the alpha channel is dropped)"
             )
-        swapped, n = swap_image(image, job.model, job.to, job.config, job.finder)
+        swapped, n = swap_image(image, job.model, job.to, job.config, job.finder, job.exemplars)
         labeller = job.labels.labeller(path)
         labelled.append(write_image(out, swapped, labeller))
         if job.preview:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.exemplars import ExemplarBank
 from facecraft.swap.label import LabelSpec
 from facecraft.swap.model import FaceModelLike
 from facecraft.swap.targets import TargetFinder
@@ -38,6 +39,8 @@ class SwapJob:
     """Show a progress bar on stderr."""
     model_id: str = ""
     """What identifies the model in a resume checkpoint (video only)."""
+    exemplars: ExemplarBank | None = None
+    """The source person's faces kept with the model (swap.exemplars), or None."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from facecraft.swap.checkpoint import (
     work_folder,
 )
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.exemplars import load_bank
 from facecraft.swap.images import IMAGE_OUT_EXTS, swap_images
 from facecraft.swap.job import SwapJob, SwapOutcome
 from facecraft.swap.label import LabelSpec, OutputLabeller
@@ -123,7 +124,8 @@ def swap(
             print(f"warning: {weak}", file=sys.stderr, flush=True)
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
-    job = SwapJob(src, dst, loaded, to, config, finder, labels, preview, progress, _model_id(loaded))
+    bank = load_bank(model_folder, to) if model_folder is not None and config.source_detail > 0 else None
+    job = SwapJob(src, dst, loaded, to, config, finder, labels, preview, progress, _model_id(loaded), bank)
     try:
         with output_lock(dst, folder=kind == "folder"):
             outcome = _swap_video(job, info) if info is not None else swap_images(job)

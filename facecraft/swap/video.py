@@ -24,6 +24,7 @@ from facecraft.media.video import DecodeError, Frame, VideoInfo, iter_frames
 from facecraft.media.writer import VideoWriter
 from facecraft.swap.checkpoint import Checkpoint
 from facecraft.swap.compose import Compositor, TargetFace
+from facecraft.swap.exemplars import for_job
 from facecraft.swap.job import SwapJob
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import convert_checked, model_device
@@ -92,7 +93,10 @@ class _Pipeline:
         self._last: tuple[np.ndarray, np.ndarray] | None = None
         """The last input frame and its output (the convert thread's)."""
         self.compositor = Compositor(
-            job.config, checkpoint.color, model_size=job.model.size, device=model_device(job.model)
+            job.config,
+            checkpoint.color,
+            device=model_device(job.model),
+            exemplars=for_job(job.exemplars, job.model.size, job.config.source_detail),
         )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()

@@ -30,6 +30,7 @@ from facecraft.train.data import IdentityData
 from facecraft.train.device import resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
+from facecraft.train.exemplars import keep_exemplars
 from facecraft.train.models import FaceAutoencoder, build_model
 from facecraft.train.plan import RunPlan, plan_run
 from facecraft.train.trainer import Callback, Trainer, TrainState
@@ -110,6 +111,11 @@ def _train(
     progress: bool,
 ) -> TrainReport:
     plan = plan_run(facesets, root, config, device, dist, progress)
+    if dist.main:
+        # The source person's sharp faces, kept for the swap to lend detail from (swap.exemplars).
+        parser_on = plan.info.settings.get("mask_target") == "parser"
+        for d in plan.data:
+            keep_exemplars(root, d.name, d.source, parser_on)
     trainer, checkpointer = _build(plan, root, device, dist, progress)
     start_step = trainer.state.step
     _fit(trainer, checkpointer, plan, root, device, dist)

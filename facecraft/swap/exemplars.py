@@ -1,0 +1,257 @@
+"""Source detail from exemplars: the source person's own sharp faces lend their fine structure to the model's face.
+
+A small CPU model draws a 64 px face; upscaled onto a 250 px face it is a smear. The source person's
+faceset holds the real thing at the faceset size. At training time a few dozen of those faces (spread over
+pose and expression, sharpest first) are kept with the model (:func:`choose_exemplars`, saved by
+:func:`save_bank`). At swap time, for each target face, the exemplar whose landmarks are nearest is warped
+onto the target's landmarks (a piecewise-affine warp over the mesh's triangles) and its band above the
+model's resolution replaces the model's: the model gives colour, shading and the coarse shape, the
+exemplar gives eyelids, brows, lips and skin grain of the source person, where the target's expression
+puts them. Only the exemplar's face classes lend detail (never its hair or glasses frames), and a track keeps
+its exemplar until another fits clearly better, so the texture does not hop from frame to frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facecraft.errors import FacecraftError
+
+EXEMPLAR_DIR = "exemplars"
+MAX_EXEMPLARS = 32
+"""Faces kept per identity: the spread of a talking clip's poses and mouth shapes, about 3 MB each at 256 px."""
+
+SHARPEST_SHARE = 0.7
+"""Exemplars are chosen among this share of the faces with the most fine detail (blurred frames lend none)."""
+
+SWITCH_RATIO = 0.8
+"""A track changes exemplar only when another one's landmark distance is below this share of its own's."""
+
+BAND = 1.0
+"""The band lent starts at a Gaussian of this many model pixels (in aligned pixels: BAND x aligned size /
+model size): about what the model itself cannot draw."""
+
+
+@dataclass(frozen=True)
+class ExemplarBank:
+    """``images`` (N, S, S, 3) BGR uint8 aligned faces, ``masks`` (N, S, S) uint8 0/255 where each may lend
+    detail (face classes), ``landmarks`` (N, 478, 2) float32 aligned pixels, ``triangles`` (T, 3) int32
+    indices into the landmarks plus the square's border points (:func:`border_points`)."""
+
+    images: np.ndarray
+    masks: np.ndarray
+    landmarks: np.ndarray
+    triangles: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[1])
+
+
+SHAPE_WEIGHTS = {
+    "lips_inner": 4.0,
+    "lips_outer": 3.0,
+    "left_eye": 3.0,
+    "right_eye": 3.0,
+    "left_iris": 2.0,
+    "right_iris": 2.0,
+}
+"""Extra weight of the mouth and eyes in the choice of an exemplar: over all 478 points the pose alone would
+decide, and an exemplar with a closed mouth stretched over an open one draws lips smeared across it."""
+
+
+def _shape_vectors(landmarks: np.ndarray, size: int, weighted: bool = True) -> np.ndarray:
+    """(N, D) landmark positions as fractions of the aligned side, mouth and eyes weighted (SHAPE_WEIGHTS;
+    ``weighted`` False: plain points, for layouts that are not the 478-point mesh): pose and expression in
+    one vector."""
+    from facecraft.face.regions import region
+
+    pts = np.asarray(landmarks, np.float32) / float(size)
+    parts = [pts.reshape(len(pts), -1)]
+    if not weighted:
+        return parts[0]
+    for name, w in SHAPE_WEIGHTS.items():
+        parts.append(w * pts[:, list(region(name))].reshape(len(pts), -1))
+    return np.concatenate(parts, axis=1)
+
+
+def choose_exemplars(
+    landmarks: np.ndarray, sharpness: np.ndarray, size: int, n: int = MAX_EXEMPLARS, weighted: bool = True
+) -> list[int]:
+    """Indices of up to ``n`` faces spread over pose and expression: the sharpest face first, then each time
+    the face farthest (in landmark shape) from those chosen, among the sharpest SHARPEST_SHARE."""
+    count = len(landmarks)
+    if count == 0:
+        return []
+    order = np.argsort(-np.asarray(sharpness, np.float64))
+    pool = order[: max(1, int(np.ceil(count * SHARPEST_SHARE)))]
+    vectors = _shape_vectors(landmarks[pool], size, weighted)
+    chosen = [0]
+    dist = np.linalg.norm(vectors - vectors[0], axis=1)
+    while len(chosen) < min(n, len(pool)):
+        nxt = int(np.argmax(dist))
+        if dist[nxt] <= 0:
+            break
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.linalg.norm(vectors - vectors[nxt], axis=1))
+    return [int(pool[i]) for i in chosen]
+
+
+def border_points(size: int) -> np.ndarray:
+    """(12, 2) points on the aligned square's border: they tie the warp to the identity there."""
+    s = float(size - 1)
+    t = (0.0, s / 3, 2 * s / 3, s)
+    pts = (
+        [(x, 0.0) for x in t]
+        + [(x, s) for x in t]
+        + [(0.0, s / 3), (0.0, 2 * s / 3), (s, s / 3), (s, 2 * s / 3)]
+    )
+    return np.array(pts, np.float32)
+
+
+def triangulate(points: np.ndarray, size: int) -> np.ndarray:
+    """(T, 3) int32 Delaunay triangles of ``points`` (P, 2) plus :func:`border_points` (indices P...)."""
+    from scipy.spatial import Delaunay
+
+    allpts = np.concatenate([np.asarray(points, np.float64), border_points(size)])
+    return np.asarray(Delaunay(allpts).simplices, np.int32)
+
+
+def warp_maps(
+    src: np.ndarray, dst: np.ndarray, triangles: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backward maps (S, S) float32 for cv2.remap: each pixel of the ``dst`` landmark layout samples the
+    image whose landmarks are ``src`` (both (P, 2), aligned pixels), affinely within each triangle.
+    Pixels no triangle covers keep their own position (both layouts are aligned to the same template)."""
+    border = border_points(size)
+    s = np.concatenate([np.asarray(src, np.float64), border])[triangles]  # (T, 3, 2)
+    d = np.concatenate([np.asarray(dst, np.float64), border])[triangles]
+    ones = np.ones((len(triangles), 3, 1))
+    dh = np.concatenate([d, ones], axis=2)  # (T, 3, 3)
+    det = np.linalg.det(dh)
+    ok = np.abs(det) > 1e-6
+    affines = np.zeros((len(triangles), 3, 2))
+    affines[ok] = np.linalg.solve(dh[ok], s[ok])  # dst (x, y, 1) @ A = src (x, y)
+    index = np.full((size, size), -1, np.int32)
+    for t in np.nonzero(ok)[0]:
+        cv2.fillConvexPoly(index, np.round(d[t]).astype(np.int32), int(t))
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
+    inside = index >= 0
+    a = affines[np.maximum(index, 0)]  # (S, S, 3, 2)
+    map_x = np.where(inside, xs * a[..., 0, 0] + ys * a[..., 1, 0] + a[..., 2, 0], xs)
+    map_y = np.where(inside, xs * a[..., 0, 1] + ys * a[..., 1, 1] + a[..., 2, 1], ys)
+    return map_x.astype(np.float32), map_y.astype(np.float32)
+
+
+def lend_detail(generated: np.ndarray, exemplar: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """``generated`` (S, S, 3) uint8 with its band finer than a Gaussian of ``sigma`` pixels replaced by the
+    ``exemplar``'s (already warped onto the same landmarks) where ``weight`` (S, S, 0..1) is set."""
+    g = generated.astype(np.float32)
+    e = exemplar.astype(np.float32)
+    band_e = e - cv2.GaussianBlur(e, (0, 0), sigma)
+    band_g = g - cv2.GaussianBlur(g, (0, 0), sigma)
+    out = g + (band_e - band_g) * weight[..., None]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+class ExemplarDetail:
+    """Per track: which exemplar lends detail; :meth:`apply` adds it to one generated face."""
+
+    def __init__(self, bank: ExemplarBank, model_size: int, amount: float = 1.0, weighted: bool = True):
+        self.bank = bank
+        self.amount = amount
+        self.weighted = weighted
+        self.sigma = BAND * bank.size / float(model_size)
+        self.vectors = _shape_vectors(bank.landmarks, bank.size, weighted)
+        self.current: dict[int, int] = {}
+
+    def choose(self, track_id: int, aligned_landmarks: np.ndarray, size: int) -> int:
+        """The exemplar for this face: the nearest in landmark shape, unless the track's current one is
+        within 1 / SWITCH_RATIO of it."""
+        v = _shape_vectors(aligned_landmarks[None] * (self.bank.size / size), self.bank.size, self.weighted)[
+            0
+        ]
+        dist = np.linalg.norm(self.vectors - v, axis=1)
+        best = int(np.argmin(dist))
+        cur = self.current.get(track_id)
+        if cur is not None and dist[best] >= SWITCH_RATIO * dist[cur]:
+            best = cur
+        self.current[track_id] = best
+        return best
+
+    def apply(self, track_id: int, generated: np.ndarray, aligned_landmarks: np.ndarray) -> np.ndarray:
+        """``generated`` (S, S, 3) uint8 (any S) with the chosen exemplar's fine detail where its face is."""
+        size = generated.shape[0]
+        i = self.choose(track_id, aligned_landmarks, size)
+        scale = size / self.bank.size
+        src = self.bank.landmarks[i] * scale
+        image, mask = self.bank.images[i], self.bank.masks[i]
+        if size != self.bank.size:
+            image = cv2.resize(
+                image, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+            )
+            mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        map_x, map_y = warp_maps(src, aligned_landmarks, self.bank.triangles, size)
+        warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        weight = cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR).astype(np.float32) / 255.0
+        weight = cv2.GaussianBlur(weight, (0, 0), max(1.0, size / 128)) * self.amount
+        return lend_detail(generated, warped, np.clip(weight, 0.0, 1.0), self.sigma * scale)
+
+
+def for_job(bank: ExemplarBank | None, model_size: int, amount: float) -> ExemplarDetail | None:
+    """The detail lender of one swap run (None without exemplars or with ``amount`` 0)."""
+    if bank is None or amount <= 0:
+        return None
+    return ExemplarDetail(bank, model_size, amount)
+
+
+def bank_path(model_dir: str | Path, identity: str) -> Path:
+    return Path(model_dir) / EXEMPLAR_DIR / f"{identity}.npz"
+
+
+def save_bank(
+    model_dir: str | Path, identity: str, images: np.ndarray, masks: np.ndarray, landmarks: np.ndarray
+) -> Path:
+    """Write one identity's exemplars (see :class:`ExemplarBank`) next to the model; returns the file."""
+    import io
+
+    from facecraft.fileio import write_atomic
+
+    path = bank_path(model_dir, identity)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        images=images.astype(np.uint8),
+        masks=masks.astype(np.uint8),
+        landmarks=landmarks.astype(np.float32),
+    )
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def load_bank(model_dir: str | Path, identity: str) -> ExemplarBank | None:
+    """The identity's exemplars, or None for a model trained before they were kept."""
+    path = bank_path(model_dir, identity)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            images, masks, landmarks = z["images"], z["masks"], z["landmarks"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise FacecraftError(
+            f"the exemplars {path} are unreadable ({exc}); delete the file to swap without them"
+        ) from None
+    if (
+        images.ndim != 4
+        or len(images) == 0
+        or masks.shape != images.shape[:3]
+        or landmarks.shape[0] != len(images)
+    ):
+        raise FacecraftError(f"the exemplars {path} are damaged; delete the file to swap without them")
+    mean = landmarks.mean(axis=0)
+    return ExemplarBank(images, masks, landmarks, triangulate(mean, images.shape[1]))

@@ -1,0 +1,44 @@
+"""Keep a few dozen of each identity's sharp faces with the model, for the swap to lend detail from
+(:mod:`facecraft.swap.exemplars`). Glasses frames are painted out as in training and only the parser's face
+classes may lend (never hair or frames); without the parser, the mesh's face oval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.face.parse import FACE_CLASSES, class_mask
+from facecraft.face.quality import face_mask
+from facecraft.faceset.store import Faceset
+from facecraft.swap.exemplars import choose_exemplars, save_bank
+from facecraft.train.data import glasses_frames, without_glasses_frames
+from facecraft.train.parsing import parsed_labels
+
+
+def keep_exemplars(
+    model_dir: str | Path, identity: str, faceset: str | Path, use_parser: bool, only: set[int] | None = None
+) -> Path | None:
+    """Choose and save ``identity``'s exemplars from its faceset (``only``: among these face ids); returns
+    the file (None: no faces)."""
+    with Faceset.open(faceset) as fs:
+        faces = [f for f in fs.faces() if only is None or f.id in only]
+        if not faces:
+            return None
+        size = fs.size
+        landmarks = np.stack([f.aligned_landmarks for f in faces]).astype(np.float32)
+        picked = choose_exemplars(landmarks, np.array([f.sharpness for f in faces]), size)
+        chosen = [faces[i] for i in picked]
+        labels = parsed_labels(fs, chosen, progress=False) if use_parser else [None] * len(chosen)
+        images, masks = [], []
+        for face, lab in zip(chosen, labels, strict=True):
+            img = fs.load_image(face)
+            if lab is None:
+                masks.append(face_mask(face.aligned_landmarks, size))
+            else:
+                img = without_glasses_frames(img, lab)
+                # the eyes behind a glasses' lenses lend too; the frames never
+                lend = class_mask(lab, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
+                masks.append(np.where(glasses_frames(lab) > 0, 0, lend).astype(np.uint8))
+            images.append(img)
+    return save_bank(model_dir, identity, np.stack(images), np.stack(masks), landmarks[picked])
