@@ -10,7 +10,13 @@ import pytest
 
 from facecraft.errors import FacecraftError
 from facecraft.provenance import coding, watermark
-from facecraft.provenance.detect import ID_THRESHOLD, SYNC_THRESHOLD, detect
+from facecraft.provenance.detect import (
+    ID_THRESHOLD,
+    LEGACY_THRESHOLD,
+    SYNC_THRESHOLD,
+    Detection,
+    detect,
+)
 from facecraft.provenance.payload import (
     PAYLOAD_BITS,
     checked_content_id,
@@ -120,6 +126,21 @@ def test_older_format_is_read_but_its_id_is_unconfirmed() -> None:
     marked = watermark.embed(frame, legacy_payload(0x5EC0DE), old, scheme=watermark.LEGACY)
     det = detect([marked])
     assert not det.found and det.legacy_id == 0x5EC0DE and det.mark
+
+
+def test_what_counts_as_a_mark() -> None:
+    """A confirmed id always; a format-1 id whose tag matched from LEGACY_THRESHOLD (its 8 tag bits are a
+    check); a sync score alone only from SYNC_THRESHOLD."""
+
+    def det(score: float, content_id: int | None = None, legacy_id: int | None = None) -> Detection:
+        return Detection(score, "s", 0, content_id, legacy_id, 64.0, "as embedded", 1, np.zeros(3))
+
+    assert ID_THRESHOLD < LEGACY_THRESHOLD < SYNC_THRESHOLD
+    assert det(ID_THRESHOLD, content_id=0xABCDEF).mark
+    assert det(LEGACY_THRESHOLD, legacy_id=0x5EC0DE).mark
+    assert not det(LEGACY_THRESHOLD - 0.01, legacy_id=0x5EC0DE).mark
+    assert not det(SYNC_THRESHOLD - 0.01).mark
+    assert det(SYNC_THRESHOLD).mark
 
 
 def test_keyed_mark_needs_its_key() -> None:

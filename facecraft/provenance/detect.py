@@ -50,11 +50,19 @@ SQUASH_STEPS = (
 
 ID_THRESHOLD = 6.5
 """Sync z-score from which a payload whose 16 check bits match is reported as the content id. Unmarked
-pictures reached it in 2.1% of 6,308 samples (benchmarks/provenance_fp.py), and then match the check bits
+pictures reached it in 1.8% of 10,000 samples (benchmarks/provenance_fp.py), and then match the check bits
 once in 65,536: about 3e-7 per file (at most twice that with the geometry refinement's second decode)."""
-SYNC_THRESHOLD = 12.0
+SYNC_THRESHOLD = 15.5
 """Sync z-score from which a facecraft mark is reported even when its id cannot be read. The highest of
-6,308 unmarked samples was 8.9; an exponential fit to the top 1% puts 12 at about 7e-7 per file."""
+10,000 unmarked samples was 10.2 (a smooth synthetic noise texture; 8.3 on the shared photos and frames).
+Exponential fits to the top 1% put 12 at about 5e-6 per file over all samples and 7e-5 over the synthetic
+textures alone; 15.5 is where the synthetic textures' fit falls under 1e-6 (all samples: 2e-8). Labelled
+videos score about 11 unedited (benchmarks/provenance.py) and their id is read from 6.5, so a mark of unknown
+id is now rarely reported."""
+LEGACY_THRESHOLD = 12.0
+"""Sync z-score from which a format-1 id is reported (unconfirmed) when its 8 tag bits are facecraft's. A
+random payload matches the tag once in 256: with the tail fits at 12, about 2e-8 per file over all samples
+and 3e-7 over the synthetic textures alone."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,9 @@ class Detection:
     @property
     def mark(self) -> bool:
         """A facecraft mark is there (its id confirmed or not)."""
-        return self.found or self.score >= SYNC_THRESHOLD
+        if self.found or self.score >= SYNC_THRESHOLD:
+            return True
+        return self.legacy_id is not None and self.score >= LEGACY_THRESHOLD
 
 
 def highpass_luma(frame: np.ndarray) -> np.ndarray:
