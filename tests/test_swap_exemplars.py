@@ -3,6 +3,7 @@ spread and steady, and on real faces a smeared face gets its person's real detai
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -35,16 +36,20 @@ def test_warp_follows_the_landmarks() -> None:
     size = 96
     src = _grid_points(size)
     tri = triangulate(src, size)
-    mx, my = warp_maps(src, src, tri, size)
+    mx, my, stretch = warp_maps(src, src, tri, size)
+    assert np.allclose(stretch, 1.0, atol=1e-4)
     ys, xs = np.mgrid[0:size, 0:size]
     assert np.abs(mx - xs).max() < 1e-3 and np.abs(my - ys).max() < 1e-3  # same layout: no motion
 
     dst = src + np.array([3.0, -2.0], np.float32)  # the target's face sits 3 px right, 2 px up
-    mx, my = warp_maps(src, dst, tri, size)
+    mx, my, _ = warp_maps(src, dst, tri, size)
     inner = (slice(30, 60), slice(30, 60))
     assert np.allclose(mx[inner], xs[inner] - 3.0, atol=1e-3) and np.allclose(
         my[inner], ys[inner] + 2.0, atol=1e-3
     )
+    centre = np.float32(size / 2)
+    _, _, stretch = warp_maps(src, centre + 1.5 * (src - centre), tri, size)  # a layout 1.5x wider and taller
+    assert np.allclose(stretch[40:56, 40:56], 2.25, atol=1e-3)  # the area is stretched 2.25 times there
     image = np.zeros((size, size, 3), np.uint8)
     image[40:50, 40:50] = 255
     moved = cv2.remap(image, mx, my, cv2.INTER_LINEAR)
@@ -148,3 +153,28 @@ def test_saved_bank_round_trips(tmp_path: Path) -> None:
     save_bank(tmp_path, "A", images, masks, np.stack([pts, pts]))
     bank = load_bank(tmp_path, "A")
     assert bank is not None and np.array_equal(bank.images, images) and bank.size == size
+
+
+def test_a_resumed_swap_lends_exactly_what_an_uninterrupted_one_does() -> None:
+    size = 64
+    base = _grid_points(size)
+    rng = np.random.default_rng(4)
+    bank = ExemplarBank(
+        rng.integers(0, 255, (3, size, size, 3), dtype=np.uint8),
+        np.full((3, size, size), 255, np.uint8),
+        np.stack([base, base + 2.0, base - 2.0]).astype(np.float32),
+        triangulate(base, size),
+    )
+    faces = [rng.integers(80, 160, (size, size, 3), dtype=np.uint8) for _ in range(6)]
+    layouts = [base + rng.normal(0, 1.5, base.shape).astype(np.float32) for _ in range(6)]
+    whole = ExemplarDetail(bank, model_size=16, weighted=False)
+    expected = [whole.apply(0, f, lm) for f, lm in zip(faces, layouts, strict=True)]
+    first = ExemplarDetail(bank, model_size=16, weighted=False)
+    got = [first.apply(0, f, lm) for f, lm in zip(faces[:3], layouts[:3], strict=True)]
+    state = json.loads(json.dumps(first.to_json()))  # as the checkpoint stores it
+    resumed = ExemplarDetail(bank, model_size=16, weighted=False)
+    resumed.load_json(state)
+    got += [resumed.apply(0, f, lm) for f, lm in zip(faces[3:], layouts[3:], strict=True)]
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    fresh = ExemplarDetail(bank, model_size=16, weighted=False)
+    assert not np.array_equal(fresh.apply(0, faces[3], layouts[3]), expected[3])  # the state matters

@@ -52,6 +52,7 @@ class Checkpoint:
     color: dict[str, Any] | None = None
     counters: dict[str, Any] = field(default_factory=dict)
     content_id: int | None = None  # the provenance watermark id, the same across resumes
+    exemplars: dict[str, Any] | None = None  # which exemplar each track uses, its mean shape (swap.exemplars)
 
     @classmethod
     def open(cls, folder: Path, fingerprint: dict[str, Any]) -> tuple[Checkpoint, bool, str | None]:
@@ -77,6 +78,7 @@ class Checkpoint:
                     data["color"],
                     dict(data["counters"]),
                     data.get("content_id"),
+                    data.get("exemplars"),
                 )
                 return cp, bool(cp.segments), None
             done = sum(data.get("segments") or [])
@@ -107,6 +109,7 @@ class Checkpoint:
             "color": self.color,
             "counters": self.counters,
             "content_id": self.content_id,
+            "exemplars": self.exemplars,
         }
         write_atomic(self.folder / STATE, json.dumps(data).encode())
 

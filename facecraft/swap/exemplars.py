@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -30,6 +31,15 @@ SHARPEST_SHARE = 0.7
 
 SWITCH_RATIO = 0.8
 """A track changes exemplar only when another one's landmark distance is below this share of its own's."""
+
+SHAPE_TRANSFER = True
+
+MAP_SMOOTH = 1 / 128
+"""The warp's maps are smoothed by a Gaussian of this share of the aligned side (2 px at 256)."""
+
+STRETCH_FULL, STRETCH_NONE = 1.4, 2.0
+"""Where the warp stretches (or squeezes) an exemplar's area by up to STRETCH_FULL times its detail is lent
+in full, from STRETCH_NONE times on not at all."""
 
 BAND = 1.0
 """The band lent starts at a Gaussian of this many model pixels (in aligned pixels: BAND x aligned size /
@@ -123,9 +133,10 @@ def triangulate(points: np.ndarray, size: int) -> np.ndarray:
 
 def warp_maps(
     src: np.ndarray, dst: np.ndarray, triangles: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward maps (S, S) float32 for cv2.remap: each pixel of the ``dst`` landmark layout samples the
-    image whose landmarks are ``src`` (both (P, 2), aligned pixels), affinely within each triangle.
+    image whose landmarks are ``src`` (both (P, 2), aligned pixels), affinely within each triangle; and
+    (S, S) float32 how much the warp stretches the area there (dst over src; 1 where no triangle covers).
     Pixels no triangle covers keep their own position (both layouts are aligned to the same template)."""
     border = border_points(size)
     s = np.concatenate([np.asarray(src, np.float64), border])[triangles]  # (T, 3, 2)
@@ -144,7 +155,11 @@ def warp_maps(
     a = affines[np.maximum(index, 0)]  # (S, S, 3, 2)
     map_x = np.where(inside, xs * a[..., 0, 0] + ys * a[..., 1, 0] + a[..., 2, 0], xs)
     map_y = np.where(inside, xs * a[..., 0, 1] + ys * a[..., 1, 1] + a[..., 2, 1], ys)
-    return map_x.astype(np.float32), map_y.astype(np.float32)
+    src_per_dst = np.abs(np.linalg.det(affines[:, :2, :2]))  # area of src per unit area of dst
+    stretch = np.where(
+        inside & ok[np.maximum(index, 0)], 1.0 / np.maximum(src_per_dst[np.maximum(index, 0)], 1e-6), 1.0
+    )
+    return map_x.astype(np.float32), map_y.astype(np.float32), stretch.astype(np.float32)
 
 
 def lend_detail(generated: np.ndarray, exemplar: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
@@ -168,6 +183,44 @@ class ExemplarDetail:
         self.sigma = BAND * bank.size / float(model_size)
         self.vectors = _shape_vectors(bank.landmarks, bank.size, weighted)
         self.current: dict[int, int] = {}
+        self.bank_mean = bank.landmarks.mean(axis=0).astype(np.float64)
+        self.track_sum: dict[int, np.ndarray] = {}
+        self.track_n: dict[int, int] = {}
+
+    def source_layout(self, track_id: int, aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
+        """The target's landmarks (S px) moved into the source person's proportions: the target's
+        expression and pose as offsets from its own mean shape along the track, on the source's mean shape
+        (the exemplars'). Warped onto the target's own layout, the source's detail carried the target's eye
+        spacing and mouth width into the face."""
+        if not SHAPE_TRANSFER:
+            return aligned_landmarks
+        k = self.bank.size / size
+        lm = aligned_landmarks.astype(np.float64) * k
+        self.track_sum[track_id] = self.track_sum.get(track_id, 0.0) + lm
+        self.track_n[track_id] = self.track_n.get(track_id, 0) + 1
+        mean = self.track_sum[track_id] / self.track_n[track_id]
+        return ((lm - mean + self.bank_mean) / k).astype(np.float32)
+
+    def to_json(self) -> dict[str, Any]:
+        """The per-track state (current exemplar, landmark sum and count), for a resumed swap to continue."""
+        out: dict[str, Any] = {}
+        for t in set(self.current) | set(self.track_sum):
+            total = self.track_sum.get(t)
+            out[str(t)] = {
+                "current": self.current.get(t),
+                "sum": None if total is None else total.tolist(),
+                "n": self.track_n.get(t, 0),
+            }
+        return out
+
+    def load_json(self, state: dict[str, Any]) -> None:
+        for key, s in state.items():
+            t = int(key)
+            if s.get("current") is not None:
+                self.current[t] = int(s["current"])
+            if s.get("sum") is not None:
+                self.track_sum[t] = np.array(s["sum"], np.float64)
+                self.track_n[t] = int(s["n"])
 
     def choose(self, track_id: int, aligned_landmarks: np.ndarray, size: int) -> int:
         """The exemplar for this face: the nearest in landmark shape, unless the track's current one is
@@ -186,6 +239,7 @@ class ExemplarDetail:
     def apply(self, track_id: int, generated: np.ndarray, aligned_landmarks: np.ndarray) -> np.ndarray:
         """``generated`` (S, S, 3) uint8 (any S) with the chosen exemplar's fine detail where its face is."""
         size = generated.shape[0]
+        aligned_landmarks = self.source_layout(track_id, aligned_landmarks, size)
         i = self.choose(track_id, aligned_landmarks, size)
         scale = size / self.bank.size
         src = self.bank.landmarks[i] * scale
@@ -195,18 +249,34 @@ class ExemplarDetail:
                 image, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
             )
             mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
-        map_x, map_y = warp_maps(src, aligned_landmarks, self.bank.triangles, size)
+        map_x, map_y, stretch = warp_maps(src, aligned_landmarks, self.bank.triangles, size)
+        # Piecewise affine bends at every triangle edge: a lip line crossing many small triangles zigzags.
+        # Smoothing the maps over a few pixels keeps the landmarks' positions and takes out the kinks.
+        smooth = max(1.0, size * MAP_SMOOTH)
+        map_x = cv2.GaussianBlur(map_x, (0, 0), smooth)
+        map_y = cv2.GaussianBlur(map_y, (0, 0), smooth)
         warped = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         weight = cv2.remap(mask, map_x, map_y, cv2.INTER_LINEAR).astype(np.float32) / 255.0
-        weight = cv2.GaussianBlur(weight, (0, 0), max(1.0, size / 128)) * self.amount
+        # Detail stretched over twice its area (a mouth opened wider than any exemplar's) is streaks, and
+        # squeezed into half of it (full lips onto thin ones) a jagged line, not detail: it fades out
+        # between STRETCH_FULL and STRETCH_NONE either way.
+        change = np.abs(np.log(np.maximum(stretch, 1e-6)))
+        fade = np.clip((np.log(STRETCH_NONE) - change) / np.log(STRETCH_NONE / STRETCH_FULL), 0.0, 1.0)
+        weight = cv2.GaussianBlur(weight * fade, (0, 0), max(1.0, size / 128)) * self.amount
         return lend_detail(generated, warped, np.clip(weight, 0.0, 1.0), self.sigma * scale)
 
 
-def for_job(bank: ExemplarBank | None, model_size: int, amount: float) -> ExemplarDetail | None:
-    """The detail lender of one swap run (None without exemplars or with ``amount`` 0)."""
+def for_job(
+    bank: ExemplarBank | None, model_size: int, amount: float, state: dict[str, Any] | None = None
+) -> ExemplarDetail | None:
+    """The detail lender of one swap run (None without exemplars or with ``amount`` 0); ``state``: from
+    :meth:`ExemplarDetail.to_json` of the run being resumed."""
     if bank is None or amount <= 0:
         return None
-    return ExemplarDetail(bank, model_size, amount)
+    lender = ExemplarDetail(bank, model_size, amount)
+    if state:
+        lender.load_json(state)
+    return lender
 
 
 def bank_path(model_dir: str | Path, identity: str) -> Path:

@@ -58,6 +58,7 @@ class _Done:
     tracker: dict[str, Any] | None
     counters: dict[str, Any] | None
     color: dict[str, Any]
+    exemplars: dict[str, Any] | None
     final: bool
 
 
@@ -96,7 +97,7 @@ class _Pipeline:
             job.config,
             checkpoint.color,
             device=model_device(job.model),
-            exemplars=for_job(job.exemplars, job.model.size, job.config.source_detail),
+            exemplars=for_job(job.exemplars, job.model.size, job.config.source_detail, checkpoint.exemplars),
         )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
@@ -151,7 +152,11 @@ class _Pipeline:
                     return
             if batch.segment_end is not None:
                 color = self.compositor.colors.to_json()
-                marker = _Done(batch.segment_end, batch.tracker, batch.counters, color, batch.final)
+                lender = self.compositor.exemplars
+                exemplars = lender.to_json() if lender is not None else None
+                marker = _Done(
+                    batch.segment_end, batch.tracker, batch.counters, color, exemplars, batch.final
+                )
                 if not self._put(out, marker):
                     return
         self._put(out, None)
@@ -170,6 +175,7 @@ class _Pipeline:
                         cp.segments.append(count)
                     cp.complete = item.final
                     cp.tracker, cp.color, cp.counters = item.tracker, item.color, item.counters or {}
+                    cp.exemplars = item.exemplars
                     cp.save()
                     continue
                 frame, image = item
