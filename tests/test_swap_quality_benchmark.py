@@ -22,7 +22,9 @@ def test_new_recipe_beats_the_old_one_at_the_same_budget(shared_data: Path, tmp_
     env = {**os.environ, "FACECRAFT_TEST_DATA": str(shared_data)}
     env.pop("FACECRAFT_NO_PARSER", None)
     cmd = [sys.executable, str(ROOT / "benchmarks" / "swap_quality.py"), "--steps", str(STEPS)]
-    run = subprocess.run([*cmd, "--recipes", "old,new", "--out", str(out)], env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [*cmd, "--recipes", "old,new", "--out", str(out)], env=env, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "swap quality:" in run.stdout
     old = json.loads((out / "result_old.json").read_text())
