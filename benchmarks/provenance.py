@@ -3,6 +3,7 @@ works), the watermark's PSNR/SSIM on the shared videos, the cost of labelling (p
 8000x8000 with their peak memory) as a share of a 15 fps swap, and false-positive statistics.
 
 Run: .venv/bin/python benchmarks/provenance.py [--videos N] [--frames N] [--fp-samples N]
+         [--face-aware on|off] [--content-id HEX] [--parts cost,photos,quality,table] [--threads N]
 Prints JSON, then the table and a summary. Writes only to a temporary folder.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -20,8 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from facecraft.media.image import read_image
 from facecraft.media.video import iter_frames, probe
 from facecraft.provenance import FrameLabeller, label_video, verify
+from facecraft.provenance.faces import STILL_SIDE
+from facecraft.provenance.label import FACE_AWARE
 from facecraft.provenance.probe import PROBE_FRAMES
 from facecraft.provenance.transforms import (
     EXPORTS,
@@ -70,12 +75,12 @@ def identity_change(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, 
     return (float(np.mean(changes)), float(np.max(changes))) if changes else (0.0, 0.0)
 
 
-def quality(videos: list[Path], frames: int) -> list[dict[str, object]]:
+def quality(videos: list[Path], frames: int, face_aware: bool = FACE_AWARE) -> list[dict[str, object]]:
     """PSNR, SSIM and SFace identity change of labelled against unlabelled frames, per shared video
     (before encoding)."""
     rows = []
     for src in videos:
-        labeller = FrameLabeller()
+        labeller = FrameLabeller(face_aware=face_aware)
         pairs = [(f.image, labeller.apply(f.image)) for f in iter_frames(src) if f.index < frames]
         rows.append(
             {
@@ -88,10 +93,10 @@ def quality(videos: list[Path], frames: int) -> list[dict[str, object]]:
     return rows
 
 
-def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
+def labelling_cost(src: Path, tmp: Path, frames: int, face_aware: bool = FACE_AWARE) -> dict[str, float]:
     """Per-frame cost of the in-stream path (FrameLabeller) and of the finishing step (tags + manifest)."""
     images = [f.image for f in iter_frames(src) if f.index < frames]
-    labeller = FrameLabeller()
+    labeller = FrameLabeller(face_aware=face_aware)
     t = time.perf_counter()
     for image in images[:PROBE_FRAMES]:
         labeller.apply(image)
@@ -101,7 +106,7 @@ def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
         labeller.apply(image)
     per_frame = (time.perf_counter() - t) / len(images)
     out = tmp / "cost.mp4"
-    cid = labelled_copy(src, out, max_frames=frames)
+    cid = labelled_copy(src, out, max_frames=frames, face_aware=face_aware)
     t = time.perf_counter()
     label_video(out, "swap", [src], content_id=cid)
     finish = time.perf_counter() - t
@@ -114,17 +119,18 @@ def labelling_cost(src: Path, tmp: Path, frames: int) -> dict[str, float]:
     }
 
 
-def photo_cost(sizes: tuple[tuple[int, int], ...]) -> list[dict[str, object]]:
+def photo_cost(sizes: tuple[tuple[int, int], ...], face_aware: bool = FACE_AWARE) -> list[dict[str, object]]:
     """Watermarking one photo (probe for an earlier mark + embed) at each (width, height): time and peak
     memory above the photo itself, and what stays allocated afterwards."""
     rows = []
-    base = cv2.imread(str(SHARED / "images" / "obama_3_pressroom.jpg"))
+    base = read_image(SHARED / "images" / "obama_3_pressroom.jpg")
     for w, h in sizes:
         photo = cv2.resize(base, (w, h), interpolation=cv2.INTER_LINEAR)
         tracemalloc.start()
         before, _ = tracemalloc.get_traced_memory()
         t = time.perf_counter()
-        marked = FrameLabeller(config=IMAGE_CONFIG).apply(photo)
+        labeller = FrameLabeller(config=IMAGE_CONFIG, face_aware=face_aware, face_side=STILL_SIDE)
+        marked = labeller.apply(photo)
         seconds = time.perf_counter() - t
         del marked
         held, peak = tracemalloc.get_traced_memory()
@@ -140,12 +146,15 @@ def photo_cost(sizes: tuple[tuple[int, int], ...]) -> list[dict[str, object]]:
     return rows
 
 
-def robustness(videos: list[Path], tmp: Path) -> list[dict[str, object]]:
+def robustness(
+    videos: list[Path], tmp: Path, face_aware: bool = FACE_AWARE, content_id: int | None = None
+) -> list[dict[str, object]]:
+    """Each video labelled (with ``content_id``, else a random id) and edited every way; ``verify`` on each."""
     rows: list[dict[str, object]] = []
     edits = ("none", *TRANSFORMS, *GEOMETRIC, *EXPORTS, *(f"thumb{w}" for w in THUMBNAILS))
     for src in videos:
         out = tmp / src.name
-        cid = labelled_copy(src, out)
+        cid = labelled_copy(src, out, content_id=content_id, face_aware=face_aware)
         for name in edits:
             edited = out
             if name != "none":
@@ -167,6 +176,7 @@ def robustness(videos: list[Path], tmp: Path) -> list[dict[str, object]]:
                     "verify_s": round(time.perf_counter() - t, 2),
                 }
             )
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # progress, for long runs
     return rows
 
 
@@ -192,41 +202,86 @@ def main() -> None:
     parser.add_argument(
         "--fp-samples", type=int, default=0, help="also run the false-positive study (N samples)"
     )
+    parser.add_argument(
+        "--face-aware",
+        choices=("on", "off"),
+        default="on" if FACE_AWARE else "off",
+        help="lower the mark on faces (default: the labeller's default)",
+    )
+    parser.add_argument(
+        "--content-id", default=None, help="label every video with this hex id (default: a random one each)"
+    )
+    parser.add_argument(
+        "--parts",
+        default="cost,photos,quality,table",
+        help="comma-separated parts to run: cost, photos, quality, table",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="OpenCV threads (0: OpenCV's default)")
     args = parser.parse_args()
+    if args.threads:
+        cv2.setNumThreads(args.threads)
+    parts = set(args.parts.split(","))
+    unknown = parts - {"cost", "photos", "quality", "table"}
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}")
+    aware = args.face_aware == "on"
+    cid = int(args.content_id, 16) if args.content_id else None
     videos = sorted((SHARED / "videos").glob("*.mp4"))
     videos = videos[: args.videos] if args.videos else videos
+    report: dict[str, object] = {"swap_fps_budget": SWAP_FPS, "face_aware": aware}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         os.environ["FACECRAFT_CONFIG_DIR"] = str(tmp / "config")
-        cost = labelling_cost(SHARED / "videos" / "man_glasses_orange_7s_audio.mp4", tmp, args.frames)
-        photos = photo_cost(((4000, 3000), (8000, 8000)))
-        looks = quality(videos, min(args.frames, 60))
-        table = robustness(videos, tmp)
-    report: dict[str, object] = {
-        "swap_fps_budget": SWAP_FPS,
-        "cost_512x512": cost,
-        "photos": photos,
-        "quality": looks,
-        "robustness": table,
-    }
+        if "cost" in parts:
+            src = SHARED / "videos" / "man_glasses_orange_7s_audio.mp4"
+            report["cost_512x512"] = labelling_cost(src, tmp, args.frames, aware)
+        if "photos" in parts:
+            report["photos"] = photo_cost(((4000, 3000), (8000, 8000)), aware)
+        if "quality" in parts:
+            report["quality"] = quality(videos, min(args.frames, 60), aware)
+        if "table" in parts:
+            report["robustness"] = robustness(videos, tmp, aware, cid)
     if args.fp_samples:
-        import sys
-
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from provenance_fp import run as fp_run
 
         report["false_positives"] = fp_run(args.fp_samples)
     print(json.dumps(report, indent=2))
-    print(_table(table))
-    edited = [r for r in table if r["edit"] != "none"]
-    print(
-        f"provenance: labelling {cost['share_of_swap_in_stream']:.1%} of a {SWAP_FPS:.0f} fps swap "
-        f"({cost['frame_ms']:.2f} ms/frame); photos "
-        + ", ".join(f"{p['size']} {p['seconds']} s / {p['peak_mib']} MiB peak" for p in photos)
-        + f"; id read in {sum(bool(r['id_ok']) for r in edited)}/{len(edited)} edited videos, wrong ids "
-        f"{sum(bool(r['wrong_id']) for r in edited)}; PSNR {min(float(str(q['psnr_db'])) for q in looks):.1f} dB "
-        f"and SSIM {min(float(str(q['ssim'])) for q in looks):.4f} at worst"
-    )
+    summary = [f"provenance (face-aware {args.face_aware}):"]
+    if "cost_512x512" in report:
+        cost = report["cost_512x512"]
+        assert isinstance(cost, dict)
+        summary.append(
+            f"labelling {cost['share_of_swap_in_stream']:.1%} of a {SWAP_FPS:.0f} fps swap "
+            f"({cost['frame_ms']:.2f} ms/frame);"
+        )
+    if "photos" in report:
+        photos = report["photos"]
+        assert isinstance(photos, list)
+        summary.append(
+            "photos "
+            + ", ".join(f"{p['size']} {p['seconds']} s / {p['peak_mib']} MiB peak" for p in photos)
+            + ";"
+        )
+    if "robustness" in report:
+        table = report["robustness"]
+        assert isinstance(table, list)
+        print(_table(table))
+        edited = [r for r in table if r["edit"] != "none"]
+        summary.append(
+            f"id read in {sum(bool(r['id_ok']) for r in edited)}/{len(edited)} edited videos, wrong ids "
+            f"{sum(bool(r['wrong_id']) for r in edited)};"
+        )
+    if "quality" in report:
+        looks = report["quality"]
+        assert isinstance(looks, list)
+        worst_id = max(float(q["identity_change_mean_max"][0]) for q in looks)
+        summary.append(
+            f"PSNR {min(float(str(q['psnr_db'])) for q in looks):.1f} dB and SSIM "
+            f"{min(float(str(q['ssim'])) for q in looks):.4f} at worst, identity change {worst_id:.4f} "
+            "(worst video's mean)"
+        )
+    print(" ".join(summary))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from facecraft.media.inputs import media_kind
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import metadata, watermark
+from facecraft.provenance.faces import STILL_SIDE, VIDEO_SIDE, FaceLocator
 from facecraft.provenance.manifest import SOURCE_TYPES, ManifestInfo, mime_type, sign_into
 from facecraft.provenance.payload import checked_content_id, format_content_id, make_payload, new_content_id
 from facecraft.provenance.probe import MarkProbe
@@ -34,6 +35,8 @@ _RELABEL_CRF = 16  # quality of the re-encode when a finished video is labelled 
 KEY_ENV = "FACECRAFT_WATERMARK_KEY"
 KEYED_SHARE = 0.75
 """With an organisation key, the keyed mark's share of the watermark's energy (the public one has the rest)."""
+FACE_AWARE = False
+"""Whether :class:`FrameLabeller` lowers the mark on faces by default (see :mod:`faces`)."""
 
 
 def read_key(path: str | Path) -> bytes:
@@ -68,7 +71,13 @@ class FrameLabeller:
     key: bytes | None = field(default_factory=_key_from_env, repr=False)
     """An organisation's secret (``$FACECRAFT_WATERMARK_KEY`` names its file): a second, keyed mark goes in
     with the public one, with :data:`KEYED_SHARE` of the energy (the same total change of the pixels)."""
+    face_aware: bool = FACE_AWARE
+    """Lower the mark inside an ellipse around each face to :data:`watermark.FACE_SHARE` (the rest of the
+    frame raised to the same RMS change), faces found by YuNet every few frames (:mod:`faces`)."""
+    face_side: int = VIDEO_SIDE
+    """The long side frames are shrunk to for face detection (stills: :data:`faces.STILL_SIDE`)."""
     _probes: dict[tuple[int, int], MarkProbe] = field(default_factory=dict, init=False, repr=False)
+    _faces: FaceLocator | None = field(default=None, init=False, repr=False)
 
     @property
     def replaced_content_ids(self) -> list[int]:
@@ -94,16 +103,21 @@ class FrameLabeller:
                 configs = (self.config, watermark.WatermarkConfig(), watermark.IMAGE_CONFIG)
                 probe = self._probes[(w, h)] = MarkProbe(w, h, configs)
             old = probe.update(frame)
+        faces: tuple[watermark.FaceBox, ...] = ()
+        if self.face_aware:
+            if self._faces is None:
+                self._faces = FaceLocator(side=self.face_side)
+            faces = self._faces.boxes(frame)
         if self.visible_label:
             frame = draw_visible_label(frame)
         payload = make_payload(self.content_id)
         if self.key is None:
-            return watermark.embed(frame, payload, self.config, replaces=old)
+            return watermark.embed(frame, payload, self.config, replaces=old, faces=faces)
         a = self.config.amplitude
         public = replace(self.config, amplitude=max(0.5, a * math.sqrt(1 - KEYED_SHARE)))
         keyed = replace(self.config, amplitude=a * math.sqrt(KEYED_SHARE))
-        frame = watermark.embed(frame, payload, public, replaces=old)
-        return watermark.embed(frame, payload, keyed, scheme=watermark.keyed_scheme(self.key))
+        frame = watermark.embed(frame, payload, public, replaces=old, faces=faces)
+        return watermark.embed(frame, payload, keyed, scheme=watermark.keyed_scheme(self.key), faces=faces)
 
 
 def _manifest_info(
@@ -250,7 +264,7 @@ def label_image(
     _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid)  # check the request
     image = read_image(path)
     if content_id is None:
-        labeller = FrameLabeller(visible_label, cid, watermark.IMAGE_CONFIG)
+        labeller = FrameLabeller(visible_label, cid, watermark.IMAGE_CONFIG, face_side=STILL_SIDE)
         image = labeller.apply(image)
         replaced = labeller.replaced_content_ids
     info = _manifest_info(action, [Path(p) for p in inputs], consent, visible_label, cid, replaced)

@@ -76,12 +76,15 @@ def labelled_copy(
     max_frames: int | None = None,
     action: str = "swap",
     content_id: int | None = None,
+    face_aware: bool | None = None,
 ) -> int:
     """Write the first ``max_frames`` frames of ``source`` to ``dest`` as a stage would (frames labelled while
     encoding, then tags and manifest) and return the content id (random unless given). Stands in for a swap
-    output in tests."""
+    output in tests. ``face_aware``: lower the mark on faces (None: the labeller's default)."""
     info = probe(source)
     labeller = FrameLabeller() if content_id is None else FrameLabeller(content_id=content_id)
+    if face_aware is not None:
+        labeller.face_aware = face_aware
     with VideoWriter(dest, info.width, info.height, info.fps) as writer:
         for frame in iter_frames(source):
             if max_frames is not None and frame.index >= max_frames:

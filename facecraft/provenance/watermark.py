@@ -10,6 +10,10 @@ Perceptual masking: the strength follows the local texture of the frame (none on
 backdrop half as much as on hair, cloth and edges, where the eye does not see it), scaled so that the frame's RMS
 change stays at ``amplitude`` luma levels (1.9 gives about 42.5 dB PSNR).
 
+Face-aware (``faces`` given to :func:`embed`, see :mod:`faces`): inside an ellipse around each face box the
+strength is lowered to :data:`FACE_SHARE` (feathered at its edge) and the rest raised so that the frame's RMS
+change stays the same: the mark then changes the face's identity features (SFace) less.
+
 The detector (:mod:`detect`) finds the tile's scale, rotation, squash, flips and crop offset; the probe
 (:mod:`probe`) finds an earlier facecraft mark where facecraft puts it, so that it can be replaced.
 Format 1 marks (32-bit payload, tag and id, no check bits; facecraft before check bits were added) share
@@ -34,6 +38,13 @@ CELLS = 16  # cells per tile side
 _KEY = 0xFACEC4AF  # format 1's key: its sync pattern is shared by every public format
 _KEY_V2 = 0xFACE0002
 _BAND_ROWS = 512  # frames are marked in bands of rows, so memory stays small at any size
+FACE_SHARE = 0.3
+"""Face-aware marking: the strength inside a face's ellipse relative to what it would be (the rest is raised)."""
+_FACE_AXES = (0.7, 0.8)  # the ellipse's half axes relative to the box width and height (1.4x the box)
+_FACE_FEATHER = (0.85, 1.15)  # full attenuation inside this normalised radius, none outside the second
+
+FaceBox = tuple[float, float, float, float]
+"""A face's (x, y, w, h) box in frame pixels."""
 
 
 @dataclass(frozen=True)
@@ -183,14 +194,34 @@ class TextureGain:
         return float(self.blocks.mean())
 
 
-def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> TextureGain:
+def face_weight(faces: tuple[FaceBox, ...], shape: tuple[int, int], k: int) -> np.ndarray:
+    """(hk, wk) float32 multiplier of the mark's strength at the centres of ``k`` px blocks: :data:`FACE_SHARE`
+    inside an ellipse around each face box (half axes 0.7x its width, 0.8x its height), 1 well outside,
+    feathered in between; where ellipses overlap the lowest wins."""
+    hk, wk = shape
+    xs = (np.arange(wk, dtype=np.float32) + 0.5) * k
+    ys = (np.arange(hk, dtype=np.float32) + 0.5) * k
+    inside = np.zeros((hk, wk), np.float32)
+    r0, r1 = _FACE_FEATHER
+    for x, y, w, h in faces:
+        if w <= 0 or h <= 0:
+            continue
+        dx = (xs - (x + w / 2)) / (_FACE_AXES[0] * w)
+        dy = (ys - (y + h / 2)) / (_FACE_AXES[1] * h)
+        r = np.sqrt(dy[:, None] ** 2 + dx[None, :] ** 2)
+        np.maximum(inside, np.clip((r1 - r) / (r1 - r0), 0.0, 1.0), out=inside)
+    return np.float32(1.0) - np.float32(1.0 - FACE_SHARE) * inside
+
+
+def texture_gain(frame: np.ndarray, config: WatermarkConfig, faces: tuple[FaceBox, ...] = ()) -> TextureGain:
     """The watermark's local strength (luma levels) under perceptual masking.
 
     Local texture is the RMS of the luma's finest detail (luma minus its 3x3 mean; measured at about 1024 px
     on the short side for larger pictures) over blocks of about 1/128 of the short side. It maps to
     ``flat_share`` below 1.5 levels (flat) and to 1 from 6 levels, fades to 0 on black and white areas (block
-    mean under 20 or over 235), then is scaled so that the frame's RMS
-    change is ``config.amplitude`` (each pixel at most ``max_local``). Cost and memory stay small at any size.
+    mean under 20 or over 235), is lowered on ``faces`` (:func:`face_weight`), then is scaled so that the
+    frame's RMS change is ``config.amplitude`` (each pixel at most ``max_local``). Without
+    ``config.masking`` only the faces shape it. Cost and memory stay small at any size.
     """
     h, w = frame.shape[:2]
     k = max(1, min(h, w) // 128)
@@ -204,10 +235,15 @@ def texture_gain(frame: np.ndarray, config: WatermarkConfig) -> TextureGain:
     energy = cv2.resize(detail * detail, (wk, hk), interpolation=cv2.INTER_AREA)
     texture = np.sqrt(cv2.GaussianBlur(energy, (0, 0), 1.5))
     share = config.flat_share
-    weight = share + (1 - share) * np.clip((texture - 1.5) / 4.5, 0.0, 1.0)
-    # Nothing on black or white bars and clipped areas: a change there is seen (and half of it clips away).
-    level = cv2.resize(small, (wk, hk), interpolation=cv2.INTER_AREA)
-    weight *= np.clip(np.minimum(level - 8.0, 247.0 - level) / 12.0, 0.0, 1.0)
+    if config.masking:
+        weight = share + (1 - share) * np.clip((texture - 1.5) / 4.5, 0.0, 1.0)
+        # Nothing on black or white bars and clipped areas: a change there is seen (and half of it clips away).
+        level = cv2.resize(small, (wk, hk), interpolation=cv2.INTER_AREA)
+        weight *= np.clip(np.minimum(level - 8.0, 247.0 - level) / 12.0, 0.0, 1.0)
+    else:
+        weight = np.ones((hk, wk), np.float32)
+    if faces:
+        weight *= face_weight(faces, (hk, wk), k)
     mean_sq = float(np.mean(weight**2))
     gain = min(config.amplitude / np.sqrt(mean_sq), config.max_local) if mean_sq >= 1e-8 else 0.0
     return TextureGain(np.asarray(weight * gain, np.float32), k, w)
@@ -235,24 +271,30 @@ def embed(
     config: WatermarkConfig = WatermarkConfig(),
     replaces: ExistingMark | None = None,
     scheme: Scheme = PUBLIC,
+    faces: tuple[FaceBox, ...] = (),
 ) -> np.ndarray:
     """Return a copy of a BGR uint8 (H, W, 3) frame carrying ``payload`` (``scheme.payload_bits`` bits).
 
     ``replaces``: a watermark the frame already carries (see :class:`probe.MarkProbe`), taken out as the new
-    one goes in, so that a detector reads only the new payload. Memory stays at a few bands of rows.
+    one goes in, so that a detector reads only the new payload. ``faces``: (x, y, w, h) face boxes, where
+    the mark is lowered to :data:`FACE_SHARE` (the rest raised to the same RMS change). Memory stays at a
+    few bands of rows.
     """
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"expected a BGR uint8 (H, W, 3) frame, got {frame.shape} {frame.dtype}")
     h, w = frame.shape[:2]
     tile = unit_tile(payload, cell_size(w, h, config), scheme)
-    gain = texture_gain(frame, config) if config.masking else None
+    gain = texture_gain(frame, config, faces) if config.masking or faces else None
     old = unit_tile(replaces.payload, replaces.cell_px, replaces.scheme) if replaces else None
     texture: TextureGain | None = None
     old_scale = 0.0
     if replaces is not None and replaces.masked:
         # The earlier mark followed (nearly) this texture: take it out where it was put, at its strength.
-        # The probe measures its mean strength (least squares on the unmasked pattern).
-        texture = gain if gain is not None else texture_gain(frame, WatermarkConfig())
+        # The probe measures its mean strength (least squares on the unmasked pattern). It is taken to have
+        # been lowered on the same faces (facecraft's defaults of the time it was made are not known).
+        texture = (
+            gain if gain is not None and config.masking else texture_gain(frame, WatermarkConfig(), faces)
+        )
         old_scale = replaces.gain / max(texture.mean(), 1e-6)
     out = np.empty_like(frame)
     for y0 in range(0, h, _BAND_ROWS):
