@@ -10,6 +10,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -45,12 +46,21 @@ def _verify(path: str, report_path: str) -> int:
     return 0
 
 
+def _take_sigint() -> None:
+    """Make SIGINT raise KeyboardInterrupt here, whatever was inherited: a studio started in the background
+    by a shell (``facecraft studio &``, nohup, CI) passes SIGINT on as *ignored*, and the worker's cancel
+    (SIGINT: save and stop) then did nothing until the job was killed 60 s later, its work since the last
+    checkpoint lost."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m facecraft.studio.runner JOB.json", file=sys.stderr)
         return 2
     job = json.loads(Path(args[0]).read_text())
+    _take_sigint()
     _watch_parent()
     if job["kind"] == "verify":
         return _verify(job["argv"][1], job["output"])
