@@ -6,6 +6,7 @@ closed polygons, so masks and region statistics follow the mesh the landmarker a
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import numpy as np
@@ -38,6 +39,12 @@ def _chain(connections: list[tuple[int, int]]) -> tuple[int, ...]:
     return tuple(order)
 
 
+MEDIAPIPE_IMPORT = threading.Lock()
+"""Held while mediapipe is first imported. Its packages import each other in a circle, and two threads
+entering them at once (the mesh loading in the background while the swap reads these tables) failed with
+"partially initialized module ... face_landmarker"."""
+
+
 @cache
 def region(name: str) -> tuple[int, ...]:
     """Ordered polygon for ``face_oval``, ``left_eye``, ``right_eye``, ``left_eyebrow``,
@@ -45,7 +52,8 @@ def region(name: str) -> tuple[int, ...]:
 
     "left"/"right" are as seen in the image (MediaPipe's names are the subject's, i.e. swapped).
     """
-    from mediapipe.tasks.python.vision.face_landmarker import FaceLandmarksConnections as C
+    with MEDIAPIPE_IMPORT:
+        from mediapipe.tasks.python.vision.face_landmarker import FaceLandmarksConnections as C
 
     subject = {
         "face_oval": C.FACE_LANDMARKS_FACE_OVAL,

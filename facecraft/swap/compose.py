@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facecraft.face.regions import polygon, region
+from facecraft.face.regions import polygon
 from facecraft.swap.blend import get_blend
 from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
@@ -80,11 +80,6 @@ class Compositor:
         model's device: on a GPU it is no longer the per-frame bottleneck). ``exemplars``: the source
         person's faces that lend their fine detail (swap.exemplars); None: none."""
         self.config = config
-        # The mesh's region tables import mediapipe's face_landmarker module on first use. Done here, on the
-        # thread that builds the compositor, before the swap's threads start: imported by the compositing
-        # and the face-following threads at once it failed as "partially initialized module" (seen once in
-        # the studio's tests).
-        region("face_oval")
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
