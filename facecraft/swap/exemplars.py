@@ -3,11 +3,12 @@
 A small CPU model draws a 64 px face; upscaled onto a 250 px face it is a smear. The source person's
 faceset holds the real thing at the faceset size. At training time a few dozen of those faces (spread over
 pose and expression, sharpest first) are kept with the model (:func:`choose_exemplars`, saved by
-:func:`save_bank`). At swap time, for each target face, the exemplar whose landmarks are nearest is warped
-onto the target's landmarks (a piecewise-affine warp over the mesh's triangles) and its band above the
-model's resolution replaces the model's: the model gives colour, shading and the coarse shape, the
-exemplar gives eyelids, brows, lips and skin grain of the source person, where the target's expression
-puts them. Only the exemplar's face classes lend detail (never its hair or glasses frames), and a track keeps
+:func:`save_bank`). At swap time, each target face's landmarks are moved into the source person's
+proportions (:meth:`ExemplarDetail.source_layout`), the exemplar nearest that layout is warped onto it (a
+piecewise-affine warp over the mesh's triangles) and its band above the model's resolution replaces the
+model's: the model gives colour, shading and the coarse shape, the exemplar gives eyelids, brows, lips and
+skin grain of the source person, where the target's expression puts them. Detail the warp stretches or
+squeezes too far is not lent. Only the exemplar's face classes lend detail (never its hair or glasses frames), and a track keeps
 its exemplar until another fits clearly better, so the texture does not hop from frame to frame.
 """
 
@@ -31,8 +32,6 @@ SHARPEST_SHARE = 0.7
 
 SWITCH_RATIO = 0.8
 """A track changes exemplar only when another one's landmark distance is below this share of its own's."""
-
-SHAPE_TRANSFER = True
 
 MAP_SMOOTH = 1 / 128
 """The warp's maps are smoothed by a Gaussian of this share of the aligned side (2 px at 256)."""
@@ -192,8 +191,6 @@ class ExemplarDetail:
         expression and pose as offsets from its own mean shape along the track, on the source's mean shape
         (the exemplars'). Warped onto the target's own layout, the source's detail carried the target's eye
         spacing and mouth width into the face."""
-        if not SHAPE_TRANSFER:
-            return aligned_landmarks
         k = self.bank.size / size
         lm = aligned_landmarks.astype(np.float64) * k
         self.track_sum[track_id] = self.track_sum.get(track_id, 0.0) + lm
