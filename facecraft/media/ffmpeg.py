@@ -65,6 +65,9 @@ def encode_command(
         cmd += ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?", "-c:a", "aac", "-b:a", "160k"]
     # H.264 in yuv420p needs even sizes: pad odd ones by one pixel (cropped back by players via SAR-less pad).
     pad = "pad=ceil(iw/2)*2:ceil(ih/2)*2" if (width % 2 or height % 2) and pix_fmt == "yuv420p" else None
+    # Rounded conversion from BGR (swscale's default truncates: about 1 level darker per encode), and the
+    # matrix it used (BT.601, limited range) written into the stream so that players and decoders agree.
+    cmd += ["-sws_flags", "accurate_rnd+full_chroma_int", "-colorspace", "smpte170m", "-color_range", "tv"]
     cmd += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", pix_fmt]
     if pad:
         cmd += ["-vf", pad]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from facecraft.errors import FacecraftError
@@ -72,6 +73,29 @@ class DecodeError(Exception):
         self.frames_read = frames_read
 
 
+_BT601 = (0, 2, 5, 6)  # AVColorSpace: RGB/unset, unspecified, BT.470BG, SMPTE 170M
+_FULL_RANGE = 2  # AVColorRange: JPEG
+
+
+def to_bgr(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame as BGR uint8 (H, W, 3), rounded to the nearest level.
+
+    PyAV's conversion (swscale without accurate rounding) makes every frame about one level darker; a
+    video decoded and encoded again lost two, and each generation more. Limited-range BT.601 yuv420p (what
+    facecraft writes, and most untagged video) is converted by OpenCV, which rounds; anything else (BT.709,
+    full range, other layouts) goes through PyAV, which follows the frame's colour tags.
+    """
+    if (
+        frame.format.name == "yuv420p"
+        and frame.width % 2 == 0
+        and frame.height % 2 == 0
+        and frame.colorspace in _BT601
+        and frame.color_range != _FULL_RANGE
+    ):
+        return cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    return frame.to_ndarray(format="bgr24")
+
+
 def iter_frames(path: str | Path, start: int = 0) -> Iterator[Frame]:
     """Decode a video frame by frame from frame ``start`` (earlier frames are decoded and skipped).
 
@@ -87,7 +111,7 @@ def iter_frames(path: str | Path, start: int = 0) -> Iterator[Frame]:
             for frame in container.decode(stream):
                 if index >= start:
                     t = float(frame.time) if frame.time is not None else index / fps
-                    yield Frame(index, t, frame.to_ndarray(format="bgr24"))
+                    yield Frame(index, t, to_bgr(frame))
                 index += 1
         except av.error.FFmpegError as exc:
             raise DecodeError(index, str(exc)) from None
