@@ -76,7 +76,9 @@ def test_encode_decode_keeps_colours_level(tmp_path):
     from facecraft.media.image import read_image
 
     photo = read_image(embedded_portraits()[0])
-    image = cv2.resize(photo, (photo.shape[1] // 4 * 2, photo.shape[0] // 4 * 2), interpolation=cv2.INTER_AREA)
+    image = cv2.resize(
+        photo, (photo.shape[1] // 4 * 2, photo.shape[0] // 4 * 2), interpolation=cv2.INTER_AREA
+    )
     h, w = image.shape[:2]
     current = image
     for generation in range(3):
