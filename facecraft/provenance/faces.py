@@ -5,8 +5,12 @@ changes the face's identity features less. Video frames are looked at every :dat
 of each frame size and the boxes are kept in between; a still is looked at once. Detection is deterministic:
 the same frames in the same order give the same boxes (rounded to whole pixels).
 
+A frame identical to the one before it keeps that frame's boxes (it is never looked at again), so a held
+frame (a frame-rate conversion repeats frames) is labelled exactly as the frame it repeats.
+
 A resumed swap starts a new labeller at a segment boundary; its frames are labelled exactly as in an
-uninterrupted run when the segment length is a multiple of :data:`DETECT_EVERY` (the default 50 frames is).
+uninterrupted run when the segment length is a multiple of :data:`DETECT_EVERY` (the default 50 frames is),
+unless the segment's first frame repeats the one before it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class FaceLocator:
         self.every, self.side = every, side
         self._detector: FaceDetector | None = None
         self._state: dict[tuple[int, int], tuple[int, tuple[FaceBox, ...]]] = {}
+        self._last: dict[tuple[int, int], np.ndarray] = {}  # the previous frame of each size
         self.detections = 0
         """How many frames were looked at (for tests and cost accounting)."""
 
@@ -48,9 +53,12 @@ class FaceLocator:
         """(x, y, w, h) boxes in frame pixels of the faces in (or last seen before) ``frame``."""
         h, w = frame.shape[:2]
         count, found = self._state.get((w, h), (0, ()))
-        if count % self.every == 0:
+        previous = self._last.get((w, h))
+        held = previous is not None and np.array_equal(previous, frame)
+        if count % self.every == 0 and not held:
             found = self._detect(frame)
         self._state[(w, h)] = (count + 1, found)
+        self._last[(w, h)] = frame.copy()
         return found
 
     def _detect(self, frame: np.ndarray) -> tuple[FaceBox, ...]:

@@ -35,7 +35,7 @@ _RELABEL_CRF = 16  # quality of the re-encode when a finished video is labelled 
 KEY_ENV = "FACECRAFT_WATERMARK_KEY"
 KEYED_SHARE = 0.75
 """With an organisation key, the keyed mark's share of the watermark's energy (the public one has the rest)."""
-FACE_AWARE = False
+FACE_AWARE = True
 """Whether :class:`FrameLabeller` lowers the mark on faces by default (see :mod:`faces`)."""
 
 
