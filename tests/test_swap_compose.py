@@ -138,3 +138,37 @@ def test_skin_mask_leaves_out_eyes_and_mouth() -> None:
     eye = template("whole_face", 256)[0].round().astype(int)
     mouth = template("whole_face", 256)[3:].mean(0).round().astype(int)
     assert skin[eye[1], eye[0]] == 0 and skin[mouth[1], mouth[0]] == 0 and skin.sum() > 0
+
+
+def test_a_calm_track_is_parsed_every_other_frame_and_a_moving_one_every_frame() -> None:
+    """The parser (~45 % of a CPU swap) reads a still face on even frames only, keeps its parse for the odd
+    ones, and reads every frame while the face's outline moves; a new track is read at once."""
+    from facecraft.swap.compose import PARSE_EVERY, Compositor, TargetFace
+    from facecraft.swap.config import SwapConfig
+    from facecraft.swap.parsing import ParsedFace
+
+    class CountingRegions:
+        calls = 0
+
+        def parse(self, frame, affines, size):  # type: ignore[no-untyped-def]
+            CountingRegions.calls += len(affines)
+            return [ParsedFace(np.ones((size, size), np.float32), np.ones((size, size), np.float32))] * len(
+                affines
+            )
+
+    size = 64
+    lm = np.random.default_rng(0).uniform(10, 54, (478, 2)).astype(np.float32)
+    comp = Compositor(SwapConfig(mask="parse"), regions=CountingRegions())  # type: ignore[arg-type]
+    frame = np.zeros((size, size, 3), np.uint8)
+    face = TargetFace(1, np.eye(2, 3), frame, lm)
+    for index in range(6):
+        comp._parsed(frame, [face], index)
+    assert PARSE_EVERY == 2 and CountingRegions.calls == 3
+    CountingRegions.calls = 0
+    for index in range(6, 12):  # the outline drifts 1 % of the face per frame: read every frame
+        moving = TargetFace(1, np.eye(2, 3), frame, lm + 0.01 * size * (index - 5))
+        comp._parsed(frame, [moving], index)
+    assert CountingRegions.calls == 6
+    CountingRegions.calls = 0
+    comp._parsed(frame, [face, TargetFace(2, np.eye(2, 3), frame, lm)], 13)  # track 2 is new
+    assert CountingRegions.calls == 1 + 1  # track 1: frame 12 was not seen, so it is read as well

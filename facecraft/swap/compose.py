@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facecraft.face.regions import polygon
+from facecraft.face.regions import polygon, region
 from facecraft.swap.blend import get_blend
 from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
@@ -65,6 +65,16 @@ class ColorTracks:
         return {str(k): v.tolist() for k, v in self.stats.items()}
 
 
+PARSE_EVERY = 2
+"""A video's faces are parsed on every this-many frames and keep their parse in between (aligned pixels
+move with the face), unless the face's outline moved more than :data:`PARSE_MOTION` since. The parser was ~45 %
+of the 512x512 swap's time on the 2-core CPU."""
+PARSE_MOTION = 0.004
+"""Largest mean movement of the face outline (share of the aligned size) for which a parse is kept a frame:
+a fast turn changes the outline's shape in aligned pixels, and a parse a frame old showed a strip of the
+target's cheek there."""
+
+
 class Compositor:
     """Turns (target face, generated face, learned mask) into pixels of the output frame."""
 
@@ -86,6 +96,9 @@ class Compositor:
         self.colors = ColorTracks(config.color_smoothing, color_state)
         self.regions = regions
         self.exemplars = exemplars
+        self._parses: dict[int, tuple[int, ParsedFace, np.ndarray]] = {}  # track -> (index, parse, landmarks)
+        self.parsed_fresh = 0
+        """How many faces the parser has read (the others reused the frame before's parse)."""
         if self.mask_method.needs_parser and regions is None:
             self.regions = load_regions(config, device)
 
@@ -128,15 +141,21 @@ class Compositor:
         return self.color.transfer(generated, source, dest)
 
     def composite(
-        self, frame: np.ndarray, targets: list[TargetFace], generated: np.ndarray, learned: np.ndarray
+        self,
+        frame: np.ndarray,
+        targets: list[TargetFace],
+        generated: np.ndarray,
+        learned: np.ndarray,
+        index: int | None = None,
     ) -> np.ndarray:
         """A copy of ``frame`` with each target replaced by its ``generated`` face (N, S, S, 3) under a mask
-        built from ``learned`` (N, S, S). Faces are pasted in order; pixels outside every mask are unchanged."""
+        built from ``learned`` (N, S, S). Faces are pasted in order; pixels outside every mask are unchanged.
+        ``index``: the frame's index in its video (the parser then reads each track every
+        :data:`PARSE_EVERY` frames); None for a photo."""
         out = frame.copy()
         parsed: list[ParsedFace | None] = [None] * len(targets)
         if self.regions is not None and targets:
-            size = targets[0].aligned.shape[0]
-            parsed = list(self.regions.parse(frame, [t.affine for t in targets], size))
+            parsed = list(self._parsed(frame, targets, index))
         for i, target in enumerate(targets):
             face = self.recolour(target, generated[i])
             if self.exemplars is not None:
@@ -147,6 +166,40 @@ class Compositor:
                 detail = (self.detail_mask(target, parsed[i]), self.config.detail)
             paste_face(out, face, mask, target.affine, self.blender, detail)
         return out
+
+    def _parsed(self, frame: np.ndarray, targets: list[TargetFace], index: int | None) -> list[ParsedFace]:
+        """The parser's maps of each target. In a video a track is parsed on frames whose index is a multiple of
+        :data:`PARSE_EVERY` and keeps that parse (in aligned pixels, which follow the face) for the frames
+        between; a track seen first, or after a gap, is parsed at once. The schedule depends only on frame
+        indices, so a swap resumed at a segment boundary (an even frame) parses the same frames."""
+        size = targets[0].aligned.shape[0]
+        out: list[ParsedFace | None] = [None] * len(targets)
+        todo = []
+        oval = list(region("face_oval"))
+        for i, t in enumerate(targets):
+            kept = self._parses.get(t.track_id)
+            if (
+                index is not None
+                and index % PARSE_EVERY
+                and kept is not None
+                and kept[0] == index - 1
+                and float(np.abs(t.aligned_landmarks[oval] - kept[2][oval]).mean()) <= PARSE_MOTION * size
+            ):
+                out[i] = kept[1]
+            else:
+                todo.append(i)
+        if todo:
+            assert self.regions is not None
+            fresh = self.regions.parse(frame, [targets[i].affine for i in todo], size)
+            for i, p in zip(todo, fresh, strict=True):
+                out[i] = p
+        done = [p for p in out if p is not None]
+        if index is not None:
+            self._parses = {
+                t.track_id: (index, p, t.aligned_landmarks) for t, p in zip(targets, done, strict=True)
+            }
+            self.parsed_fresh += len(todo)
+        return done
 
     def detail_mask(self, target: TargetFace, parsed: ParsedFace | None) -> np.ndarray:
         """(S, S) float32 0..1: where the target's own fine texture is restored (skin away from eyes, brows

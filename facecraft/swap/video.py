@@ -142,7 +142,7 @@ class _Pipeline:
                     image = self._last[1]
                 elif n:
                     image = self.compositor.composite(
-                        frame.image, faces, generated[at : at + n], masks[at : at + n]
+                        frame.image, faces, generated[at : at + n], masks[at : at + n], frame.index
                     )
                 else:
                     image = frame.image
