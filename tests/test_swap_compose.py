@@ -172,3 +172,8 @@ def test_a_calm_track_is_parsed_every_other_frame_and_a_moving_one_every_frame()
     CountingRegions.calls = 0
     comp._parsed(frame, [face, TargetFace(2, np.eye(2, 3), frame, lm)], 13)  # track 2 is new
     assert CountingRegions.calls == 1 + 1  # track 1: frame 12 was not seen, so it is read as well
+    CountingRegions.calls = 0
+    short = Compositor(SwapConfig(mask="parse", segment=3), regions=CountingRegions())  # type: ignore[arg-type]
+    for index in range(6):  # a segment's first frame (3) is read as a resumed swap would read it
+        short._parsed(frame, [face], index)
+    assert CountingRegions.calls == 4  # frames 0, 2, 3, 4

@@ -173,7 +173,7 @@ class Compositor:
         """The parser's maps of each target. In a video a track is parsed on frames whose index is a multiple of
         :data:`PARSE_EVERY` and keeps that parse (in aligned pixels, which follow the face) for the frames
         between; a track seen first, or after a gap, is parsed at once. The schedule depends only on frame
-        indices, so a swap resumed at a segment boundary (an even frame) parses the same frames."""
+        indices (and a segment's first frame is always parsed), so a resumed swap parses the same frames."""
         size = targets[0].aligned.shape[0]
         out: list[ParsedFace | None] = [None] * len(targets)
         todo = []
@@ -183,6 +183,7 @@ class Compositor:
             if (
                 index is not None
                 and index % PARSE_EVERY
+                and index % self.config.segment  # a segment's first frame: as a resumed swap sees it
                 and kept is not None
                 and kept[0] == index - 1
                 and float(np.abs(t.aligned_landmarks[oval] - kept[2][oval]).mean()) <= PARSE_MOTION * size
