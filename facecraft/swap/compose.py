@@ -99,8 +99,6 @@ class Compositor:
         self.regions = regions
         self.exemplars = exemplars
         self._parses: dict[int, tuple[int, ParsedFace, np.ndarray]] = {}  # track -> (index, parse, landmarks)
-        self.parsed_fresh = 0
-        """How many faces the parser has read (the others reused the frame before's parse)."""
         if self.mask_method.needs_parser and regions is None:
             self.regions = load_regions(config, device)
 
@@ -208,7 +206,6 @@ class Compositor:
                 )
                 for t, p in zip(targets, done, strict=True)
             }
-            self.parsed_fresh += len(todo)
         return done
 
     def detail_mask(self, target: TargetFace, parsed: ParsedFace | None) -> np.ndarray:
