@@ -178,3 +178,28 @@ def test_a_resumed_swap_lends_exactly_what_an_uninterrupted_one_does() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
     fresh = ExemplarDetail(bank, model_size=16, weighted=False)
     assert not np.array_equal(fresh.apply(0, faces[3], layouts[3]), expected[3])  # the state matters
+
+
+def test_a_warp_between_pixels_keeps_the_fine_grain_it_lends() -> None:
+    """The exemplar is sampled between its pixels wherever the layouts differ by a fraction of a pixel;
+    bilinear sampling halves the finest grain there (measured 0.49 of it kept at half a pixel), bicubic keeps
+    most of it (0.72)."""
+    size = 96
+    base = _grid_points(size)
+    rng = np.random.default_rng(5)
+    grain = np.clip(128 + rng.normal(0, 30, (size, size, 3)), 0, 255).astype(np.uint8)
+    bank = ExemplarBank(
+        np.stack([grain, grain]),
+        np.full((2, size, size), 255, np.uint8),
+        np.stack([base, base + 1.0]).astype(np.float32),  # their mean layout is half a pixel off either
+        triangulate(base, size),
+    )
+    flat = np.full((size, size, 3), 128, np.uint8)
+    out = ExemplarDetail(bank, model_size=size // 4, weighted=False).apply(0, flat, base)
+    inner = (slice(30, 66), slice(30, 66))
+
+    def band(img: np.ndarray) -> float:
+        f = img.astype(np.float32)
+        return float((f - cv2.GaussianBlur(f, (0, 0), 4.0))[inner].std())
+
+    assert band(out) > 0.65 * band(grain)
