@@ -96,3 +96,22 @@ def test_a_corrupt_parser_file_names_the_package(tmp_path: Path, monkeypatch: py
             assets.asset_path("face_parser")
     finally:
         assets.asset_path.cache_clear()
+
+
+def test_folded_batch_norms_give_the_checkpoints_labels(shared_data: Path) -> None:
+    """The parser runs with its batch norms folded into the convolutions: the same logits as the checkpoint
+    run as trained, and every parameter of the folded net a convolution's (no norm left)."""
+    import torch
+
+    from facecraft.face.parse import fold_batchnorm, load_bisenet, normalise
+
+    image = cv2.imread(str(shared_data / "images" / "obama_1_portrait.jpg"))
+    crop = cv2.resize(_crops(image)[0], (256, 256))
+    x = normalise(torch.from_numpy(crop[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255.0)
+    net = load_bisenet()
+    folded = fold_batchnorm(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())  # the cached net is untouched
+    with torch.inference_mode():
+        a, b = net(x), folded(x)
+    assert float((a - b).abs().max()) < 1e-3 and bool((a.argmax(1) == b.argmax(1)).all())

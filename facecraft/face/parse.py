@@ -13,6 +13,7 @@ Images in and label maps out are at the caller's resolution; the network runs at
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -210,6 +211,31 @@ def load_bisenet() -> BiSeNet:
     return net.eval()
 
 
+_FOLDS: dict[type, tuple[tuple[str, str], ...]] = {
+    _ConvBNReLU: (("conv", "bn"),),
+    _BasicBlock: (("conv1", "bn1"), ("conv2", "bn2")),
+    ResNet18: (("conv1", "bn1"),),
+    _AttentionRefinement: (("conv_atten", "bn_atten"),),
+}
+
+
+def fold_batchnorm(net: BiSeNet) -> BiSeNet:
+    """A copy of ``net`` (eval mode) with every batch norm folded into the convolution before it: the same
+    output to float rounding, without the normalisation passes over every feature map at inference."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(net).eval()
+    for module in folded.modules():
+        pairs = list(_FOLDS.get(type(module), ()))
+        owners = [(module, conv, bn) for conv, bn in pairs]
+        if isinstance(module, _BasicBlock) and module.downsample is not None:
+            owners.append((module.downsample, "0", "1"))
+        for owner, conv, bn in owners:
+            setattr(owner, conv, fuse_conv_bn_eval(getattr(owner, conv), getattr(owner, bn)))
+            setattr(owner, bn, nn.Identity())
+    return folded
+
+
 def normalise(images_rgb: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) RGB in 0..1 -> the parser's ImageNet-normalised input."""
     mean = images_rgb.new_tensor(_MEAN).view(1, 3, 1, 1)
@@ -223,7 +249,9 @@ class FaceParser:
     def __init__(self, net: BiSeNet, device: str | torch.device = "cpu", size: int = 512) -> None:
         # Channels-last weights (the input already is: it comes from HWC images): 18 % less time per 384 px
         # crop on the 2-core CPU (106 -> 87 ms), the same output to 1e-5.
-        self.net = net.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        # Batch norms folded into their convolutions: a further 8 % (94 -> 86 ms per 384 px crop, the same
+        # labels; logits to 1e-5).
+        self.net = fold_batchnorm(net).to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.device = torch.device(device)
         self.size = size
 
