@@ -26,6 +26,16 @@ REGION_WIDTH = 1.5
 REGION_HEIGHT = 0.8
 """...and this many eye widths tall: where an open eye drawn by the model would be."""
 EYES = ("left_eye", "right_eye")
+BLINK_OPEN = 0.4
+"""The landmarker's eyeBlink score at or below which it adds nothing. It reads the lids from the image and
+sees a blink the landmarks miss (a glasses frame over the eye): in one shared clip the landmarks closed one
+eye of a two-eye blink. Open eyes of two shared clips score 0.10-0.20 (99th percentile), at most 0.47;
+that clip's blink frames 0.49-0.71 on both eyes."""
+BLINK_CLOSED = 0.6
+"""At or above this eyeBlink score the eye counts as closed."""
+BLENDSHAPE_OF = {"left_eye": "eyeBlinkRight", "right_eye": "eyeBlinkLeft"}
+"""The blendshape of each eye: they are named from the person's side (the eye at the image's left is the
+person's right), as the landmarks' correlation with them on the shared clips confirms."""
 
 
 def eye_opening(aligned_landmarks: np.ndarray, name: str) -> float:
@@ -40,12 +50,31 @@ def closedness(opening: float) -> float:
     return float(np.clip((OPEN - opening) / (OPEN - CLOSED), 0.0, 1.0))
 
 
-def blink_keep_mask(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
-    """(S, S) float32 0..1: how much of the target's own eye region to keep, per eye by how closed it is
-    (all zeros when both eyes are open)."""
-    keep = np.zeros((size, size), np.float32)
+def eyes_closed(landmarks: np.ndarray, blendshapes: np.ndarray | None = None) -> tuple[float, float]:
+    """How closed (0..1) each eye of :data:`EYES` is: from its lid gap in ``landmarks`` (any pixels; the
+    unsmoothed ones, as a blink lasts a few frames) or, where higher, from the landmarker's eyeBlink score
+    in ``blendshapes`` (52, in :data:`~facecraft.face.mesh.BLENDSHAPE_NAMES` order)."""
+    from facecraft.face.mesh import BLENDSHAPE_NAMES
+
+    out = []
     for name in EYES:
-        amount = closedness(eye_opening(aligned_landmarks, name))
+        amount = closedness(eye_opening(landmarks, name))
+        if blendshapes is not None:
+            score = float(blendshapes[BLENDSHAPE_NAMES.index(BLENDSHAPE_OF[name])])
+            amount = max(amount, float(np.clip((score - BLINK_OPEN) / (BLINK_CLOSED - BLINK_OPEN), 0.0, 1.0)))
+        out.append(amount)
+    return out[0], out[1]
+
+
+def blink_keep_mask(
+    aligned_landmarks: np.ndarray, size: int, closed: tuple[float, float] | None = None
+) -> np.ndarray:
+    """(S, S) float32 0..1: how much of the target's own eye region to keep, per eye by how closed it is
+    (``closed``, from :func:`eyes_closed`; by default from these landmarks' lid gaps), placed by the
+    ``aligned_landmarks``; all zeros when both eyes are open."""
+    keep = np.zeros((size, size), np.float32)
+    amounts = eyes_closed(aligned_landmarks) if closed is None else closed
+    for name, amount in zip(EYES, amounts, strict=True):
         if amount <= 0:
             continue
         pts = polygon(aligned_landmarks, name)

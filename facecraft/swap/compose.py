@@ -30,12 +30,15 @@ DEFAULT_FEATHER = 0.06  # share of the face width softened at the mask edge when
 @dataclass(frozen=True)
 class TargetFace:
     """A face to replace: its track, the frame -> aligned affine (2, 3), the aligned crop (S, S, 3) BGR uint8
-    and the aligned landmarks (478, 2) in aligned pixels."""
+    and the aligned landmarks (478, 2) in aligned pixels (smoothed along the track in a video); ``eyes_closed``:
+    how closed each eye is in this frame (see :func:`~facecraft.swap.blinks.eyes_closed`; None: from the
+    landmarks)."""
 
     track_id: int
     affine: np.ndarray
     aligned: np.ndarray
     aligned_landmarks: np.ndarray
+    eyes_closed: tuple[float, float] | None = None
 
 
 class ColorTracks:
@@ -125,7 +128,7 @@ class Compositor:
             # the seam at the face outline, not for them.
             mask = mask * np.clip(parsed_face, 0.0, 1.0)
         if cfg.keep_blinks and not cfg.keep_eyes:
-            mask = mask * (1.0 - blink_keep_mask(lm, size))
+            mask = mask * (1.0 - blink_keep_mask(lm, size, target.eyes_closed))
         return mask
 
     def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:

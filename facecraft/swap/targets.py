@@ -15,6 +15,7 @@ from facecraft.face.align import align
 from facecraft.face.track import Tracker
 from facecraft.faceset.schema import TRACK_ID_STRIDE
 from facecraft.media.image import read_image
+from facecraft.swap.blinks import eyes_closed
 from facecraft.swap.compose import TargetFace
 from facecraft.swap.config import SwapConfig
 
@@ -102,5 +103,9 @@ class TargetFinder:
                 continue
             alignment = align(f.landmarks, self.size, self.coverage)
             aligned = alignment.warp(image)
-            out.append(TargetFace(track_id, alignment.affine, aligned, alignment.to_aligned(f.landmarks)))
+            # The eyes read from this frame's own mesh, not the smoothed landmarks: smoothing lags a blink.
+            eyes = eyes_closed(alignment.to_aligned(f.mesh.landmarks), f.mesh.blendshapes)
+            out.append(
+                TargetFace(track_id, alignment.affine, aligned, alignment.to_aligned(f.landmarks), eyes)
+            )
         return out
