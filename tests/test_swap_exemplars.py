@@ -203,3 +203,52 @@ def test_a_warp_between_pixels_keeps_the_fine_grain_it_lends() -> None:
         return float((f - cv2.GaussianBlur(f, (0, 0), 4.0))[inner].std())
 
     assert band(out) > 0.65 * band(grain)
+
+
+def test_where_the_source_was_never_seen_the_target_stays(tmp_path: Path) -> None:
+    """A fringe over the same part of the forehead in every training face: the decoder never learned that
+    part (covers are out of the loss), so the swap keeps the target's own pixels there, and only there."""
+    from facecraft.face.parse import LABEL_INDEX
+    from facecraft.swap.compose import Compositor, TargetFace
+    from facecraft.swap.config import SwapConfig
+    from facecraft.train.exemplars import seen_map
+    from tests.test_swap_compose import _landmarks
+
+    size = 256
+    labels = []
+    for i in range(10):
+        lab = np.full((size, size), LABEL_INDEX["skin"], np.uint8)
+        lab[40:110, 60:130] = LABEL_INDEX["hair"]  # the fringe, in every face
+        if i < 3:
+            lab[170:180, 60:200] = LABEL_INDEX["hair"]  # a strand in a few faces only
+        lab[120:128, 70:190] = LABEL_INDEX["eyeglasses"]  # glasses are learned (frames painted out)
+        labels.append(lab)
+    seen = seen_map(labels)
+    assert seen[60, 90] == 0 and seen[175, 100] == round(255 * 0.7) and seen[124, 100] == 255
+
+    pts = _grid_points(size)
+    save_bank(
+        tmp_path,
+        "A",
+        np.zeros((1, size, size, 3), np.uint8),
+        np.zeros((1, size, size), np.uint8),
+        pts[None],
+        seen,
+    )
+    bank = load_bank(tmp_path, "A")
+    assert bank is not None and bank.seen is not None and np.array_equal(bank.seen, seen)
+    save_bank(
+        tmp_path, "B", np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.uint8), pts[None]
+    )
+    old = load_bank(tmp_path, "B")
+    assert old is not None and old.seen is None  # a model trained before: everything counts as seen
+
+    target = TargetFace(0, np.eye(2, 3), np.full((size, size, 3), 128, np.uint8), _landmarks())
+    config = SwapConfig(mask="landmarks")
+    plain = Compositor(config).face_mask(target, None)
+    cut = Compositor(config, seen=bank.seen).face_mask(target, None)
+    assert plain[90, 100] > 0.99 and cut[90, 100] < 0.01  # the fringe's place: the target's own
+    assert np.allclose(
+        cut[140:210, 100:160], plain[140:210, 100:160], atol=1e-3
+    )  # the strand too  # elsewhere unchanged
+    assert np.allclose(cut[124, 140:170], plain[124, 140:170], atol=1e-3)

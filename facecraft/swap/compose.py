@@ -72,6 +72,10 @@ PARSE_EVERY = 2
 """A video's faces are parsed on every this-many frames and keep their parse in between (aligned pixels
 move with the face), unless the face's outline moved more than :data:`PARSE_MOTION` since. The parser was ~45 %
 of the 512x512 swap's time on the 2-core CPU."""
+SEEN_NONE, SEEN_FULL = 0.2, 0.5
+"""Where the source person's face was seen in fewer than SEEN_NONE of their training faces (a fringe over the
+forehead, hair over a brow), the model never learned to draw it and the target's own pixels stay; from
+SEEN_FULL on the model's face is pasted in full (see :func:`seen_weight`)."""
 PARSE_MOTION = 0.004
 """Largest mean movement of the face outline (share of the aligned size) for which a parse is kept a frame:
 a fast turn changes the outline's shape in aligned pixels, and a parse a frame old showed a strip of the
@@ -90,11 +94,15 @@ class Compositor:
         regions: FaceRegions | None = None,
         device: str = "cpu",
         exemplars: ExemplarDetail | None = None,
+        seen: np.ndarray | None = None,
     ):
         """``device``: where the face parser runs (the
         model's device: on a GPU it is no longer the per-frame bottleneck). ``exemplars``: the source
-        person's faces that lend their fine detail (swap.exemplars); None: none."""
+        person's faces that lend their fine detail (swap.exemplars); None: none. ``seen``: where the source's
+        face was seen in training (:attr:`ExemplarBank.seen`); None: everywhere."""
         self.config = config
+        self.seen = seen
+        self._seen_at: dict[int, np.ndarray] = {}
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
@@ -127,9 +135,17 @@ class Compositor:
             # Hair strands and glasses frames over the face keep their own crisp edges: the feathering is for
             # the seam at the face outline, not for them.
             mask = mask * np.clip(parsed_face, 0.0, 1.0)
+        if self.seen is not None:
+            mask = mask * self._seen_weight(size)
         if cfg.keep_blinks and not cfg.keep_eyes:
             mask = mask * (1.0 - blink_keep_mask(lm, size, target.eyes_closed))
         return mask
+
+    def _seen_weight(self, size: int) -> np.ndarray:
+        if size not in self._seen_at:
+            assert self.seen is not None
+            self._seen_at[size] = seen_weight(self.seen, size)
+        return self._seen_at[size]
 
     def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:
         """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin, smoothed along its track."""
@@ -219,6 +235,14 @@ class Compositor:
         size = target.aligned.shape[0]
         skin = skin_mask(target.aligned_landmarks, size).astype(np.float32) / 255.0
         return cv2.GaussianBlur(skin, (0, 0), max(1.0, size / 64))
+
+
+def seen_weight(seen: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32 0..1 from a seen map (uint8, 255 = face in every training face): 0 below
+    :data:`SEEN_NONE`, 1 from :data:`SEEN_FULL`, softened over ~S/64 pixels."""
+    share = cv2.resize(seen.astype(np.float32) / 255.0, (size, size), interpolation=cv2.INTER_AREA)
+    weight = np.clip((share - SEEN_NONE) / (SEEN_FULL - SEEN_NONE), 0.0, 1.0)
+    return np.asarray(cv2.GaussianBlur(weight, (0, 0), max(1.0, size / 64)), np.float32)
 
 
 def load_regions(config: SwapConfig, device: str = "cpu") -> FaceRegions:

@@ -49,12 +49,15 @@ model size): about what the model itself cannot draw."""
 class ExemplarBank:
     """``images`` (N, S, S, 3) BGR uint8 aligned faces, ``masks`` (N, S, S) uint8 0/255 where each may lend
     detail (face classes), ``landmarks`` (N, 478, 2) float32 aligned pixels, ``triangles`` (T, 3) int32
-    indices into the landmarks plus the square's border points (:func:`border_points`)."""
+    indices into the landmarks plus the square's border points (:func:`border_points`); ``seen`` (S, S)
+    uint8: in how many of the person's training faces (255 = all) each aligned pixel was face, so learned
+    (None: not recorded, a model trained before it was)."""
 
     images: np.ndarray
     masks: np.ndarray
     landmarks: np.ndarray
     triangles: np.ndarray
+    seen: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -283,7 +286,12 @@ def bank_path(model_dir: str | Path, identity: str) -> Path:
 
 
 def save_bank(
-    model_dir: str | Path, identity: str, images: np.ndarray, masks: np.ndarray, landmarks: np.ndarray
+    model_dir: str | Path,
+    identity: str,
+    images: np.ndarray,
+    masks: np.ndarray,
+    landmarks: np.ndarray,
+    seen: np.ndarray | None = None,
 ) -> Path:
     """Write one identity's exemplars (see :class:`ExemplarBank`) next to the model; returns the file."""
     import io
@@ -293,12 +301,14 @@ def save_bank(
     path = bank_path(model_dir, identity)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
-        images=images.astype(np.uint8),
-        masks=masks.astype(np.uint8),
-        landmarks=landmarks.astype(np.float32),
-    )
+    arrays: dict[str, np.ndarray] = {
+        "images": images.astype(np.uint8),
+        "masks": masks.astype(np.uint8),
+        "landmarks": landmarks.astype(np.float32),
+    }
+    if seen is not None:
+        arrays["seen"] = seen.astype(np.uint8)
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     write_atomic(path, buf.getvalue())
     return path
 
@@ -311,6 +321,7 @@ def load_bank(model_dir: str | Path, identity: str) -> ExemplarBank | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             images, masks, landmarks = z["images"], z["masks"], z["landmarks"]
+            seen = z["seen"] if "seen" in z.files else None
     except (OSError, ValueError, KeyError) as exc:
         raise FacecraftError(
             f"the exemplars {path} are unreadable ({exc}); delete the file to swap without them"
@@ -320,7 +331,8 @@ def load_bank(model_dir: str | Path, identity: str) -> ExemplarBank | None:
         or len(images) == 0
         or masks.shape != images.shape[:3]
         or landmarks.shape[0] != len(images)
+        or (seen is not None and seen.shape != images.shape[1:3])
     ):
         raise FacecraftError(f"the exemplars {path} are damaged; delete the file to swap without them")
     mean = landmarks.mean(axis=0)
-    return ExemplarBank(images, masks, landmarks, triangulate(mean, images.shape[1]))
+    return ExemplarBank(images, masks, landmarks, triangulate(mean, images.shape[1]), seen)

@@ -46,6 +46,7 @@ def swap_image(
         config,
         device=model_device(model),
         exemplars=for_job(exemplars, model.size, config.source_detail),
+        seen=exemplars.seen if exemplars is not None else None,
     )
     return compositor.composite(image, targets, generated, masks), len(targets)
 

@@ -124,7 +124,7 @@ def swap(
             print(f"warning: {weak}", file=sys.stderr, flush=True)
     # Align like the training facesets (the model resizes to its own size); sharper edges when pasting back.
     finder = TargetFinder(int(getattr(loaded, "faceset_size", loaded.size)), loaded.coverage, config, face)
-    bank = load_bank(model_folder, to) if model_folder is not None and config.source_detail > 0 else None
+    bank = load_bank(model_folder, to) if model_folder is not None else None  # detail, and where it was seen
     job = SwapJob(src, dst, loaded, to, config, finder, labels, preview, progress, _model_id(loaded), bank)
     try:
         with output_lock(dst, folder=kind == "folder"):

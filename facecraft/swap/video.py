@@ -98,6 +98,7 @@ class _Pipeline:
             checkpoint.color,
             device=model_device(job.model),
             exemplars=for_job(job.exemplars, job.model.size, job.config.source_detail, checkpoint.exemplars),
+            seen=job.exemplars.seen if job.exemplars is not None else None,
         )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facecraft.face.parse import FACE_CLASSES, class_mask
+from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.faceset.store import Faceset
 from facecraft.swap.exemplars import choose_exemplars, save_bank
@@ -41,4 +41,20 @@ def keep_exemplars(
                 lend = class_mask(lab, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
                 masks.append(np.where(glasses_frames(lab) > 0, 0, lend).astype(np.uint8))
             images.append(img)
-    return save_bank(model_dir, identity, np.stack(images), np.stack(masks), landmarks[picked])
+        seen = None
+        if use_parser:
+            seen = seen_map(parsed_labels(fs, faces, progress=False))
+    return save_bank(model_dir, identity, np.stack(images), np.stack(masks), landmarks[picked], seen)
+
+
+def seen_map(labels: list[np.ndarray]) -> np.ndarray:
+    """(S, S) uint8: in how many of a person's faces (255 = all) each aligned pixel was not under hair, a hat
+    or other cover (glasses excepted: their frames are painted out and learned). Training leaves covers out
+    of the loss, so the decoder never learns what it draws there: a fringe over one brow in every face became
+    a smudge on every face it was swapped onto. The swap keeps the target's own pixels where the source was
+    not seen (swap.compose.seen_weight)."""
+    cover = [c for c in OCCLUDER_CLASSES if c != "eyeglasses"]
+    hidden = np.zeros(labels[0].shape[:2], np.float64)
+    for lab in labels:
+        hidden += class_mask(lab, cover)
+    return np.round(255 * (1.0 - hidden / len(labels))).astype(np.uint8)
