@@ -50,8 +50,8 @@ class ExemplarBank:
     """``images`` (N, S, S, 3) BGR uint8 aligned faces, ``masks`` (N, S, S) uint8 0/255 where each may lend
     detail (face classes), ``landmarks`` (N, 478, 2) float32 aligned pixels, ``triangles`` (T, 3) int32
     indices into the landmarks plus the square's border points (:func:`border_points`); ``seen`` (S, S)
-    uint8: in how many of the person's training faces (255 = all) each aligned pixel was face, so learned
-    (None: not recorded, a model trained before it was)."""
+    uint8: in how many of the person's training faces (255 = all) each aligned pixel was not under hair, a hat
+    or other cover, so learned (train.exemplars.seen_map; None: not recorded, a model trained before it was)."""
 
     images: np.ndarray
     masks: np.ndarray
