@@ -165,7 +165,11 @@ def test_a_resumed_swap_lends_exactly_what_an_uninterrupted_one_does() -> None:
         np.stack([base, base + 2.0, base - 2.0]).astype(np.float32),
         triangulate(base, size),
     )
-    faces = [rng.integers(80, 160, (size, size, 3), dtype=np.uint8) for _ in range(6)]
+    # the model's faces: the exemplars' coarse features (detail is lent only where they agree), each its own
+    coarse = cv2.GaussianBlur(bank.images[0], (0, 0), 4.0).astype(np.int16)
+    faces = [
+        np.clip(coarse + rng.integers(-20, 20, (size, size, 3)), 0, 255).astype(np.uint8) for _ in range(6)
+    ]
     layouts = [base + rng.normal(0, 1.5, base.shape).astype(np.float32) for _ in range(6)]
     whole = ExemplarDetail(bank, model_size=16, weighted=False)
     expected = [whole.apply(0, f, lm) for f, lm in zip(faces, layouts, strict=True)]
@@ -187,15 +191,17 @@ def test_a_warp_between_pixels_keeps_the_fine_grain_it_lends() -> None:
     size = 96
     base = _grid_points(size)
     rng = np.random.default_rng(5)
-    grain = np.clip(128 + rng.normal(0, 30, (size, size, 3)), 0, 255).astype(np.uint8)
+    blobs = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 6.0)
+    features = 40 * blobs / blobs.std()  # coarse features the model draws too, so the detail is lent
+    grain = np.clip(128 + features[..., None] + rng.normal(0, 30, (size, size, 3)), 0, 255).astype(np.uint8)
     bank = ExemplarBank(
         np.stack([grain, grain]),
         np.full((2, size, size), 255, np.uint8),
         np.stack([base, base + 1.0]).astype(np.float32),  # their mean layout is half a pixel off either
         triangulate(base, size),
     )
-    flat = np.full((size, size, 3), 128, np.uint8)
-    out = ExemplarDetail(bank, model_size=size // 4, weighted=False).apply(0, flat, base)
+    smeared = cv2.GaussianBlur(grain, (0, 0), 4.0)  # the model draws the coarse features only
+    out = ExemplarDetail(bank, model_size=size // 4, weighted=False).apply(0, smeared, base)
     inner = (slice(30, 66), slice(30, 66))
 
     def band(img: np.ndarray) -> float:
@@ -252,3 +258,36 @@ def test_where_the_source_was_never_seen_the_target_stays(tmp_path: Path) -> Non
         cut[140:210, 100:160], plain[140:210, 100:160], atol=1e-3
     )  # the strand too  # elsewhere unchanged
     assert np.allclose(cut[124, 140:170], plain[124, 140:170], atol=1e-3)
+
+
+def test_a_feature_the_model_drew_elsewhere_is_not_lent_a_second_time() -> None:
+    """The model drew a (blurred) eye; the exemplar has it sharp, either in the same place or 14 px away
+    (glasses frames the parser missed, an eye the model placed differently): in place its detail is lent,
+    away it is not, so no second, sharp eye appears beside the model's."""
+    size = 128
+    base = _grid_points(size)
+
+    def eye(x: int) -> np.ndarray:
+        img = np.full((size, size, 3), 170, np.uint8)
+        cv2.ellipse(img, (x, 64), (12, 6), 0, 0, 360, (40, 40, 40), -1)
+        cv2.circle(img, (x, 64), 4, (10, 10, 10), -1)
+        return img
+
+    model_face = cv2.GaussianBlur(eye(50), (0, 0), 4.0)
+    sharp_eye = (slice(54, 75), slice(36, 65))  # around the model's eye
+
+    def lent_from(exemplar: np.ndarray) -> np.ndarray:
+        bank = ExemplarBank(
+            exemplar[None], np.full((1, size, size), 255, np.uint8), base[None], triangulate(base, size)
+        )
+        return ExemplarDetail(bank, model_size=size // 4, weighted=False).apply(0, model_face, base)
+
+    def fine(img: np.ndarray, box: tuple[slice, slice]) -> float:
+        f = img.astype(np.float32)
+        return float(np.abs(f - cv2.GaussianBlur(f, (0, 0), 4.0))[box].mean())
+
+    in_place = lent_from(eye(50))
+    assert fine(in_place, sharp_eye) > 3 * fine(model_face, sharp_eye)  # the eye's own detail is lent
+    elsewhere = lent_from(eye(78))
+    second_eye = (slice(54, 75), slice(64, 93))
+    assert fine(elsewhere, second_eye) < 1.5 * fine(model_face, second_eye) + 0.5  # no second eye
