@@ -114,6 +114,44 @@ def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> Non
     assert changed["parse"].sum() > 0.5 * changed["landmarks"].sum()  # the face itself is still replaced
 
 
+@pytest.mark.parser
+def test_the_targets_teeth_stay_and_its_lips_are_swapped(shared_data: Path) -> None:
+    """A frame of the glasses clip with the mouth open on her teeth: by default the inside of the mouth stays
+    the target's (a small model draws it as a dark smear), the lips around it are the new face's."""
+    cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 90)
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    finder = TargetFinder(256, "whole_face", SwapConfig())
+    try:
+        target = finder.find(frame, 0, 0.0, Tracker(), video=False)[0]
+        change = {}
+        for name, cfg in {
+            "default": SwapConfig(color="none", detail=0),
+            "no-teeth": SwapConfig(color="none", detail=0, keep_teeth=False),
+        }.items():
+            out, n = swap_image(frame, TintModel(256), "A", cfg, finder)
+            assert n == 1
+            change[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1)
+    finally:
+        finder.close()
+    up = 512 / 256
+    crop = cv2.warpAffine(frame, target.affine * up, (512, 512))
+    labels = FaceParser.load().parse([crop])[0]
+    back = cv2.invertAffineTransform(target.affine * up)
+    frame_labels = cv2.warpAffine(labels, back, frame.shape[1::-1], flags=cv2.INTER_NEAREST, borderValue=255)
+    mouth = (frame_labels == LABEL_INDEX["mouth"]).astype(np.uint8)
+    inside = cv2.erode(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))).astype(bool)
+    lips = np.isin(frame_labels, [LABEL_INDEX["u_lip"], LABEL_INDEX["l_lip"]])
+    lips &= ~cv2.dilate(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))).astype(bool)
+    assert inside.sum() > 150  # the mouth is open in this frame
+    kept, drawn = change["default"][inside].mean(), change["no-teeth"][inside].mean()
+    assert drawn > 30  # without: the model draws it
+    assert kept < 0.35 * drawn  # by default: mostly her own teeth (a thin slit blends at its edges)
+    assert (change["default"][lips] > 12).mean() > 0.8  # the lips are the new face's either way
+
+
 def test_face_reference_reports_the_match_and_keeps_the_bystander(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.png"
     report = swap(

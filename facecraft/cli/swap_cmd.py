@@ -73,6 +73,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="glasses the person in the video wears stay in the output (parse mask; default on)",
     )
     p.add_argument(
+        "--keep-teeth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the inside of an open mouth (teeth, tongue) stays the video's own; the lips are swapped "
+        "(parse mask; default on)",
+    )
+    p.add_argument(
         "--detail",
         type=number(0, 2),
         default=1.0,
@@ -129,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         keep_eyes=args.keep_eyes,
         keep_mouth=args.keep_mouth,
         keep_glasses=args.keep_glasses,
+        keep_teeth=args.keep_teeth,
         keep_blinks=args.keep_blinks,
         detail=args.detail,
         source_detail=args.source_detail,

@@ -255,4 +255,8 @@ def load_regions(config: SwapConfig, device: str = "cpu") -> FaceRegions:
             "--mask parse needs the face parser, which FACECRAFT_NO_PARSER turns off; "
             "use --mask landmarks or unset FACECRAFT_NO_PARSER"
         )
-    return FaceRegions(FaceParser.load(device=device, size=PARSE_SIZE), keep_glasses=config.keep_glasses)
+    return FaceRegions(
+        FaceParser.load(device=device, size=PARSE_SIZE),
+        keep_glasses=config.keep_glasses,
+        keep_teeth=config.keep_teeth,
+    )

@@ -47,6 +47,9 @@ class SwapConfig:
     """As the target's eye closes (a blink, a wink), its own eyelids show through (swap.blinks)."""
     keep_glasses: bool = True
     """Glasses the target wears stay in the output (parse mask); False: they are painted over."""
+    keep_teeth: bool = True
+    """The inside of the target's open mouth (teeth, tongue) stays the target's, the lips are the new face's
+    (parse mask; swap.parsing.inner_mouth). False: the model draws the whole mouth."""
     detail: float = 1.0
     """How much of the target's own fine skin texture (the frequencies the model is too small to draw)
     is restored under the generated face, outside eyes, brows and mouth: 0 off, 1 all of it."""

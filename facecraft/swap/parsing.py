@@ -5,7 +5,8 @@ answer is brought back to the aligned size as soft maps:
 
 - ``face``: where the target shows face surface (skin, brows, eyes, nose, lips, mouth). Hair, hats,
   hands, microphones and (by default) the frames of glasses over the target stay the target's; the eyes
-  behind the lenses are swapped. The model's own face is not parsed. Tried twice on a 500-step lite
+  behind the lenses are swapped. By default the inside of the target's open mouth (teeth, tongue) stays
+  the target's too: the lips are the new face's, but a small model draws an open mouth as a dark smear. The model's own face is not parsed. Tried twice on a 500-step lite
   model: asked where its face is, the parser found little (the mask vanished and the swap with it);
   asked only for its hair and glasses, it took the soft dark eyes and brows for them and left the
   target's own eyes, nose and mouth showing. So hair and glasses the model draws from its own person
@@ -30,6 +31,10 @@ from facecraft.face.parse import (
     FaceParser,
     soft_class_mask,
 )
+
+INNER_MOUTH_MARGIN = 0.2
+"""The target's inner mouth is kept where the parser's mouth probability exceeds its lips' by this much:
+the parser's whole mouth class brought a red lipstick's inner edge with it."""
 
 PARSE_SIZE = 384
 """Side of the crops the parser reads: 384 px keeps eyes, nose and lips of a whole-face crop (256 loses
@@ -62,9 +67,10 @@ def _confident(p: np.ndarray) -> np.ndarray:
 class FaceRegions:
     """Parses the faces being replaced, in batches (the parser is loaded once, at ``PARSE_SIZE``)."""
 
-    def __init__(self, parser: FaceParser, keep_glasses: bool = True):
+    def __init__(self, parser: FaceParser, keep_glasses: bool = True, keep_teeth: bool = True):
         self.parser = parser
         self.keep_glasses = keep_glasses
+        self.keep_teeth = keep_teeth
 
     def parse(self, frame: np.ndarray, affines: list[np.ndarray], size: int) -> list[ParsedFace]:
         """``affines``: frame -> aligned (2, 3) per target at the aligned size ``size``."""
@@ -77,6 +83,8 @@ class FaceRegions:
         out = []
         for target in self.parser.probabilities(crops):
             face = _confident(soft_class_mask(target, FACE_CLASSES) + self._glasses_replaced(target))
+            if self.keep_teeth:
+                face = np.clip(face - inner_mouth(target, PARSE_SIZE), 0.0, 1.0)
             skin = soft_class_mask(target, ("skin", "nose")) * _features_cut(target, PARSE_SIZE)
             small = (size, size)
             out.append(
@@ -99,3 +107,14 @@ class FaceRegions:
         solid = (glasses > 0.5).astype(np.uint8)
         lenses = cv2.erode(solid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
         return cv2.GaussianBlur(lenses.astype(np.float32), (0, 0), 1.0) * glasses
+
+
+def inner_mouth(probs: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) float32 0..1: the inside of an open mouth (the parser's mouth class, which lies between
+    the lips: teeth, tongue, the dark of the throat) where the parser is surer of it than of the lips
+    (INNER_MOUTH_MARGIN), softened. Kept from the target, it gives the swap real teeth where the model drew a
+    dark smear, and every mouth shape of the target (a laugh, a wide vowel) opens as the target's did."""
+    lips = soft_class_mask(probs, ("u_lip", "l_lip"))
+    mouth = soft_class_mask(probs, ("mouth",)) - lips - INNER_MOUTH_MARGIN
+    mouth = np.clip(mouth / 0.3, 0.0, 1.0).astype(np.float32)
+    return cv2.GaussianBlur(mouth, (0, 0), size / 256)
