@@ -9,8 +9,9 @@ piecewise-affine warp over the mesh's triangles) and its band above the model's 
 model's: the model gives colour, shading and the coarse shape, the exemplar gives eyelids, brows, lips and
 skin grain of the source person, where the target's expression puts them. Detail the warp stretches or
 squeezes too far is not lent, nor detail whose features lie elsewhere than the model's own
-(:func:`agreement`). Only the exemplar's face classes lend detail (never its hair or glasses frames), and a track keeps
-its exemplar until another fits clearly better, so the texture does not hop from frame to frame.
+(:func:`agreement`). Only the exemplar's face classes lend detail (never its hair or glasses frames), and
+a track keeps its exemplar until another fits clearly better, so the texture does not hop from frame to
+frame.
 """
 
 from __future__ import annotations

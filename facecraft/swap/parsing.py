@@ -6,8 +6,8 @@ answer is brought back to the aligned size as soft maps:
 - ``face``: where the target shows face surface (skin, brows, eyes, nose, lips, mouth). Hair, hats,
   hands, microphones and (by default) the frames of glasses over the target stay the target's; the eyes
   behind the lenses are swapped. By default the inside of the target's open mouth (teeth, tongue) stays
-  the target's too: the lips are the new face's, but a small model draws an open mouth as a dark smear. The model's own face is not parsed. Tried twice on a 500-step lite
-  model: asked where its face is, the parser found little (the mask vanished and the swap with it);
+  the target's too: the lips are the new face's, but a small model draws an open mouth as a dark smear.
+  The model's own face is not parsed. Tried twice on a 500-step lite model: asked where its face is, the parser found little (the mask vanished and the swap with it);
   asked only for its hair and glasses, it took the soft dark eyes and brows for them and left the
   target's own eyes, nose and mouth showing. So hair and glasses the model draws from its own person
   are not removed (docs/swap.md).
