@@ -7,9 +7,10 @@ answer is brought back to the aligned size as soft maps:
   hands, microphones and (by default) the frames of glasses over the target stay the target's; the eyes
   behind the lenses are swapped. By default the inside of the target's open mouth (teeth, tongue) stays
   the target's too: the lips are the new face's, but a small model draws an open mouth as a dark smear.
-  The model's own face is not parsed. Tried twice on a 500-step lite model: asked where its face is, the parser found little (the mask vanished and the swap with it);
-  asked only for its hair and glasses, it took the soft dark eyes and brows for them and left the
-  target's own eyes, nose and mouth showing. So hair and glasses the model draws from its own person
+  The model's own face is not parsed. Tried twice on a 500-step lite model: asked where its face is,
+  the parser found little (the mask vanished and the swap with it); asked only for its hair and
+  glasses, it took the soft dark eyes and brows for them and left the target's own eyes, nose and
+  mouth showing. So hair and glasses the model draws from its own person
   are not removed (docs/swap.md).
 - ``skin``: the target's skin and nose away from eyes, brows and lips, where the target's own fine
   texture can be restored under the generated face (see paste.restore_detail).
