@@ -73,32 +73,55 @@ def test_training_masks_leave_hair_out_of_the_loss_and_paint_glasses_frames_out(
     assert np.array_equal(without_glasses_frames(image, np.full_like(labels, LABEL_INDEX["skin"])), image)
 
 
-@pytest.mark.parser
-def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> None:
+def _glasses_frame(shared_data: Path, index: int = 0) -> np.ndarray:
     cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
+    if index:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
     ok, frame = cap.read()
     cap.release()
     assert ok
+    return frame
+
+
+def _changes(frame: np.ndarray, configs: dict[str, SwapConfig]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The frame's one face swapped with TintModel under each config: its affine and, per config, how much
+    each frame pixel changed (max over channels)."""
     finder = TargetFinder(256, "whole_face", SwapConfig())
     try:
         target = finder.find(frame, 0, 0.0, Tracker(), video=False)[0]
-        changed = {}
-        for name, cfg in {
+        change = {}
+        for name, cfg in configs.items():
+            out, n = swap_image(frame, TintModel(256), "A", cfg, finder)
+            assert n == 1
+            change[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1)
+    finally:
+        finder.close()
+    return target.affine, change
+
+
+def _frame_labels(frame: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """What the parser calls each pixel of the frame around the face (255 outside the parsed crop)."""
+    up = 512 / 256
+    crop = cv2.warpAffine(frame, affine * up, (512, 512))
+    labels = FaceParser.load().parse([crop])[0]
+    back = cv2.invertAffineTransform(affine * up)
+    return cv2.warpAffine(labels, back, frame.shape[1::-1], flags=cv2.INTER_NEAREST, borderValue=255)
+
+
+@pytest.mark.parser
+def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> None:
+    frame = _glasses_frame(shared_data)
+    affine, change = _changes(
+        frame,
+        {
             "landmarks": SwapConfig(mask="landmarks", color="none", detail=0),
             "parse": SwapConfig(color="none", detail=0),
             "no-glasses": SwapConfig(color="none", detail=0, keep_glasses=False),
-        }.items():
-            out, n = swap_image(frame, TintModel(256), "A", cfg, finder)
-            assert n == 1
-            changed[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1) > 12
-    finally:
-        finder.close()
+        },
+    )
+    changed = {name: c > 12 for name, c in change.items()}
     # What the parser calls hair and glasses in the frame, around the face.
-    up = 512 / 256
-    crop = cv2.warpAffine(frame, target.affine * up, (512, 512))
-    labels = FaceParser.load().parse([crop])[0]
-    back = cv2.invertAffineTransform(target.affine * up)
-    frame_labels = cv2.warpAffine(labels, back, frame.shape[1::-1], flags=cv2.INTER_NEAREST, borderValue=255)
+    frame_labels = _frame_labels(frame, affine)
     hair = frame_labels == LABEL_INDEX["hair"]
     glasses = (frame_labels == LABEL_INDEX["eyeglasses"]).astype(np.uint8)
     assert glasses.sum() > 200
@@ -118,29 +141,15 @@ def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> Non
 def test_the_targets_teeth_stay_and_its_lips_are_swapped(shared_data: Path) -> None:
     """A frame of the glasses clip with the mouth open on her teeth: by default the inside of the mouth stays
     the target's (a small model draws it as a dark smear), the lips around it are the new face's."""
-    cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
-    cap.set(cv2.CAP_PROP_POS_FRAMES, 90)
-    ok, frame = cap.read()
-    cap.release()
-    assert ok
-    finder = TargetFinder(256, "whole_face", SwapConfig())
-    try:
-        target = finder.find(frame, 0, 0.0, Tracker(), video=False)[0]
-        change = {}
-        for name, cfg in {
+    frame = _glasses_frame(shared_data, 90)
+    affine, change = _changes(
+        frame,
+        {
             "default": SwapConfig(color="none", detail=0),
             "no-teeth": SwapConfig(color="none", detail=0, keep_teeth=False),
-        }.items():
-            out, n = swap_image(frame, TintModel(256), "A", cfg, finder)
-            assert n == 1
-            change[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1)
-    finally:
-        finder.close()
-    up = 512 / 256
-    crop = cv2.warpAffine(frame, target.affine * up, (512, 512))
-    labels = FaceParser.load().parse([crop])[0]
-    back = cv2.invertAffineTransform(target.affine * up)
-    frame_labels = cv2.warpAffine(labels, back, frame.shape[1::-1], flags=cv2.INTER_NEAREST, borderValue=255)
+        },
+    )
+    frame_labels = _frame_labels(frame, affine)
     mouth = (frame_labels == LABEL_INDEX["mouth"]).astype(np.uint8)
     inside = cv2.erode(mouth, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))).astype(bool)
     lips = np.isin(frame_labels, [LABEL_INDEX["u_lip"], LABEL_INDEX["l_lip"]])
