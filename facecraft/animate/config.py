@@ -43,6 +43,9 @@ class AnimateConfig:
     mouth_from_driving: bool = True
     """Fill an opening mouth with the driving frame's mouth interior (teeth, tongue); False draws one, as
     for performances. Self-reenactment evaluation turns it off: there the driving frame is the answer."""
+    shading: bool = True
+    """Carry the driver's expression shading (creases of a smile, a frown, raised brows) onto the portrait's
+    skin as a ratio image (facecraft.animate.shading); only with a driving video."""
 
     def __post_init__(self) -> None:
         if self.crop not in CROPS:

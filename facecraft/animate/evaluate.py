@@ -8,8 +8,9 @@ What makes the numbers honest:
   margin over the baseline says the animation helped. ``still`` is frame 0 as decoded from the input (the
   strict bar); ``still_delivered`` is frame 0 repeated and delivered the way animate delivers (watermarked
   while writing, H.264), which pays the same encoding cost as the animation.
-- No ground-truth pixels: by default the mouth interior is drawn (``mouth_from_driving=False``); animate's
-  default copies it from the driving frame, which in self-reenactment *is* the answer.
+- No ground-truth pixels: by default the mouth interior is drawn (``mouth_from_driving=False``) and the
+  driver's expression shading is not carried over (``driving_shading=False``); animate's defaults take both
+  from the driving frame, which in self-reenactment *is* the answer.
 - Pixel metrics on the face as the papers crop it (FOMM's VoxCeleb preprocessing: the union of the face
   boxes over the clip, enlarged by 10 % per side, made square, resized to 256 x 256) with a Gaussian
   11-tap (sigma 1.5) SSIM window (Wang et al. 2004), and on the whole frame at its own size.
@@ -74,6 +75,7 @@ def reenact_eval(
     max_frames: int | None = None,
     config: AnimateConfig | None = None,
     mouth_from_driving: bool = False,
+    driving_shading: bool = False,
 ) -> dict[str, Any]:
     """Self-reenactment of ``video`` scored on the delivered file, as a JSON-ready dict.
 
@@ -82,6 +84,8 @@ def reenact_eval(
     (they are cut into a near-lossless copy first). ``config``: animate settings; crop, size and the
     reference frame are set so the portrait is frame 0 at the video's own size. ``mouth_from_driving``:
     copy the mouth interior from the driving frame as animate does by default (ground-truth pixels).
+    ``driving_shading``: carry the driving frame's shading onto the face as animate does by default (the
+    ground truth's luminance, smoothed: flattering in the same way).
     """
     video = Path(video)
     info = probe(video)
@@ -98,7 +102,12 @@ def reenact_eval(
             raise FacecraftError(f"{video} is {w}x{h}; self-reenactment needs an even width and height")
         base = config or AnimateConfig()
         settings = replace(
-            base, crop="full", size=max(w, h), mouth_from_driving=mouth_from_driving, reference_frame=0
+            base,
+            crop="full",
+            size=max(w, h),
+            mouth_from_driving=mouth_from_driving,
+            shading=driving_shading,
+            reference_frame=0,
         )
         delivered = Path(tmp) / "animated.mp4"
         t0 = time.perf_counter()
@@ -110,6 +119,7 @@ def reenact_eval(
         video=video.name,
         scored="the delivered file: watermarked, labelled, H.264 (what a user gets)",
         mouth_interior="copied from the driving frame (ground truth)" if mouth_from_driving else "drawn",
+        shading="from the driving frame (ground truth)" if driving_shading else "none (geometry only)",
         renderer=settings.renderer,
         animate_fps=round(report.frames / max(seconds, 1e-9), 1),
     )

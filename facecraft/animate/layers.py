@@ -14,6 +14,7 @@ is the correct way to resample a soft-edged layer).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import cv2
@@ -210,14 +211,22 @@ def load_parser() -> FaceParser | None:
     (``FACECRAFT_NO_PARSER=1``: its weights are for non-commercial use) or not installed. Loading takes
     seconds (torch, 53 MB of weights): start it early, in a thread."""
     from facecraft.errors import FacecraftError
-    from facecraft.face.parse import FaceParser, parser_disabled
+    from facecraft.face.parse import parser_disabled
 
     if parser_disabled():
         return None
     try:
-        return FaceParser.load(size=PARSE_SIZE)
+        return _shared_parser()
     except FacecraftError:
         return None
+
+
+@cache
+def _shared_parser() -> FaceParser:
+    """One parser per process: the portrait's head layer and the driving reference's skin use the same."""
+    from facecraft.face.parse import FaceParser
+
+    return FaceParser.load(size=PARSE_SIZE)
 
 
 def parse_head(
@@ -239,3 +248,28 @@ def parse_head(
     full_backdrop[y0:y1, x0:x1] = backdrop
     full_neck[y0:y1, x0:x1] = neck
     return full_alpha, full_backdrop, full_neck
+
+
+SKIN_CLASSES = ("skin", "nose")
+"""What the driver's expression shading may be read from: bare skin (not glasses frames, hair, hands)."""
+
+
+def skin_map(image: np.ndarray, landmarks: np.ndarray, parser: FaceParser | None) -> np.ndarray | None:
+    """0..1 float32 over a driving frame's :func:`facecraft.animate.shading.face_box`: where the parser
+    sees bare skin, shrunk by 2 % of the face width (the edge of a glasses frame is not skin either). None
+    without a parser."""
+    if parser is None:
+        return None
+    from facecraft.animate.geometry import face_width
+    from facecraft.animate.shading import face_box
+    from facecraft.face.parse import soft_class_mask
+
+    h, w = image.shape[:2]
+    hx0, hy0, hx1, hy1 = head_crop(landmarks, (w, h))
+    skin = soft_class_mask(parser.probabilities([image[hy0:hy1, hx0:hx1]])[0], SKIN_CLASSES)
+    k = max(1, round(0.02 * face_width(np.asarray(landmarks, np.float64))))
+    skin = cv2.erode(skin, np.ones((2 * k + 1, 2 * k + 1), np.uint8))
+    full = np.zeros((h, w), np.float32)
+    full[hy0:hy1, hx0:hx1] = skin
+    x0, y0, x1, y1 = face_box(landmarks, image.shape)
+    return full[y0:y1, x0:x1]

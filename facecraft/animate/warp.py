@@ -53,6 +53,19 @@ class WarpLayout:
     grid_y: np.ndarray
 
 
+@dataclass(frozen=True)
+class FaceCover:
+    """Which mesh triangle covers each pixel of the warp field around the face: ``ids`` (h, w) int32 of
+    indices into ``triangles`` (len(triangles) where none), for the field pixels ``roi`` (row and column
+    slices); ``source_x``/``source_y`` (same shape): where each samples the portrait, by its triangle."""
+
+    ids: np.ndarray
+    roi: tuple[slice, slice]
+    source_x: np.ndarray
+    source_y: np.ndarray
+    triangles: np.ndarray
+
+
 def build_layout(
     landmarks: np.ndarray,
     size: tuple[int, int],
@@ -246,7 +259,8 @@ def _face_field(
     layout: WarpLayout, src: np.ndarray, dst: np.ndarray, depth: np.ndarray, roi: tuple[slice, slice]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Piecewise-affine backward map over the mesh triangles inside ``roi`` of the field:
-    (map_x, map_y, covered). ``depth``: (478,) target z of the points (larger = farther)."""
+    (map_x, map_y, triangle index per pixel (len(triangles) where none)). ``depth``: (478,) target z of the
+    points (larger = farther)."""
     w, h = layout.size
     fw, fh = layout.field_size
     ys, xs = roi
@@ -279,7 +293,7 @@ def _face_field(
     coef = aff.reshape(len(aff), 6)
     mx = gx * coef[ids, 0] + gy * coef[ids, 2] + coef[ids, 4]
     my = gx * coef[ids, 1] + gy * coef[ids, 3] + coef[ids, 5]
-    return mx.astype(np.float32), my.astype(np.float32), ids < len(tri)
+    return mx.astype(np.float32), my.astype(np.float32), ids
 
 
 def backward_map(
@@ -290,13 +304,22 @@ def backward_map(
     src, dst: (478, >=2) portrait mesh points and their target positions, in output pixels.
     ``feather``: width of the band (in face widths) over which the face map hands over to the outer one.
     """
+    map_x, map_y, _ = backward_map_and_cover(layout, src, dst, feather)
+    return map_x, map_y
+
+
+def backward_map_and_cover(
+    layout: WarpLayout, src: np.ndarray, dst: np.ndarray, feather: float = 0.04
+) -> tuple[np.ndarray, np.ndarray, FaceCover]:
+    """:func:`backward_map` and the :class:`FaceCover` of the output's face (which triangle is where)."""
     src3 = _with_depth(src)
     dst3 = _with_depth(dst)
     src2, dst2 = src3[:, :2], dst3[:, :2]
     mx, my = _outer_field(layout, src3, dst3)
     roi = _field_roi(layout, dst2)
     depth = np.asarray(dst[:, 2], np.float64) if dst.shape[1] > 2 else np.zeros(len(dst))
-    fx, fy, covered = _face_field(layout, src2, dst2, depth, roi)
+    fx, fy, ids = _face_field(layout, src2, dst2, depth, roi)
+    covered = ids < len(layout.triangles)
     if covered.any():
         fw_px = face_width(np.c_[dst2, np.zeros(len(dst2))])
         k = max(round(feather * fw_px * layout.field_size[0] / layout.size[0]), 1)
@@ -313,7 +336,8 @@ def backward_map(
         ddx, ddy = ddx * layout.attach, ddy * layout.attach
     dx = cv2.resize(ddx, (w, h), interpolation=cv2.INTER_LINEAR)
     dy = cv2.resize(ddy, (w, h), interpolation=cv2.INTER_LINEAR)
-    return dx + full_x, dy + full_y
+    cover = FaceCover(ids, roi, fx, fy, layout.triangles)
+    return dx + full_x, dy + full_y, cover
 
 
 def _with_depth(points: np.ndarray) -> np.ndarray:

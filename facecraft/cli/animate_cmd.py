@@ -107,6 +107,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "face parser, whose weights are for non-commercial use; faster start, the background near the head bends)",
     )
     p.add_argument(
+        "--no-shading",
+        action="store_true",
+        help="move the face only: do not carry the driving face's creases and shading (smile folds, frown "
+        "lines, forehead lines) onto the portrait",
+    )
+    p.add_argument(
         "--consent", metavar="FILE", help="consent record of the person shown, stored in the provenance"
     )
     p.add_argument(
@@ -128,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         smooth=not args.no_smooth,
         reference_frame=args.reference_frame,
         layers=not args.no_head_layer,
+        shading=not args.no_shading,
     )
     # One writer per output: a second animate to the same file waits for nothing and says so.
     with FolderLock.for_file(args.output, f"the output {args.output}", "animate"):

@@ -61,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --reenact: copy the mouth interior from the driving frame as animate does by default "
         "(that frame is the ground truth, so the score is flattered)",
     )
+    p.add_argument(
+        "--driving-shading",
+        action="store_true",
+        help="with --reenact: carry the driving frame's creases and shading onto the face as animate does by "
+        "default (flatters the score the same way)",
+    )
     p.set_defaults(func=run)
 
 
@@ -108,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
 def _reenact(args: argparse.Namespace) -> int:
     from facecraft.animate import reenact_eval
 
-    result = reenact_eval(args.reenact, max_frames=args.max_frames, mouth_from_driving=args.driving_mouth)
+    result = reenact_eval(
+        args.reenact,
+        max_frames=args.max_frames,
+        mouth_from_driving=args.driving_mouth,
+        driving_shading=args.driving_shading,
+    )
     text = json.dumps(result, indent=2)
     if args.output:
         write_atomic(Path(args.output), (text + "\n").encode())

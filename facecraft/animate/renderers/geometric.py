@@ -9,8 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate import layers, mouth, warp
+from facecraft.animate import layers, mouth, shading, warp
 from facecraft.animate.config import AnimateConfig
+from facecraft.animate.geometry import face_width
 from facecraft.animate.portrait import Portrait
 from facecraft.animate.renderers.base import FrameRequest, Renderer, register
 from facecraft.face import regions
@@ -46,16 +47,38 @@ class GeometricRenderer(Renderer):
             if reference is not None
             else None
         )
+        self.shading_reference: tuple[np.ndarray, np.ndarray] | None = None
+        if config.shading and reference is not None:
+            self.shading_reference = shading.driver_face(reference[0], reference[1])
+            skin = shading.skin_triangles(self.layout.triangles)
+            self.shading_rest = shading.rest_inverses(portrait.landmarks, self.layout.triangles, skin)
+            field_px = self.layout.field_size[0] / float(w)
+            self.shading_width = face_width(portrait.landmarks) * field_px
+            parser = layers.load_parser() if config.layers else None
+            self.shading_skin = layers.skin_map(reference[0], reference[1], parser)
 
     def render(self, request: FrameRequest) -> np.ndarray:
         lm = self.portrait.landmarks
-        map_x, map_y = warp.backward_map(self.layout, lm, request.target)
+        map_x, map_y, cover = warp.backward_map_and_cover(self.layout, lm, request.target)
         if self.head is not None:
             reach = float(np.abs(request.target[:, :2] - lm[:, :2]).max()) * 1.5
             frame = layers.composite(self.head, map_x, map_y, reach)
         else:
             frame = warp.warp_image(self.portrait.image, map_x, map_y)
         motion = request.motion
+        if self.shading_reference is not None and motion.image is not None and motion.landmarks is not None:
+            now = shading.driver_face(motion.image, motion.landmarks)
+            ratio, weight = shading.ratio_field(
+                cover,
+                self.shading_rest,
+                now,
+                self.shading_reference,
+                self.shading_width,
+                self.shading_skin,
+            )
+            frame = shading.apply_ratio(
+                frame, ratio, weight, cover.roi, self.layout.size[0] / self.layout.field_size[0]
+            )
         driving = None
         if (
             self.config.mouth_from_driving
