@@ -47,15 +47,17 @@ class GeometricRenderer(Renderer):
             if reference is not None
             else None
         )
+        # Expression shading needs the parser's view of the driver's bare skin: without it a driver's glasses
+        # frames and fringe would print onto the portrait, so it is off with --no-head-layer or no parser.
         self.shading_reference: tuple[np.ndarray, np.ndarray] | None = None
-        if config.shading and reference is not None:
+        parser = layers.load_parser() if config.shading and config.layers and reference is not None else None
+        if parser is not None and reference is not None:
+            self.shading_skin = layers.skin_map(reference[0], reference[1], parser)
             self.shading_reference = shading.driver_face(reference[0], reference[1])
             skin = shading.skin_triangles(self.layout.triangles)
             self.shading_rest = shading.rest_inverses(portrait.landmarks, self.layout.triangles, skin)
             field_px = self.layout.field_size[0] / float(w)
             self.shading_width = face_width(portrait.landmarks) * field_px
-            parser = layers.load_parser() if config.layers else None
-            self.shading_skin = layers.skin_map(reference[0], reference[1], parser)
 
     def render(self, request: FrameRequest) -> np.ndarray:
         lm = self.portrait.landmarks
