@@ -9,10 +9,13 @@ tone, moles and lighting divided out. Multiplied into the output's skin, it dark
 skin creased and lightens where it stretched.
 
 Only skin takes part: triangles touching the eyes, brows, lips or irises are left out (a lid or a lip a
-pixel off would print as a halo, not a crease), and so are triangles the driver has turned away. The
-ratio is lightly smoothed and clipped, so a mis-tracked frame cannot paint more than a soft shadow.
-Everything here is pure (arrays in, arrays out); it runs on the warp's own triangle map at the field's
-resolution, a few milliseconds a frame.
+pixel off would print as a halo, not a crease), and so are triangles the driver has turned away, pixels
+the face parser does not see as bare skin in the driver's reference frame (glasses frames, a fringe) and
+ratios too large for a crease (hair or a hand coming or going). The ratio is lightly smoothed, clipped,
+and its broad average over the face (the light on the driver changing) is taken out, so a mis-tracked
+frame cannot paint more than a soft shadow and the portrait keeps its own lighting. Everything here is
+pure (arrays in, arrays out); it runs on the warp's own triangle map at the field's resolution, about 2 ms
+a frame at 512 x 512.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def ratio_field(
 
     ``current``/``reference``: the driver's face in the current and the reference frame, from
     :func:`driver_face`. ``reference_skin``: 0..1 per pixel of the reference's crop, where it is bare skin
-    (from :func:`skin_map`; glasses frames, hair and hands are 0). Ratios beyond OCCLUSION are a lock of hair
+    (from :func:`facecraft.animate.layers.skin_map`; glasses frames, hair and hands are 0). Ratios beyond OCCLUSION are a lock of hair
     or a hand coming or going, not a crease: left out.
     """
     now_maps, ref_maps = _maps(cover, (current[1], reference[1]), rest)
