@@ -4,7 +4,7 @@ Extracts two clips (A and B) and parses their faces once, then per recipe trains
 minutes, swaps both ways, and evaluates every labelled, encoded output against its original. Recipes:
 ``old`` (landmark masks, reconstruction loss only, landmark paste mask, nothing restored), ``new`` (the
 defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
-kept), ``new_no_perceptual``, ``new_lite128`` and ``new_expression``. The do-nothing baseline (the original scored as if it
+kept), ``new_no_perceptual`` and ``new_lite128``. The do-nothing baseline (the original scored as if it
 were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
 JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
@@ -95,12 +95,10 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     "new_no_exemplars": (True, "lite", {}, {"source_detail": 0.0}, "new"),
     "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}, None),
     "new_lite128": (True, "lite128", {}, {}, None),
-    "new_expression": (True, "lite", {"expression": 1.0}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
-trained first when absent), without the perceptual loss, at 128 px, and with the expression loss on the
-swap path (train.expression_loss)."""
+trained first when absent), without the perceptual loss, and at 128 px."""
 
 DIRECTIONS = {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}
 

@@ -38,10 +38,6 @@ class LossConfig:
     train.perceptual) on reconstructions; 0 turns it off (it is also off without the face parser)."""
     perceptual_faces: int = 4
     """Faces per identity and step the perceptual loss looks at."""
-    expression: float = 0.0
-    """Weight of the expression loss on the swapped faces the identity loss makes: 1 - the structure part
-    of SSIM (edges, not colour or brightness) between each swapped face and the real input face over the
-    eyes and mouth (:func:`expression_loss`); 0 turns it off (it is also off without the identity loss)."""
 
     def __post_init__(self) -> None:
         if (
@@ -53,7 +49,6 @@ class LossConfig:
                 self.background,
                 self.identity,
                 self.perceptual,
-                self.expression,
             )
             < 0
         ):
@@ -88,32 +83,6 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 
     vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my
     s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
     return s.mean(1, keepdim=True)
-
-
-def structure_map(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    """Per-pixel structure term of SSIM (N, 1, H, W) on luminance: (2 cov + c) / (var_x + var_y + c), with
-    c = (0.03 / 2)^2 (Wang et al.'s c3 = c2 / 2). Blind to colour and brightness, it compares where the
-    edges lie: a closed mouth's lip line against a grin's row of teeth, an open eye against a closed one."""
-    window = min(window, x.shape[-1] // 2 * 2 - 1)
-    k = _gauss(window, sigma, x)
-    c = (0.03**2) / 2
-    w = x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    lx, ly = (x * w).sum(1, keepdim=True), (y * w).sum(1, keepdim=True)
-    mx, my, xx, yy, xy = _blur(torch.cat([lx, ly, lx * lx, ly * ly, lx * ly], 1), k).chunk(5, 1)
-    vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my
-    return (2 * cov + c) / (vx.clamp_min(0) + vy.clamp_min(0) + c)
-
-
-def expression_loss(swapped: torch.Tensor, real: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
-    """Mean over faces of 1 - :func:`structure_map` between ``swapped`` and ``real`` (N, 3, S, S) RGB 0..1,
-    over the eyes and mouth of ``masks`` (N, 2 or 3, S, S; channel 1, times channel 2 where present).
-
-    A decoder that has only seen its own person draws that person's habits: a man who grins through his
-    whole clip is drawn grinning onto every face he is swapped onto, teeth and all, over a closed mouth.
-    The reconstruction loss never trains the swap path and the identity loss rewards the habit; this asks
-    the swapped face's eyes and mouth to open, close and crease where the input's did."""
-    weight = masks[:, 1:2] * (masks[:, 2:3] if masks.shape[1] > 2 else 1.0)
-    return weighted_mean(1 - structure_map(swapped.float(), real.float()), weight).mean()
 
 
 def weighted_mean(value: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

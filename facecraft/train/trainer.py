@@ -23,7 +23,7 @@ from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
 from facecraft.train.distributed import DistInfo
 from facecraft.train.identity_loss import IdentityLoss, faceset_identity
-from facecraft.train.losses import expression_loss, loss_weights, reconstruction_loss
+from facecraft.train.losses import loss_weights, reconstruction_loss
 from facecraft.train.models import FaceAutoencoder
 from facecraft.train.perceptual import PerceptualLoss
 
@@ -156,8 +156,6 @@ class Trainer:
         )
         if swaps:
             loss = loss + self.config.loss.identity * self._identity_term(outputs, len(inputs), swaps)
-        if swaps and self.config.loss.expression > 0:
-            loss = loss + self.config.loss.expression * self._expression_term(outputs, targets, masks, swaps)
         if self.perceptual_loss is not None:
             loss = loss + self.config.loss.perceptual * self._perceptual_term(outputs, targets, masks)
         self.optimizer.zero_grad(set_to_none=True)
@@ -188,18 +186,6 @@ class Trainer:
         # over all the faces the loss looks at (as in one process).
         share = self.dist.world * swaps / self.config.loss.identity_faces
         return self.identity_loss(torch.cat(drawn), index) * share
-
-    def _expression_term(
-        self, outputs: list[torch.Tensor], targets: list[torch.Tensor], masks: list[torch.Tensor], swaps: int
-    ) -> torch.Tensor:
-        """Expression loss over the swapped faces the model appended (identity i's input drawn by decoder
-        i + 1) against identity i's real faces, scaled like the identity term."""
-        n = len(targets)
-        swapped = torch.cat([o[:, :3] for o in outputs[n:]])
-        real = torch.cat([t[: o.shape[0]] for t, o in zip(targets, outputs[n:], strict=True)])
-        where = torch.cat([m[: o.shape[0]].float() for m, o in zip(masks, outputs[n:], strict=True)])
-        share = self.dist.world * swaps / self.config.loss.identity_faces
-        return expression_loss(swapped, real, where) * share
 
     def _perceptual_term(
         self, outputs: list[torch.Tensor], targets: list[torch.Tensor], masks: list[torch.Tensor]
