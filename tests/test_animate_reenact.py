@@ -96,4 +96,6 @@ def test_cli_prints_the_still_baseline_next_to_every_metric(
     assert "still" in printed
     saved = json.loads(out.read_text())
     assert saved["frames"] == 4 and saved["mouth_interior"] == "drawn"
+    # the answer's shading is not used either
+    assert saved["shading"].startswith("none") and "shading none" in printed
     assert all(m["still"] is not None and m["still_delivered"] is not None for m in saved["metrics"].values())

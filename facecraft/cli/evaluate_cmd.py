@@ -128,7 +128,7 @@ def _reenact(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{result['video']}: {result['frames']} frames, {result['renderer']} renderer, mouth interior "
-        f"{result['mouth_interior']}; scored on {result['scored']}"
+        f"{result['mouth_interior']}, shading {result['shading']}; scored on {result['scored']}"
     )
     print(
         f"  {'metric':11s} {'animated':>9s} {'still':>9s} {'delivered':>9s}   still: frame 0 repeated (doing "
