@@ -28,10 +28,11 @@ def portrait(shared_data: Path) -> Portrait:
         )
 
 
-def _render(pic: Portrait, driving: np.ndarray, shading: bool) -> np.ndarray:
+def _render(pic: Portrait, driving: np.ndarray, shading: bool, scale: float = 1.0) -> np.ndarray:
     """The portrait driven by ``driving``, a frame whose mesh is the portrait's own (no motion at all): the
     reference is the portrait itself, so only the driver's shading can change a pixel."""
-    anim = Animation(pic, AnimateConfig(size=384, shading=shading), (pic.image, pic.landmarks))
+    config = AnimateConfig(size=384, shading=shading, expression_scale=scale)
+    anim = Animation(pic, config, (pic.image, pic.landmarks))
     return anim.render(Motion(image=driving, landmarks=pic.landmarks))
 
 
@@ -64,6 +65,14 @@ def test_a_crease_on_the_drivers_forehead_shades_the_portraits(portrait: Portrai
     assert elsewhere < 3.0, f"skin away from the crease changed by {elsewhere:.1f} levels"
     # Without shading the portrait is untouched by the driver's pixels.
     assert np.abs(_grey(still)[on_line] - _grey(portrait.image)[on_line]).mean() < 1.0
+    # --expression-scale scales the crease: none at 0, deeper at 2
+    assert np.array_equal(_render(portrait, driving, shading=True, scale=0.0), still)
+    deeper = (
+        1.0
+        - _grey(_render(portrait, driving, shading=True, scale=2.0))[on_line].mean()
+        / _grey(still)[on_line].mean()
+    )
+    assert deeper > 1.5 * darker
 
 
 @pytest.mark.parser

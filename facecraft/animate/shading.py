@@ -29,6 +29,8 @@ from facecraft.face import regions
 
 RATIO_LIMITS = (0.7, 1.3)
 """The ratio is clipped here: a crease darkens skin by up to 30 % and a stretch lightens it as much."""
+GAIN_LIMITS = (0.5, 1.5)
+"""Whatever the expression scale, skin is never darkened or lightened by more than this."""
 DARK_FLOOR = 12.0
 """Grey levels added to both luminances before dividing, so dark or noisy pixels give ratios near 1."""
 SMOOTH = 0.008
@@ -181,14 +183,15 @@ def apply_ratio(
     frame: np.ndarray, ratio: np.ndarray, weight: np.ndarray, roi: tuple[slice, slice], field_to_output: float
 ) -> np.ndarray:
     """``frame`` (BGR uint8) with its pixels under the field's ``roi`` multiplied by
-    1 + weight x (ratio - 1), upsampled from the field (``field_to_output`` output pixels per field pixel)."""
+    1 + weight x (ratio - 1) (``weight`` may exceed 1 for a stronger expression; the gain stays within
+    GAIN_LIMITS), upsampled from the field (``field_to_output`` output pixels per field pixel)."""
     ys, xs = roi
     h, w = frame.shape[:2]
     y0, y1 = round(ys.start * field_to_output), min(h, round(ys.stop * field_to_output))
     x0, x1 = round(xs.start * field_to_output), min(w, round(xs.stop * field_to_output))
     if y1 <= y0 or x1 <= x0:
         return frame
-    field_gain = (1.0 + weight * (ratio - 1.0)).astype(np.float32)
+    field_gain = np.clip(1.0 + weight * (ratio - 1.0), *GAIN_LIMITS).astype(np.float32)
     gain = cv2.resize(field_gain, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     out = frame.copy()
     patch = out[y0:y1, x0:x1].astype(np.float32) * gain[..., None]

@@ -78,8 +78,13 @@ class GeometricRenderer(Renderer):
                 self.shading_width,
                 self.shading_skin,
             )
+            # --expression-scale scales the creases with the motion (0: none, 2: twice as deep).
             frame = shading.apply_ratio(
-                frame, ratio, weight, cover.roi, self.layout.size[0] / self.layout.field_size[0]
+                frame,
+                ratio,
+                weight * self.config.expression_scale,
+                cover.roi,
+                self.layout.size[0] / self.layout.field_size[0],
             )
         driving = None
         if (
