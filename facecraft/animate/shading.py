@@ -20,6 +20,8 @@ a frame at 512 x 512.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -153,22 +155,20 @@ def ratio_field(
     # Normalised smoothing: the ratio of each pixel is an average over the usable pixels around it, so the
     # triangle-wise sampling does not print facets.
     ratio = np.clip(raw, *RATIO_LIMITS).astype(np.float32)
-    sigma = max(0.7, RATIO_SMOOTH * face_width_px)
-    num = cv2.GaussianBlur((ratio - 1.0) * mask, (0, 0), sigma)
-    den = cv2.GaussianBlur(mask, (0, 0), sigma)
-    change = num / np.maximum(den, 1e-3)
+    change = _masked_average(ratio - 1.0, mask, max(0.7, RATIO_SMOOTH * face_width_px))
     # What changes over the whole face at once is the light on the driver (a step towards the window), not
     # an expression: the ratio's broad average is taken out, so the portrait keeps its own lighting.
-    level = _broad_average(change, mask, max(1.0, LIGHTING * face_width_px))
+    level = _masked_average(change, mask, max(1.0, LIGHTING * face_width_px))
     ratio = (1.0 + change - level).astype(np.float32)
     inner = cv2.erode((mask > 0.5).astype(np.float32), np.ones((2 * k + 1, 2 * k + 1), np.uint8))
     weight = cv2.GaussianBlur(inner, (0, 0), k) * np.clip(mask, 0.0, 1.0)
     return ratio, weight.astype(np.float32)
 
 
-def _broad_average(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """The ``mask``-weighted Gaussian average of ``values`` (both (h, w) float32) over ``sigma`` pixels,
-    computed at a quarter of the size (a smooth result; a full-size blur this wide costs milliseconds)."""
+def _masked_average(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """The ``mask``-weighted Gaussian average of ``values`` (both (h, w) float32) over ``sigma`` pixels; from
+    sigma 4 on computed at a quarter of the size (the result is smooth; a full-size blur that wide costs
+    milliseconds)."""
     h, w = values.shape
     f = 4 if min(h, w) >= 16 and sigma >= 4 else 1
     small = (max(1, w // f), max(1, h // f))
@@ -197,3 +197,42 @@ def apply_ratio(
     patch = out[y0:y1, x0:x1].astype(np.float32) * gain[..., None]
     out[y0:y1, x0:x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+@dataclass(frozen=True)
+class ExpressionShading:
+    """What one portrait and one driving reference need, prepared once: the reference's face
+    (:func:`driver_face`) and bare skin (``skin``, from :func:`facecraft.animate.layers.skin_map`), the
+    portrait's skin triangles (:func:`rest_inverses`), the output face's width in field pixels and the
+    output pixels per field pixel."""
+
+    reference: tuple[np.ndarray, np.ndarray]
+    skin: np.ndarray | None
+    rest: tuple[np.ndarray, np.ndarray]
+    face_width_px: float
+    field_to_output: float
+
+    @classmethod
+    def prepare(
+        cls,
+        reference: tuple[np.ndarray, np.ndarray],
+        skin: np.ndarray | None,
+        portrait_landmarks: np.ndarray,
+        triangles: np.ndarray,
+        field_to_output: float,
+    ) -> ExpressionShading:
+        """``reference``: (driving reference frame BGR, its mesh); ``triangles``: the warp's, whose field has
+        one pixel per ``field_to_output`` output pixels."""
+        rest = rest_inverses(portrait_landmarks, triangles, skin_triangles(triangles))
+        width = face_width(np.asarray(portrait_landmarks, np.float64)) / field_to_output
+        return cls(driver_face(*reference), skin, rest, width, field_to_output)
+
+    def apply(
+        self, frame: np.ndarray, cover: FaceCover, image: np.ndarray, landmarks: np.ndarray, scale: float
+    ) -> np.ndarray:
+        """``frame`` (the warped portrait, BGR uint8) shaded by the driving frame ``image`` with its mesh
+        ``landmarks``; ``scale`` multiplies the creases (--expression-scale)."""
+        ratio, weight = ratio_field(
+            cover, self.rest, driver_face(image, landmarks), self.reference, self.face_width_px, self.skin
+        )
+        return apply_ratio(frame, ratio, weight * scale, cover.roi, self.field_to_output)

@@ -11,7 +11,6 @@ import numpy as np
 
 from facecraft.animate import layers, mouth, shading, warp
 from facecraft.animate.config import AnimateConfig
-from facecraft.animate.geometry import face_width
 from facecraft.animate.portrait import Portrait
 from facecraft.animate.renderers.base import FrameRequest, Renderer, register
 from facecraft.face import regions
@@ -49,15 +48,16 @@ class GeometricRenderer(Renderer):
         )
         # Expression shading needs the parser's view of the driver's bare skin: without it a driver's glasses
         # frames and fringe would print onto the portrait, so it is off with --no-head-layer or no parser.
-        self.shading_reference: tuple[np.ndarray, np.ndarray] | None = None
+        self.shading: shading.ExpressionShading | None = None
         parser = layers.load_parser() if config.shading and config.layers and reference is not None else None
         if parser is not None and reference is not None:
-            self.shading_skin = layers.skin_map(reference[0], reference[1], parser)
-            self.shading_reference = shading.driver_face(reference[0], reference[1])
-            skin = shading.skin_triangles(self.layout.triangles)
-            self.shading_rest = shading.rest_inverses(portrait.landmarks, self.layout.triangles, skin)
-            field_px = self.layout.field_size[0] / float(w)
-            self.shading_width = face_width(portrait.landmarks) * field_px
+            self.shading = shading.ExpressionShading.prepare(
+                reference,
+                layers.skin_map(reference[0], reference[1], parser),
+                portrait.landmarks,
+                self.layout.triangles,
+                self.layout.size[0] / self.layout.field_size[0],
+            )
 
     def render(self, request: FrameRequest) -> np.ndarray:
         lm = self.portrait.landmarks
@@ -68,23 +68,10 @@ class GeometricRenderer(Renderer):
         else:
             frame = warp.warp_image(self.portrait.image, map_x, map_y)
         motion = request.motion
-        if self.shading_reference is not None and motion.image is not None and motion.landmarks is not None:
-            now = shading.driver_face(motion.image, motion.landmarks)
-            ratio, weight = shading.ratio_field(
-                cover,
-                self.shading_rest,
-                now,
-                self.shading_reference,
-                self.shading_width,
-                self.shading_skin,
-            )
+        if self.shading is not None and motion.image is not None and motion.landmarks is not None:
             # --expression-scale scales the creases with the motion (0: none, 2: twice as deep).
-            frame = shading.apply_ratio(
-                frame,
-                ratio,
-                weight * self.config.expression_scale,
-                cover.roi,
-                self.layout.size[0] / self.layout.field_size[0],
+            frame = self.shading.apply(
+                frame, cover, motion.image, motion.landmarks, self.config.expression_scale
             )
         driving = None
         if (
