@@ -80,6 +80,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(parse mask; default on)",
     )
     p.add_argument(
+        "--keep-lips",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="while the mouth in the video is closed its own lips stay, in the new face's lip tone "
+        "(needs the model's exemplars; default on)",
+    )
+    p.add_argument(
         "--detail",
         type=number(0, 2),
         default=1.0,
@@ -137,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         keep_mouth=args.keep_mouth,
         keep_glasses=args.keep_glasses,
         keep_teeth=args.keep_teeth,
+        keep_lips=args.keep_lips,
         keep_blinks=args.keep_blinks,
         detail=args.detail,
         source_detail=args.source_detail,

@@ -18,6 +18,7 @@ from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.exemplars import ExemplarDetail
+from facecraft.swap.lips import keep_closed_lips, lip_tone
 from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
 from facecraft.swap.parsing import PARSE_SIZE, FaceRegions, ParsedFace
@@ -110,6 +111,11 @@ class Compositor:
         self.regions = regions
         self.exemplars = exemplars
         self._parses: dict[int, tuple[int, ParsedFace, np.ndarray]] = {}  # track -> (index, parse, landmarks)
+        self.lip_tone: np.ndarray | None = None
+        if config.keep_lips and exemplars is not None:
+            bank = exemplars.bank
+            skins = [skin_mask(lm, bank.size) for lm in bank.landmarks]
+            self.lip_tone = lip_tone(bank.images, bank.landmarks, skins)
         if self.mask_method.needs_parser and regions is None:
             self.regions = load_regions(config, device)
 
@@ -147,10 +153,10 @@ class Compositor:
             self._seen_at[size] = seen_weight(self.seen, size)
         return self._seen_at[size]
 
-    def recolour(self, target: TargetFace, generated: np.ndarray) -> np.ndarray:
-        """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin, smoothed along its track."""
+    def recolour(self, target: TargetFace, generated: np.ndarray, skin: np.ndarray) -> np.ndarray:
+        """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin (``skin``: the target's
+        landmark skin mask), smoothed along its track."""
         size = target.aligned.shape[0]
-        skin = skin_mask(target.aligned_landmarks, size)
         stride = max(1, size // STATS_SIDE)  # statistics need thousands of pixels, not all of them
         source = self.color.measure(generated, skin, stride)
         dest = self.color.measure(target.aligned, skin, stride)
@@ -176,9 +182,12 @@ class Compositor:
         if self.regions is not None and targets:
             parsed = list(self._parsed(frame, targets, index))
         for i, target in enumerate(targets):
-            face = self.recolour(target, generated[i])
+            skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
+            face = self.recolour(target, generated[i], skin)
             if self.exemplars is not None:
                 face = self.exemplars.apply(target.track_id, face, target.aligned_landmarks)
+            if self.lip_tone is not None:
+                face = keep_closed_lips(face, target.aligned, target.aligned_landmarks, skin, self.lip_tone)
             mask = self.face_mask(target, learned[i], parsed[i])
             detail = None
             if self.config.detail > 0:

@@ -50,6 +50,10 @@ class SwapConfig:
     keep_teeth: bool = True
     """The inside of the target's open mouth (teeth, tongue) stays the target's, the lips are the new face's
     (parse mask; swap.parsing.inner_mouth). False: the model draws the whole mouth."""
+    keep_lips: bool = True
+    """While the target's mouth is closed its own lips stay, moved to the source person's lip tone (measured
+    on the model's exemplars; swap.lips): the source's habitual grin is not drawn on a closed mouth. Needs
+    exemplars (a model trained before them swaps without)."""
     detail: float = 1.0
     """How much of the target's own fine skin texture (the frequencies the model is too small to draw)
     is restored under the generated face, outside eyes, brows and mouth: 0 off, 1 all of it."""

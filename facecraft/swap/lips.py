@@ -1,0 +1,115 @@
+"""Closed lips kept: while the target's mouth is closed, its own lips stay, in the source person's lip tone.
+
+A decoder trained for minutes on a short clip draws its person's habitual mouth: a source who grins
+through his clip puts a row of teeth on every closed, neutral mouth he is swapped onto (smile
+correlation 0.58 on a pair never looked at, docs/swap.md). The target's own lip line is the expression
+to keep, so as the target's lip gap closes its lips (and a narrow margin around them) are taken from the
+target frame. Kept as they are, a target's red lipstick flashed on whenever her mouth closed and off
+whenever it opened (the model's lips are the source's); so the kept lips are moved, in Lab, to the
+source's lip tone: the output skin's mean plus the source's lips-minus-skin difference measured on its
+exemplars (its real faces). The margin around them moves from the target's skin to the output's.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facecraft.face.regions import polygon
+from facecraft.swap.mask.base import region_mask
+
+GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
+"""Upper / lower inner-lip points of the mesh facing each other across the middle of the mouth."""
+CLOSED, OPEN = 0.02, 0.05
+"""Lip gap (mean over GAP_PAIRS, as a share of the face width) at or below which the mouth counts as closed
+(its lips all the target's), and from which on as open (nothing kept)."""
+MARGIN = (0.18, 0.05)
+"""The kept region is the outer lip outline grown sideways and up/down by these shares of the face width
+(a source's grin drawn wider than the target's pursed lips showed its dark corners beside 0.1 sideways)..."""
+SOFT = 0.025
+"""...and softened by a Gaussian of this share of it."""
+
+
+def _face_width(aligned_landmarks: np.ndarray) -> float:
+    return max(1.0, float(np.ptp(polygon(aligned_landmarks, "face_oval")[:, 0])))
+
+
+def lip_gap(aligned_landmarks: np.ndarray) -> float:
+    """How far the lips are apart in the middle, as a share of the face width."""
+    lm = np.asarray(aligned_landmarks, np.float64)
+    gap = float(np.mean([np.linalg.norm(lm[a] - lm[b]) for a, b in GAP_PAIRS]))
+    return gap / _face_width(lm)
+
+
+def closed_weight(gap: float) -> float:
+    """1 for a closed mouth, 0 for an open one, linear in between."""
+    return float(np.clip((OPEN - gap) / (OPEN - CLOSED), 0.0, 1.0))
+
+
+def lip_pixels(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) bool: the lips themselves (outer outline without the inner one, i.e. without an open mouth)."""
+    outer = region_mask(aligned_landmarks, size, ("lips_outer",))
+    inner = region_mask(aligned_landmarks, size, ("lips_inner",))
+    return (outer > 0) & (inner == 0)
+
+
+def keep_region(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32 0..1: the lips grown by :data:`MARGIN` of the face width, softened."""
+    width = _face_width(aligned_landmarks)
+    lips = region_mask(aligned_landmarks, size, ("lips_outer",))
+    rx, ry = (max(1, round(width * m)) for m in MARGIN)
+    grown = cv2.dilate(lips, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rx + 1, 2 * ry + 1)))
+    return cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), max(1.0, width * SOFT))
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+
+
+def lip_tone(images: np.ndarray, landmarks: np.ndarray, skin_masks: list[np.ndarray]) -> np.ndarray | None:
+    """The source's lips minus its skin, mean Lab (L 0..100), median over its faces ``images`` (N, S, S, 3)
+    BGR uint8 with ``landmarks`` (N, 478, 2) and a skin mask (S, S) each; None where no face shows both."""
+    diffs = []
+    size = images.shape[1]
+    for image, lm, skin in zip(images, landmarks, skin_masks, strict=True):
+        lips = lip_pixels(lm, size)
+        skin_b = skin > 0
+        if lips.sum() < 20 or skin_b.sum() < 100:
+            continue
+        lab = _lab(image)
+        diffs.append(lab[lips].mean(axis=0) - lab[skin_b].mean(axis=0))
+    if not diffs:
+        return None
+    return np.median(np.array(diffs), axis=0).astype(np.float32)
+
+
+def keep_closed_lips(
+    face: np.ndarray,
+    target: np.ndarray,
+    aligned_landmarks: np.ndarray,
+    skin: np.ndarray,
+    tone: np.ndarray,
+) -> np.ndarray:
+    """``face`` (S, S, 3) BGR uint8, the generated face, with the ``target``'s own lips (same size and
+    alignment) where its mouth is closed, moved to the lip tone ``tone`` (see :func:`lip_tone`) over the
+    face's skin; ``skin`` (S, S) uint8 where both faces' skin is measured. Unchanged for an open mouth."""
+    weight = closed_weight(lip_gap(aligned_landmarks))
+    if weight <= 0.0:
+        return face
+    size = face.shape[0]
+    lips = lip_pixels(aligned_landmarks, size)
+    skin_b = skin > 0
+    if lips.sum() < 20 or skin_b.sum() < 100:
+        return face
+    face_lab, target_lab = _lab(face), _lab(target)
+    face_skin = face_lab[skin_b].mean(axis=0)
+    skin_shift = face_skin - target_lab[skin_b].mean(axis=0)
+    lip_shift = face_skin + tone - target_lab[lips].mean(axis=0)
+    width = _face_width(aligned_landmarks)
+    lipness = cv2.GaussianBlur(lips.astype(np.float32), (0, 0), max(1.0, width * SOFT / 2))[..., None]
+    moved = target_lab + skin_shift + lipness * (lip_shift - skin_shift)
+    moved[..., 0] = np.clip(moved[..., 0], 0.0, 100.0)
+    kept = cv2.cvtColor(moved.astype(np.float32), cv2.COLOR_LAB2BGR)
+    alpha = (keep_region(aligned_landmarks, size) * weight)[..., None]
+    out = face.astype(np.float32) * (1.0 - alpha) + np.clip(kept * 255.0, 0.0, 255.0) * alpha
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
