@@ -131,6 +131,11 @@ def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> Non
     frames = glasses.astype(bool) & ~cv2.dilate(inner.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(
         bool
     )
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    rim = frames & (gray < cv2.medianBlur(gray.astype(np.uint8), 15).astype(np.int16) - 15)
+    # the frames themselves (their dark line inside that band) stay: of 1,071 pixels, 51 changed at the band
+    # kept today (0.011), 5 at 0.015, 494 at 0.008 (the rim blended into the new face), 970 painted over
+    assert (changed["parse"] & rim).sum() < 0.15 * (changed["no-glasses"] & rim).sum()
     assert (changed["parse"] & frames).sum() < 0.35 * (changed["no-glasses"] & frames).sum()
     assert (changed["parse"] & inner).sum() > 0.3 * inner.sum()  # the lenses' insides are the new face
     assert (changed["parse"] & hair).sum() < 0.3 * max(1, (changed["landmarks"] & hair).sum())
