@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facecraft.animate.config import CROPS, AnimateConfig
 from facecraft.cli.checks import number, output_path
+from facecraft.errors import FacecraftError
 from facecraft.fileio import FolderLock
 
 if TYPE_CHECKING:
@@ -86,6 +89,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "length and sound); with a driving video or performance, only the sound track is taken from it",
     )
     p.add_argument(
+        "--say",
+        metavar="TEXT",
+        help="text the portrait speaks, voiced by the text-to-speech engine installed on this machine "
+        "(espeak-ng; optional, nothing is downloaded); instead of --audio",
+    )
+    p.add_argument("--voice", metavar="NAME", help="espeak-ng voice for --say (e.g. en-us, fr, de)")
+    p.add_argument(
         "--reference-frame",
         type=int,
         metavar="N",
@@ -136,9 +146,20 @@ def run(args: argparse.Namespace) -> int:
         layers=not args.no_head_layer,
         shading=not args.no_shading,
     )
+    if args.say is not None:
+        _check_say(args)
+    elif args.voice is not None:
+        raise FacecraftError("--voice is for --say TEXT")
     # One writer per output: a second animate to the same file waits for nothing and says so.
     with FolderLock.for_file(args.output, f"the output {args.output}", "animate"):
-        report = _animate(args, config)
+        if args.say is None:
+            report = _animate(args, config)
+        else:
+            from facecraft.animate.say import say_to_wav
+
+            with tempfile.TemporaryDirectory(prefix="facecraft-say-") as tmp:
+                args.audio = str(say_to_wav(args.say, Path(tmp) / "say.wav", args.voice))
+                report = _animate(args, config)
     for warning in report.warnings:
         print(f"facecraft animate: warning: {warning}", file=sys.stderr)
     print(
@@ -146,6 +167,16 @@ def run(args: argparse.Namespace) -> int:
         f"{', with audio' if report.audio else ''}; {report.frames_per_second:.1f} frames/s; labelled as synthetic"
     )
     return 0
+
+
+def _check_say(args: argparse.Namespace) -> None:
+    """--say's text and engine, checked before anything is rendered."""
+    from facecraft.animate.say import check_text, find_engine
+
+    if args.audio is not None:
+        raise FacecraftError("give either --audio FILE or --say TEXT, not both")
+    check_text(args.say)
+    find_engine()
 
 
 def _animate(args: argparse.Namespace, config: AnimateConfig) -> AnimateReport:
