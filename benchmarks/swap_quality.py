@@ -52,6 +52,7 @@ def summary_of(report: Any) -> dict[str, Any]:
         "source_match_rate": s["source_match_rate"],
         "identity_to_original": s["identity_to_original"],
         "sharpness_ratio": s["sharpness_ratio"],
+        "sharpness_ratio_replaced": s["sharpness_ratio_replaced"],
         "flicker_ratio": s["flicker_ratio"],
         "seam": s["seam"],
         "expression_error": s["expression_error"],

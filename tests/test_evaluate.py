@@ -66,6 +66,30 @@ def test_seam_visibility_sees_a_hard_edge() -> None:
     assert hard_seam is not None and soft_seam is not None and hard_seam > 3 * soft_seam
 
 
+def test_replaced_sharpness_leaves_out_what_the_swap_kept() -> None:
+    """A swap that keeps the target's sharp glasses frames and draws the rest soft: the box ratio is flattered
+    by the frames, the replaced-pixels ratio is not."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    original = np.clip(128 + rng.normal(0, 25, (120, 120)), 0, 255).astype(np.uint8)
+    original = cv2.cvtColor(original, cv2.COLOR_GRAY2BGR)
+    swapped = cv2.GaussianBlur(original, (0, 0), 2.0)
+    swapped = np.clip(swapped.astype(int) + 30, 0, 255).astype(np.uint8)  # another, softer face
+    frames = np.zeros((120, 120), bool)
+    for r in (12, 22, 32):  # three 4 px rings kept from the target, a quarter of the box
+        ring = np.zeros((120, 120), np.uint8)
+        cv2.circle(ring, (60, 60), r * 1 + 10, 1, 4)
+        frames |= ring > 0
+    swapped[frames] = original[frames]
+    box = (10, 10, 110, 110)
+    whole = metrics.sharpness(swapped, box) / metrics.sharpness(original, box)
+    both = metrics.replaced_sharpness(original, swapped, box)
+    assert both is not None
+    assert both[1] / both[0] < 0.5 * whole  # the kept ring no longer counts
+    assert metrics.replaced_sharpness(original, original.copy(), box) is None  # nothing replaced
+
+
 def test_pair_boxes_merge_overlaps_symmetrically() -> None:
     a = [(10.0, 10.0, 50.0, 50.0), (200.0, 10.0, 30.0, 30.0)]
     b = [(12.0, 11.0, 50.0, 52.0)]

@@ -23,6 +23,8 @@ _LABELS = (
     ("flicker_excess", "flicker: extra frame-to-frame change in the face, grey levels"),
     ("flicker_ratio", "flicker: face change swapped / original (1 = same)"),
     ("seam", "seam: extra edge along the mask border, grey levels/pixel (0 = invisible)"),
+    ("sharpness_ratio", "detail: fine detail in the inner face, swapped / original (1 = as sharp)"),
+    ("sharpness_ratio_replaced", "detail where the face was replaced (kept glasses, teeth, lids left out)"),
 )
 
 
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for key, label in _LABELS:
         value = s[key]
-        print(f"  {key:21s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
+        print(f"  {key:24s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
     print(
         f"  same-person thresholds (SFace cosine, calibrated in docs/metrics.md): face vs source faceset "
         f"{data['source_match_threshold']:.2f}, face vs face {data['pair_match_threshold']:.2f}"

@@ -128,6 +128,28 @@ def sharpness(image: np.ndarray, box: tuple[int, int, int, int]) -> float:
     return float(cv2.Laplacian(gray(image[y0:y1, x0:x1]), cv2.CV_32F, ksize=3).var())
 
 
+REPLACED_LEVELS = 6.0
+"""Grey levels (after a 1 px Gaussian) by which a pixel must differ from the original to count as replaced."""
+
+
+def replaced_sharpness(
+    original: np.ndarray, swapped: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[float, float] | None:
+    """Variance of the Laplacian of the original and of the swapped grey image over the pixels of ``box`` that
+    the swap replaced (see :data:`REPLACED_LEVELS`; shrunk by 2 px, beyond the Laplacian's reach): the detail of
+    the new face where it is new. What a swap keeps of the target (its glasses frames, teeth, closed lids)
+    is left out, so it cannot lend its sharpness to the new face. None where under 5 % of the box changed."""
+    x0, y0, x1, y1 = box
+    go, gs = gray(original[y0:y1, x0:x1]), gray(swapped[y0:y1, x0:x1])
+    diff = np.abs(cv2.GaussianBlur(go, (0, 0), 1.0) - cv2.GaussianBlur(gs, (0, 0), 1.0)) > REPLACED_LEVELS
+    replaced = cv2.erode(diff.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if replaced.mean() < 0.05:
+        return None
+    lo = cv2.Laplacian(go, cv2.CV_32F, ksize=3)[replaced]
+    ls = cv2.Laplacian(gs, cv2.CV_32F, ksize=3)[replaced]
+    return float(lo.var()), float(ls.var())
+
+
 #: Expression channels compared between the original and the swapped face: each the mean of these blendshapes.
 EXPRESSIONS: dict[str, tuple[str, ...]] = {
     "eyes_closed": ("eyeBlinkLeft", "eyeBlinkRight"),

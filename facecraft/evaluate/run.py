@@ -47,6 +47,8 @@ class FrameScore:
     flicker_excess: float | None = None
     sharpness_original: float | None = None
     sharpness_swapped: float | None = None
+    sharpness_replaced_original: float | None = None
+    sharpness_replaced_swapped: float | None = None
     expression_original: dict[str, float] | None = None
     expression_swapped: dict[str, float] | None = None
 
@@ -76,6 +78,11 @@ class EvaluateReport:
             for s in f
             if s.changed and s.sharpness_swapped is not None and s.sharpness_original
         ]
+        replaced = [
+            s.sharpness_replaced_swapped / s.sharpness_replaced_original
+            for s in f
+            if s.changed and s.sharpness_replaced_swapped is not None and s.sharpness_replaced_original
+        ]
         kept = [s for s in f if s.expression_original is not None and s.expression_swapped is not None]
         change_o = sum(s.change_original or 0.0 for s in f)
         change_s = sum(s.change_swapped or 0.0 for s in f)
@@ -95,6 +102,7 @@ class EvaluateReport:
             "flicker_excess": mean("flicker_excess"),
             "flicker_ratio": change_s / change_o if change_o > 0 else None,
             "sharpness_ratio": float(np.median(ratios)) if ratios else None,
+            "sharpness_ratio_replaced": float(np.median(replaced)) if replaced else None,
             "expression": metrics.expression_agreement(
                 [s.expression_original for s in kept if s.expression_original is not None],
                 [s.expression_swapped for s in kept if s.expression_swapped is not None],
@@ -227,6 +235,9 @@ def _score(
     if inner is not None:
         score.sharpness_original = metrics.sharpness(original, inner)
         score.sharpness_swapped = metrics.sharpness(swapped, inner)
+        both = metrics.replaced_sharpness(original, swapped, inner)
+        if both is not None:
+            score.sharpness_replaced_original, score.sharpness_replaced_swapped = both
     score.expression_original = metrics.expression_channels(pair.original.blendshapes)
     score.expression_swapped = metrics.expression_channels(pair.swapped.blendshapes)
     if prev is not None:
