@@ -277,7 +277,8 @@ function player(path, id) { return h("video", {src: fileUrl(path), controls: tru
 function evaluateTable(report) {
   const s = report.summary, rows = [["identity_to_source", "identity vs source (higher better)"], ["identity_to_original", "identity vs original (lower better)"],
     ["source_match_rate", "frames passing as source"], ["expression_error", "expression error"], ["pose_error_deg", "pose error (deg)"],
-    ["flicker_ratio", "flicker ratio (1 = as original)"], ["seam", "seam visibility"]];
+    ["flicker_ratio", "flicker ratio (1 = as original)"], ["seam", "seam visibility"],
+    ["sharpness_ratio", "sharpness (1 = as original)"], ["sharpness_ratio_replaced", "sharpness where replaced"]];
   return h("table", {class: "report", id: "evaluate-report"}, rows.filter(([k]) => k in s).map(([k, t]) => h("tr", {}, h("td", {text: t}), h("td", {class: "num", text: s[k] === null ? "n/a" : (+s[k]).toFixed(3)}))));
 }
 async function showOutput(box, out, evalForm) {
