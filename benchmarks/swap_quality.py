@@ -66,6 +66,10 @@ def summary_of(report: Any) -> dict[str, Any]:
     }
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def contact_sheet(videos: list[Path], out: Path, frames: int = 4) -> None:
     """Rows: evenly spaced frames; columns: the given videos (original first)."""
     caps = [cv2.VideoCapture(str(v)) for v in videos]
@@ -239,7 +243,8 @@ def main() -> None:
             m = r[direction]
             parts.append(
                 f"{direction} id {m['identity_to_source']:.3f} match {m['source_match_rate']:.2f} "
-                f"sharp {m['sharpness_ratio']:.2f} flicker {m['flicker_ratio']:.2f} blinks {m['eyes_closed_kept']}"
+                f"sharp {m['sharpness_ratio']:.2f} (replaced {_fmt(m['sharpness_ratio_replaced'])}) "
+                f"flicker {m['flicker_ratio']:.2f} blinks {m['eyes_closed_kept']}"
             )
         line.append(f"{name}: " + ", ".join(parts))
     print("swap quality:", "; ".join(line), f"(sheets in {out})")
