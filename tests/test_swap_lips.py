@@ -96,3 +96,26 @@ def test_lip_tone_reads_redder_lips() -> None:
     assert plain is not None and red is not None
     assert np.abs(plain).max() < 0.5 and red[1] > 15
     assert lip_tone(image[None], lm[None], [np.zeros_like(skin)]) is None
+
+
+def test_the_compositor_takes_the_lip_tone_from_the_sources_exemplars() -> None:
+    from facecraft.swap.compose import Compositor
+    from facecraft.swap.config import SwapConfig
+    from facecraft.swap.exemplars import ExemplarBank, ExemplarDetail, triangulate
+    from tests.test_swap_compose import _landmarks
+
+    lm = _landmarks()
+    size = 256
+    image = np.full((size, size, 3), (120, 140, 190), np.uint8)
+    image[lip_pixels(lm, size)] = (90, 60, 200)  # the source's red lips
+    bank = ExemplarBank(
+        np.stack([image] * 3),
+        np.full((3, size, size), 255, np.uint8),
+        np.stack([lm] * 3),
+        triangulate(lm, size),
+    )
+    lender = ExemplarDetail(bank, model_size=64)
+    kept = Compositor(SwapConfig(mask="landmarks"), exemplars=lender).lip_tone
+    assert kept is not None and kept[1] > 15  # redder than the skin
+    assert Compositor(SwapConfig(mask="landmarks", keep_lips=False), exemplars=lender).lip_tone is None
+    assert Compositor(SwapConfig(mask="landmarks")).lip_tone is None  # no exemplars, no kept lips
