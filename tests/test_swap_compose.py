@@ -177,3 +177,36 @@ def test_a_calm_track_is_parsed_every_other_frame_and_a_moving_one_every_frame()
     for index in range(6):  # a segment's first frame (3) is read as a resumed swap would read it
         short._parsed(frame, [face], index)
     assert CountingRegions.calls == 4  # frames 0, 2, 3, 4
+
+
+def test_parses_computed_ahead_give_the_same_frame_as_parsing_inline() -> None:
+    """A video's parse stage runs Compositor.parse a stage ahead; composite then uses those maps instead of
+    parsing again, and the frame is the one inline parsing gives."""
+    from facecraft.swap.compose import Compositor, TargetFace
+    from facecraft.swap.config import SwapConfig
+    from facecraft.swap.parsing import ParsedFace
+
+    class HalfRegions:
+        calls = 0
+
+        def parse(self, frame, affines, size):  # type: ignore[no-untyped-def]
+            HalfRegions.calls += len(affines)
+            face = np.zeros((size, size), np.float32)
+            face[:, : size // 2] = 1.0
+            return [ParsedFace(face, face.copy()) for _ in affines]
+
+    size = 64
+    lm = _landmarks(size)
+    frame = np.random.default_rng(1).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    target = TargetFace(1, np.eye(2, 3), frame, lm)
+    generated = np.full((1, size, size, 3), 200, np.uint8)
+    learned = np.ones((1, size, size), np.float32)
+    config = SwapConfig(mask="parse", detail=0.0, source_detail=0.0)
+    inline = Compositor(config, regions=HalfRegions()).composite(frame, [target], generated, learned, 0)  # type: ignore[arg-type]
+    ahead = Compositor(config, regions=HalfRegions())  # type: ignore[arg-type]
+    parses = ahead.parse(frame, [target], 0)
+    HalfRegions.calls = 0
+    out = ahead.composite(frame, [target], generated, learned, 0, parses)
+    assert HalfRegions.calls == 0 and np.array_equal(out, inline)
+    assert not np.array_equal(out, frame)  # something was pasted, and only where the parse said face
+    assert np.array_equal(out[:, size // 2 + 2 :], frame[:, size // 2 + 2 :])

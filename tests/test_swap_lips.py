@@ -81,6 +81,17 @@ def test_an_open_mouth_is_left_to_the_model(frames_and_landmarks) -> None:
     assert np.array_equal(out, face)
 
 
+def test_the_frames_own_gap_decides_over_smoothed_landmarks(frames_and_landmarks) -> None:
+    """In a video the landmarks are smoothed and lag an opening mouth: the gap read from the frame's own mesh
+    (TargetFace.lip_gap) decides whether its lips are kept."""
+    closed, lm = frames_and_landmarks[0]
+    skin = skin_mask(lm, closed.shape[0])
+    face = _grin(closed, lm)
+    tone = np.zeros(3, np.float32)
+    assert np.array_equal(keep_closed_lips(face, closed, lm, skin, tone, gap=0.06), face)
+    assert not np.array_equal(keep_closed_lips(face, closed, lm, skin, tone, gap=0.0), face)
+
+
 def test_lip_tone_reads_redder_lips() -> None:
     from tests.test_swap_compose import _landmarks
 

@@ -64,6 +64,20 @@ _MEAN = (0.485, 0.456, 0.406)
 _STD = (0.229, 0.224, 0.225)
 
 
+def cpu_bf16() -> bool:
+    """True when this CPU multiplies bfloat16 natively (Intel AMX): the parser then runs in bf16, 3.5x
+    faster (78 -> 22 ms per 384 px crop on the 2-core Xeon, the same labels on 99.9 % of pixels).
+    ``FACECRAFT_CPU_BF16=0`` keeps float32, ``=1`` forces bf16 (slow where it is emulated)."""
+    forced = os.environ.get("FACECRAFT_CPU_BF16", "").strip().lower()
+    if forced in ("0", "1", "false", "true", "no", "yes"):
+        return forced in ("1", "true", "yes")
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe()) if probe is not None else False
+    except RuntimeError:
+        return False
+
+
 def parser_disabled() -> bool:
     """True when the user has turned the (non-commercial) parser off with ``FACECRAFT_NO_PARSER=1``."""
     return os.environ.get("FACECRAFT_NO_PARSER", "").strip() not in ("", "0", "false", "no")
@@ -251,8 +265,11 @@ class FaceParser:
         # crop on the 2-core CPU (106 -> 87 ms), the same output to 1e-5.
         # Batch norms folded into their convolutions: a further 8 % (94 -> 86 ms per 384 px crop, the same
         # labels; logits to 1e-5).
-        self.net = fold_batchnorm(net).to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        # bfloat16 weights on a CPU with native bf16 (:func:`cpu_bf16`): a further 3.5x (78 -> 22 ms).
         self.device = torch.device(device)
+        self.dtype = torch.bfloat16 if self.device.type == "cpu" and cpu_bf16() else torch.float32
+        folded = fold_batchnorm(net).to(device=device, dtype=self.dtype)
+        self.net = folded.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.size = size
 
     @classmethod
@@ -268,7 +285,8 @@ class FaceParser:
             chunk = faces_bgr[start : start + batch]
             x = np.stack([cv2.resize(f, (self.size, self.size), interpolation=cv2.INTER_AREA) for f in chunk])
             t = torch.from_numpy(x[..., ::-1].copy()).to(self.device).permute(0, 3, 1, 2).float() / 255.0
-            probs = torch.softmax(self.net(normalise(t)).float(), dim=1).permute(0, 2, 3, 1).cpu().numpy()
+            logits = self.net(normalise(t).to(self.dtype)).float()
+            probs = torch.softmax(logits, dim=1).permute(0, 2, 3, 1).cpu().numpy()
             for face, p in zip(chunk, probs, strict=True):
                 h, w = face.shape[:2]
                 out.append(

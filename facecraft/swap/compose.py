@@ -33,6 +33,7 @@ class TargetFace:
     """A face to replace: its track, the frame -> aligned affine (2, 3), the aligned crop (S, S, 3) BGR uint8
     and the aligned landmarks (478, 2) in aligned pixels (smoothed along the track in a video); ``eyes_closed``:
     how closed each eye is in this frame (see :func:`~facecraft.swap.blinks.eyes_closed`; None: from the
+    landmarks); ``lip_gap``: the lips' gap in this frame (see :func:`~facecraft.swap.lips.lip_gap`; None: from the
     landmarks)."""
 
     track_id: int
@@ -40,6 +41,7 @@ class TargetFace:
     aligned: np.ndarray
     aligned_landmarks: np.ndarray
     eyes_closed: tuple[float, float] | None = None
+    lip_gap: float | None = None
 
 
 class ColorTracks:
@@ -172,14 +174,18 @@ class Compositor:
         generated: np.ndarray,
         learned: np.ndarray,
         index: int | None = None,
+        parses: list[ParsedFace] | None = None,
     ) -> np.ndarray:
         """A copy of ``frame`` with each target replaced by its ``generated`` face (N, S, S, 3) under a mask
         built from ``learned`` (N, S, S). Faces are pasted in order; pixels outside every mask are unchanged.
         ``index``: the frame's index in its video (the parser then reads each track every
-        :data:`PARSE_EVERY` frames); None for a photo."""
+        :data:`PARSE_EVERY` frames); None for a photo. ``parses``: :meth:`parse`'s answer for this frame when
+        it was computed ahead (a video's parse stage); None: parsed here when the mask needs it."""
         out = frame.copy()
         parsed: list[ParsedFace | None] = [None] * len(targets)
-        if self.regions is not None and targets:
+        if parses is not None:
+            parsed = list(parses)
+        elif self.regions is not None and targets:
             parsed = list(self._parsed(frame, targets, index))
         for i, target in enumerate(targets):
             skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
@@ -187,13 +193,22 @@ class Compositor:
             if self.exemplars is not None:
                 face = self.exemplars.apply(target.track_id, face, target.aligned_landmarks)
             if self.lip_tone is not None:
-                face = keep_closed_lips(face, target.aligned, target.aligned_landmarks, skin, self.lip_tone)
+                face = keep_closed_lips(
+                    face, target.aligned, target.aligned_landmarks, skin, self.lip_tone, target.lip_gap
+                )
             mask = self.face_mask(target, learned[i], parsed[i])
             detail = None
             if self.config.detail > 0:
                 detail = (self.detail_mask(target, parsed[i]), self.config.detail)
             paste_face(out, face, mask, target.affine, self.blender, detail)
         return out
+
+    def parse(self, frame: np.ndarray, targets: list[TargetFace], index: int) -> list[ParsedFace] | None:
+        """The parser's maps of a video frame's targets, for :meth:`composite`'s ``parses`` (a pipeline runs
+        this a stage ahead, in frame order, for every frame it composites); None when the mask needs none."""
+        if self.regions is None or not targets:
+            return None
+        return self._parsed(frame, targets, index)
 
     def _parsed(self, frame: np.ndarray, targets: list[TargetFace], index: int | None) -> list[ParsedFace]:
         """The parser's maps of each target. In a video a track is parsed on frames whose index is a multiple of

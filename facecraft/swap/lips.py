@@ -97,11 +97,14 @@ def keep_closed_lips(
     aligned_landmarks: np.ndarray,
     skin: np.ndarray,
     tone: np.ndarray,
+    gap: float | None = None,
 ) -> np.ndarray:
     """``face`` (S, S, 3) BGR uint8, the generated face, with the ``target``'s own lips (same size and
     alignment) where its mouth is closed, moved to the lip tone ``tone`` (see :func:`lip_tone`) over the
-    face's skin; ``skin`` (S, S) uint8 where both faces' skin is measured. Unchanged for an open mouth."""
-    weight = closed_weight(lip_gap(aligned_landmarks))
+    face's skin; ``skin`` (S, S) uint8 where both faces' skin is measured. Unchanged for an open mouth.
+    ``gap``: the lip gap measured on this frame's own mesh (a video's landmarks are smoothed, and the
+    smoothing lags an opening mouth); None: from ``aligned_landmarks``."""
+    weight = closed_weight(lip_gap(aligned_landmarks) if gap is None else gap)
     if weight <= 0.0:
         return face
     size = face.shape[0]

@@ -18,6 +18,7 @@ from facecraft.media.image import read_image
 from facecraft.swap.blinks import eyes_closed
 from facecraft.swap.compose import TargetFace
 from facecraft.swap.config import SwapConfig
+from facecraft.swap.lips import lip_gap
 
 REFERENCE_MATCH = 0.45
 """Cosine (SFace) a face must reach against the --face photo to be swapped. On the shared media, photos and
@@ -103,9 +104,10 @@ class TargetFinder:
                 continue
             alignment = align(f.landmarks, self.size, self.coverage)
             aligned = alignment.warp(image)
-            # The eyes read from this frame's own mesh, not the smoothed landmarks: smoothing lags a blink.
-            eyes = eyes_closed(alignment.to_aligned(f.mesh.landmarks), f.mesh.blendshapes)
-            out.append(
-                TargetFace(track_id, alignment.affine, aligned, alignment.to_aligned(f.landmarks), eyes)
-            )
+            # Eyes and lips read from this frame's own mesh, not the smoothed landmarks: smoothing lags a
+            # blink, and an opening mouth (its own closed lips were kept over the first frames of a word).
+            raw = alignment.to_aligned(f.mesh.landmarks)
+            eyes = eyes_closed(raw, f.mesh.blendshapes)
+            aligned_lm = alignment.to_aligned(f.landmarks)
+            out.append(TargetFace(track_id, alignment.affine, aligned, aligned_lm, eyes, lip_gap(raw)))
         return out

@@ -28,6 +28,7 @@ from facecraft.swap.exemplars import for_job
 from facecraft.swap.job import SwapJob
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import convert_checked, model_device
+from facecraft.swap.parsing import ParsedFace
 from facecraft.swap.preview import side_by_side
 
 
@@ -48,6 +49,8 @@ class _Batch:
     tracker: dict[str, Any] | None = None
     counters: dict[str, Any] | None = None
     final: bool = False
+    parses: dict[int, list[ParsedFace] | None] = field(default_factory=dict)
+    """Frame index -> the face parser's maps of its faces (the parse stage fills it)."""
 
 
 @dataclass
@@ -103,6 +106,7 @@ class _Pipeline:
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
         self.stop = threading.Event()
+        self.convert_failed = threading.Event()  # nothing takes the parse stage's batches any more
         self.errors: list[BaseException] = []
         self.counters = _Counters(**{k: v for k, v in checkpoint.counters.items() if k != "tracks"})
         self.counters.tracks = {int(k): v for k, v in checkpoint.counters.get("tracks", {}).items()}
@@ -126,6 +130,21 @@ class _Pipeline:
         finally:
             self._put(out, None, self.halt)
 
+    def _parse(self, inbox: queue.Queue[_Batch | None], out: queue.Queue[_Batch | None]) -> None:
+        """The face parser, a stage ahead of compositing (on a CPU it is the largest single cost): each batch
+        leaves with the parses of the frames the convert stage will composite (a repeated frame is not
+        composited, so not parsed), in frame order, so the parse schedule is the same as inline."""
+        last: np.ndarray | None = None
+        while (batch := self._get(inbox)) is not None:
+            for frame, faces in batch.frames:
+                repeated = last is not None and np.array_equal(frame.image, last)
+                last = frame.image
+                if faces and not repeated:
+                    batch.parses[frame.index] = self.compositor.parse(frame.image, faces, frame.index)
+            if not self._put(out, batch, also=self.convert_failed):
+                return
+        self._put(out, None, also=self.convert_failed)
+
     def _convert(self, inbox: queue.Queue[_Batch | None], out: queue.Queue[Any]) -> None:
         while (batch := self._get(inbox)) is not None:
             targets = [t for _, faces in batch.frames for t in faces]
@@ -143,7 +162,12 @@ class _Pipeline:
                     image = self._last[1]
                 elif n:
                     image = self.compositor.composite(
-                        frame.image, faces, generated[at : at + n], masks[at : at + n], frame.index
+                        frame.image,
+                        faces,
+                        generated[at : at + n],
+                        masks[at : at + n],
+                        frame.index,
+                        batch.parses.get(frame.index),
                     )
                 else:
                     image = frame.image
@@ -191,6 +215,11 @@ class _Pipeline:
                 w.abort()  # an unfinished segment is dropped; the checkpoint still points before it
 
     # ---- helpers ---------------------------------------------------------------------------------
+    def _convert_failed(self, encoded: queue.Queue[Any]) -> None:
+        """The convert stage died: the encoder finishes what is complete, the parse stage stops waiting."""
+        self.convert_failed.set()
+        self._put(encoded, None)
+
     def _open_writers(self, index: int) -> list[VideoWriter]:
         w, h, fps = self.info.width, self.info.height, self.info.fps
         cp, crf = self.checkpoint, self.config.crf
@@ -205,10 +234,16 @@ class _Pipeline:
         c = self.counters
         return {"faces": c.faces, "frames_with_faces": c.frames_with_faces, "tracks": dict(c.tracks)}
 
-    def _put(self, q: queue.Queue[Any], item: Any, until: threading.Event | None = None) -> bool:
-        """Put ``item`` unless ``until`` (default: stop) is set first."""
+    def _put(
+        self,
+        q: queue.Queue[Any],
+        item: Any,
+        until: threading.Event | None = None,
+        also: threading.Event | None = None,
+    ) -> bool:
+        """Put ``item`` unless ``until`` (default: stop) or ``also`` is set first."""
         until = until or self.stop
-        while not until.is_set():
+        while not until.is_set() and not (also is not None and also.is_set()):
             try:
                 q.put(item, timeout=0.1)
                 return True
@@ -246,14 +281,16 @@ class _Pipeline:
     def run(self) -> None:
         frames: queue.Queue[_Decoded | None] = queue.Queue(maxsize=8)
         batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
+        parsed: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
         encoded: queue.Queue[Any] = queue.Queue(maxsize=16)
         tracker = (
             Tracker.from_json(self.checkpoint.tracker) if self.checkpoint.tracker is not None else Tracker()
         )
         threads = [
             self._thread("decode", self._decode, frames),
+            self._thread("parse", self._parse, batches, parsed, on_error=lambda: self._put(parsed, None)),
             self._thread(
-                "convert", self._convert, batches, encoded, on_error=lambda: self._put(encoded, None)
+                "convert", self._convert, parsed, encoded, on_error=lambda: self._convert_failed(encoded)
             ),
             self._thread("encode", self._encode, encoded, on_error=self.stop.set),
         ]
