@@ -58,6 +58,39 @@ def test_face_region_is_clipped_and_none_outside() -> None:
 
 
 @pytest.mark.parametrize("name", list_blends())
+def test_paste_works_only_around_the_mask_and_gives_what_the_whole_square_gives(name: str) -> None:
+    """The paste is cut to the mask's box (most of the aligned square is background): the face it leaves
+    is the one a paste over the whole square leaves, to the warp's rounding, and the region is smaller."""
+    frame = _smooth_frame(480, 640)
+    affine = _affine(11.0, 0.7, -120.0, -110.0)
+    face = _smooth_frame(128, 128)
+    small = np.zeros((128, 128), np.float32)
+    cv2.ellipse(small, (60, 70), (30, 40), 0, 0, 360, 1.0, -1)
+    small = cv2.GaussianBlur(small, (0, 0), 2.0)
+    detail = (np.ones((128, 128), np.float32), 0.5)
+    out = frame.copy()
+    pasted = paste_face(out, face, small, affine, get_blend(name), detail)
+    assert pasted is not None
+    (x0, y0, x1, y1), _ = pasted
+    full = face_region(affine, 128, frame.shape)
+    assert (
+        full is not None
+        and full[0] > 0
+        and full[1] > 0
+        and (x1 - x0) * (y1 - y0) < 0.6 * (full[2] - full[0]) * (full[3] - full[1])
+    )
+    # The same mask set to 1e-6 over the rest of the square: the whole square is pasted, the face the same.
+    whole = frame.copy()
+    paste_face(whole, face, np.maximum(small, 1e-6), affine, get_blend(name), detail)
+    changed = np.abs(out.astype(int) - frame).max(2) > 0
+    assert changed.sum() > 1000
+    # The pyramid and the Poisson solve work over their region: a larger one moves them a little.
+    tolerance = {"alpha": 2, "laplacian": 6}.get(name)
+    if tolerance is not None:
+        assert np.abs(out.astype(int) - whole)[changed].max() <= tolerance
+
+
+@pytest.mark.parametrize("name", list_blends())
 def test_blend_never_touches_pixels_outside_the_mask(name: str) -> None:
     background, face = _smooth_frame(120, 120), _smooth_frame(120, 120)[::-1].copy()
     mask = np.zeros((120, 120), np.float32)
