@@ -95,8 +95,9 @@ def paste_face(
     size = face.shape[0]
     # Only where the mask is set (the aligned square's corners are mostly background: at 1080p the paste was
     # the slowest step of a frame), grown by a pixel for the interpolation and by the detail blur's reach.
-    box = cv2.boundingRect((mask > 0).astype(np.uint8))
-    if box[2] == 0 or box[3] == 0:
+    bx, by, bw, bh = cv2.boundingRect((mask > 0).astype(np.uint8))
+    box = (int(bx), int(by), int(bw), int(bh))
+    if bw == 0 or bh == 0:
         return None
     k = frame_px_per_aligned_px(affine)
     region = face_region(
