@@ -51,6 +51,8 @@ class _Batch:
     final: bool = False
     parses: dict[int, list[ParsedFace] | None] = field(default_factory=dict)
     """Frame index -> the face parser's maps of its faces (the parse stage fills it)."""
+    repeated: set[int] = field(default_factory=set)
+    """Indices of frames identical to the frame before them (the parse stage finds them)."""
 
 
 @dataclass
@@ -94,8 +96,8 @@ class _Pipeline:
         self.job, self.info, self.span, self.labeller = job, info, span, labeller
         self.model, self.to, self.config, self.finder = job.model, job.to, job.config, job.finder
         self.checkpoint, self.preview, self.bar = checkpoint, job.preview, bar
-        self._last: tuple[np.ndarray, np.ndarray] | None = None
-        """The last input frame and its output (the convert thread's)."""
+        self._last_output: np.ndarray | None = None
+        """The convert thread's last output frame (a repeated input frame gets it again)."""
         self.compositor = Compositor(
             job.config,
             checkpoint.color,
@@ -132,15 +134,16 @@ class _Pipeline:
 
     def _parse(self, inbox: queue.Queue[_Batch | None], out: queue.Queue[_Batch | None]) -> None:
         """The face parser, a stage ahead of compositing (on a CPU it is the largest single cost): each batch
-        leaves with the parses of the frames the convert stage will composite (a repeated frame is not
-        composited, so not parsed), in frame order, so the parse schedule is the same as inline."""
+        leaves with the frames that repeat the one before (the convert stage gives them the same output) and
+        the parses of the others with faces, in frame order, so the parse schedule is the same as inline."""
         last: np.ndarray | None = None
         while (batch := self._get(inbox)) is not None:
             for frame, faces in batch.frames:
-                repeated = last is not None and np.array_equal(frame.image, last)
-                last = frame.image
-                if faces and not repeated:
+                if last is not None and np.array_equal(frame.image, last):
+                    batch.repeated.add(frame.index)
+                elif faces:
                     batch.parses[frame.index] = self.compositor.parse(frame.image, faces, frame.index)
+                last = frame.image
             if not self._put(out, batch, also=self.convert_failed):
                 return
         self._put(out, None, also=self.convert_failed)
@@ -156,10 +159,10 @@ class _Pipeline:
             at = 0
             for frame, faces in batch.frames:
                 n = len(faces)
-                if self._last is not None and np.array_equal(frame.image, self._last[0]):
+                if frame.index in batch.repeated and self._last_output is not None:
                     # A repeated input frame (a held frame, a frame-rate conversion) gets exactly the same
                     # output: no shimmer from the landmarks' smoother or the colour average catching up.
-                    image = self._last[1]
+                    image = self._last_output
                 elif n:
                     image = self.compositor.composite(
                         frame.image,
@@ -171,7 +174,7 @@ class _Pipeline:
                     )
                 else:
                     image = frame.image
-                self._last = (frame.image, image)
+                self._last_output = image
                 at += n
                 if not self._put(out, (frame, image)):
                     return
