@@ -46,6 +46,9 @@ class AnimateConfig:
     shading: bool = True
     """Carry the driver's expression shading (creases of a smile, a frown, raised brows) onto the portrait's
     skin as a ratio image (facecraft.animate.shading); only with a driving video."""
+    mirror_fill: bool = True
+    """A cheek a head turn stretches (the foreshortened side of a three-quarter face) takes its fine texture
+    from the mirrored cheek instead of showing streaks (facecraft.animate.mirror)."""
 
     def __post_init__(self) -> None:
         if self.crop not in CROPS:

@@ -123,6 +123,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "lines, forehead lines) onto the portrait",
     )
     p.add_argument(
+        "--no-mirror-fill",
+        action="store_true",
+        help="show a cheek that a head turn stretches as the stretched pixels (streaks) instead of giving it "
+        "the mirrored cheek's skin texture",
+    )
+    p.add_argument(
         "--consent", metavar="FILE", help="consent record of the person shown, stored in the provenance"
     )
     p.add_argument(
@@ -145,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         reference_frame=args.reference_frame,
         layers=not args.no_head_layer,
         shading=not args.no_shading,
+        mirror_fill=not args.no_mirror_fill,
     )
     if args.say is not None:
         _check_say(args)

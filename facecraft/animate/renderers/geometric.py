@@ -9,8 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate import layers, mouth, shading, warp
+from facecraft.animate import layers, mirror, mouth, shading, warp
 from facecraft.animate.config import AnimateConfig
+from facecraft.animate.geometry import face_width
 from facecraft.animate.portrait import Portrait
 from facecraft.animate.renderers.base import FrameRequest, Renderer, register
 from facecraft.face import regions
@@ -38,6 +39,11 @@ class GeometricRenderer(Renderer):
             neck_length = layers.neck_length(neck, portrait.landmarks)
         self.layout = warp.build_layout(
             portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length
+        )
+        self.mirror = (
+            mirror.MirrorMaps.prepare(portrait.landmarks, self.layout.triangles)
+            if config.mirror_fill
+            else None
         )
         self.lip_colour = _region_colour(portrait.image, portrait.landmarks, "lips_outer")
         self.skin_colour = _region_colour(portrait.image, portrait.landmarks, "face_oval")
@@ -67,6 +73,16 @@ class GeometricRenderer(Renderer):
             frame = layers.composite(self.head, map_x, map_y, reach)
         else:
             frame = warp.warp_image(self.portrait.image, map_x, map_y)
+        if self.mirror is not None:
+            frame = mirror.fill_stretched(
+                frame,
+                self.portrait.image,
+                cover,
+                self.mirror,
+                request.target,
+                self.layout.size[0] / self.layout.field_size[0],
+                face_width(np.asarray(request.target, np.float64)),
+            )
         motion = request.motion
         if self.shading is not None and motion.image is not None and motion.landmarks is not None:
             # --expression-scale scales the creases with the motion (0: none, 2: twice as deep).
