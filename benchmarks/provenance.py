@@ -28,6 +28,7 @@ from facecraft.provenance import FrameLabeller, label_video, verify
 from facecraft.provenance.faces import STILL_SIDE
 from facecraft.provenance.label import FACE_AWARE
 from facecraft.provenance.probe import PROBE_FRAMES
+from facecraft.provenance.similarity import luma_ssim as ssim
 from facecraft.provenance.transforms import (
     EXPORTS,
     GEOMETRIC,
@@ -43,20 +44,6 @@ SWAP_FPS = 15.0  # the swap stage's target at 512x512 on the 2-core CPU
 SHARED = Path(
     os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
 )
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM of the luma (Gaussian window 11, sigma 1.5; Wang et al. 2004)."""
-    x = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY).astype(np.float64)
-    y = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY).astype(np.float64)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-
-    def blur(z: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(z, (11, 11), 1.5)
-
-    mx, my = blur(x), blur(y)
-    vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
-    return float(np.mean(((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))))
 
 
 def identity_change(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:

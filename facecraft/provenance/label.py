@@ -23,10 +23,11 @@ from facecraft.media.inputs import media_kind
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import metadata, watermark
-from facecraft.provenance.faces import STILL_SIDE, VIDEO_SIDE, FaceLocator
+from facecraft.provenance.faces import DETECT_EVERY, STILL_SIDE, VIDEO_SIDE, FaceLocator
 from facecraft.provenance.manifest import SOURCE_TYPES, ManifestInfo, mime_type, sign_into
 from facecraft.provenance.payload import checked_content_id, format_content_id, make_payload, new_content_id
 from facecraft.provenance.probe import MarkProbe
+from facecraft.provenance.similarity import luma_ssim
 from facecraft.provenance.store import keep_manifest
 from facecraft.provenance.visible import draw_visible_label
 
@@ -37,6 +38,14 @@ KEYED_SHARE = 0.75
 """With an organisation key, the keyed mark's share of the watermark's energy (the public one has the rest)."""
 FACE_AWARE = True
 """Whether :class:`FrameLabeller` lowers the mark on faces by default (see :mod:`faces`)."""
+MIN_SSIM = 0.9905
+"""The SSIM (luma) a labelled frame keeps against the unlabelled one: where the mark would cost more, it is
+weakened (at most to :data:`MIN_STRENGTH` of its strength). Checked every :data:`GUARD_EVERY` frames of a
+size, the strength kept for the frames in between."""
+MIN_STRENGTH = 0.7
+GUARD_EVERY = 2 * DETECT_EVERY
+"""A multiple of the face detection's cadence: a resumed swap's segments (50 frames) start on a check, so
+they are labelled as an uninterrupted run is."""
 
 
 def read_key(path: str | Path) -> bytes:
@@ -76,7 +85,11 @@ class FrameLabeller:
     frame raised to the same RMS change), faces found by YuNet every few frames (:mod:`faces`)."""
     face_side: int = VIDEO_SIDE
     """The long side frames are shrunk to for face detection (stills: :data:`faces.STILL_SIDE`)."""
+    ssim_guard: bool = True
+    """Weaken the mark where it would lower a frame's SSIM below :data:`MIN_SSIM` (see there)."""
     _probes: dict[tuple[int, int], MarkProbe] = field(default_factory=dict, init=False, repr=False)
+    _strength: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict, init=False, repr=False)
+    _last: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _faces: FaceLocator | None = field(default=None, init=False, repr=False)
 
     @property
@@ -110,12 +123,40 @@ class FrameLabeller:
             faces = self._faces.boxes(frame)
         if self.visible_label:
             frame = draw_visible_label(frame)
+        if not self.ssim_guard or old is not None:  # taking an earlier mark out changes more than this one
+            return self._embed(frame, old, faces, 1.0)
+        h, w = frame.shape[:2]
+        count, strength = self._strength.get((w, h), (0, 1.0))
+        previous = self._last.get((w, h))
+        held = previous is not None and np.array_equal(previous, frame)  # a repeated frame stays identical
+        self._last[(w, h)] = frame.copy()
+        if count % GUARD_EVERY or held:
+            self._strength[(w, h)] = (count + 1, strength)
+            return self._embed(frame, old, faces, strength)
+        marked = self._embed(frame, old, faces, 1.0)
+        strength = 1.0
+        score = luma_ssim(frame, marked)
+        if score < MIN_SSIM:
+            # SSIM's loss grows with the square of the change: aim a little above the floor.
+            strength = max(MIN_STRENGTH, math.sqrt((1.0 - MIN_SSIM - 2e-4) / max(1.0 - score, 1e-9)))
+            marked = self._embed(frame, old, faces, strength)
+        self._strength[(w, h)] = (count + 1, strength)
+        return marked
+
+    def _embed(
+        self,
+        frame: np.ndarray,
+        old: watermark.ExistingMark | None,
+        faces: tuple[watermark.FaceBox, ...],
+        strength: float,
+    ) -> np.ndarray:
         payload = make_payload(self.content_id)
+        a = self.config.amplitude * strength
         if self.key is None:
-            return watermark.embed(frame, payload, self.config, replaces=old, faces=faces)
-        a = self.config.amplitude
+            config = replace(self.config, amplitude=max(0.5, a))
+            return watermark.embed(frame, payload, config, replaces=old, faces=faces)
         public = replace(self.config, amplitude=max(0.5, a * math.sqrt(1 - KEYED_SHARE)))
-        keyed = replace(self.config, amplitude=a * math.sqrt(KEYED_SHARE))
+        keyed = replace(self.config, amplitude=max(0.5, a * math.sqrt(KEYED_SHARE)))
         frame = watermark.embed(frame, payload, public, replaces=old, faces=faces)
         return watermark.embed(frame, payload, keyed, scheme=watermark.keyed_scheme(self.key), faces=faces)
 
