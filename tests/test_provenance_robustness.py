@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from facecraft.media.inputs import media_kind
-from facecraft.media.video import probe
+from facecraft.media.video import iter_frames, probe
 from facecraft.provenance import verify
+from facecraft.provenance.detect import detect, undither
 from facecraft.provenance.transforms import (
     GEOMETRIC,
     TRANSFORMS,
@@ -65,6 +66,22 @@ def test_gif_exports_keep_the_id_and_unmarked_gifs_stay_clean(
             report = verify(gif)
             assert report.watermark.content_id_hex == expected, (gif.name, report.watermark)
             assert report.verdict == ("AI-generated" if expected else "no evidence of AI generation")
+
+
+def test_a_default_gif_the_first_look_misses_is_read_by_the_second(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg's default GIF (fixed 3-3-2 palette) of the woman's clip: the usual smoothing reads no id, the
+    wider second look reads the right one."""
+    monkeypatch.setenv("FACECRAFT_CONFIG_DIR", str(tmp_path / "cfg"))
+    src, out = shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4", tmp_path / "woman.mp4"
+    cid = labelled_copy(src, out, max_frames=75, content_id=0x2B7E15)
+    gif = tmp_path / "woman.gif"
+    subprocess.run(transform_command("gif480", out, gif, probe(out).duration), check=True)
+    frames = [f.image for f in iter_frames(gif)]
+    first = detect([undither(f) for f in frames[:: max(1, len(frames) // 16)]])
+    assert first.content_id is None, "the first look alone should miss this export"
+    assert verify(gif).watermark.content_id_hex == f"{cid:06x}"
 
 
 @pytest.mark.slow

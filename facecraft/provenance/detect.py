@@ -113,8 +113,11 @@ PALETTE_BLUR_SIGMA = 1.5
 """Gaussian blur (px) applied to the frames of a palette file (GIF) before detection. A GIF's 256-colour
 palette adds dither: a strong pixel-scale noise that swamps the local-contrast weighting. Blurring it away
 recovered the mark from ffmpeg's GIF exports at 480 px (docs/responsible-use.md); on unmarked GIFs the
-scores stayed in the range of the false-positive study. It replaces the unblurred reading (one test per
-file, so the false-positive rate per file is unchanged)."""
+scores stayed in the range of the false-positive study. It replaces the unblurred reading."""
+PALETTE_BLUR_WIDE = 3.0
+"""The second look at a GIF whose first (:data:`PALETTE_BLUR_SIGMA`) read no id: ffmpeg's default GIF (a fixed
+3-3-2 palette) of a clip with large smooth areas leaves the mark in coarser dither. Only a checked id is
+taken from it, so a GIF has two chances at a wrong id instead of one (each needs the 16 check bits)."""
 
 
 def undither(frame: np.ndarray, sigma: float = PALETTE_BLUR_SIGMA) -> np.ndarray:

@@ -24,7 +24,7 @@ from facecraft.media.image import read_image
 from facecraft.media.inputs import media_kind
 from facecraft.media.video import DecodeError, iter_frames, probe
 from facecraft.provenance import watermark
-from facecraft.provenance.detect import Detection, detect, undither
+from facecraft.provenance.detect import PALETTE_BLUR_WIDE, Detection, detect, undither
 from facecraft.provenance.manifest import ManifestReport, read_manifest, short_source_type
 from facecraft.provenance.metadata import MetadataTags, read_tags
 from facecraft.provenance.payload import format_content_id
@@ -153,9 +153,19 @@ def _sample_frames(path: Path) -> list[np.ndarray]:
         pass  # use the frames before the damage
     if not frames:
         raise FacecraftError(f"{path} has no decodable video frames")
-    if path.suffix.lower() == ".gif":  # a palette file: its dither hides the mark (detect.undither)
-        frames = [undither(f) for f in frames]
     return frames
+
+
+def _public_mark(path: Path, frames: list[np.ndarray]) -> Detection:
+    """The public mark in ``frames``; a GIF's frames are smoothed first (its palette's dither hides the
+    mark, see detect.undither), and smoothed more for a second look when the first read no id."""
+    if path.suffix.lower() != ".gif":
+        return detect(frames)
+    first = detect([undither(f) for f in frames])
+    if first.content_id is not None:
+        return first
+    second = detect([undither(f, PALETTE_BLUR_WIDE) for f in frames])
+    return second if second.content_id is not None else first
 
 
 def watermark_report(det: Detection) -> WatermarkReport:
@@ -196,7 +206,9 @@ def verify(
     except (OSError, av.error.FFmpegError, ValueError):
         tags = MetadataTags(False, "", None)
     manifest = read_manifest(path)
-    report = watermark_report(detect(frames))
+    report = watermark_report(_public_mark(path, frames))
+    if key and path.suffix.lower() == ".gif":
+        frames = [undither(f) for f in frames]
     keyed = watermark_report(detect(frames, scheme=watermark.keyed_scheme(key))) if key else None
     data = (manifest.facecraft.get("watermark") or {}) if manifest.valid else {}
     if report.found and data.get("content_id"):
