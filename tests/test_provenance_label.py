@@ -71,7 +71,8 @@ def test_watermark_survives_edits(
 def test_a_crop_that_loses_the_id_reports_no_wrong_one(
     labelled_clip: tuple[Path, int], tmp_path: Path
 ) -> None:
-    """woman_glasses cropped by 10 %: the id may be lost (see above), but any id reported is the right one."""
+    """woman_glasses cropped by 10 %: any id reported is the right one (and since the final reading sums the
+    tiles the crop cuts, it is read: test_provenance_robustness)."""
     path, cid = labelled_clip
     edited = tmp_path / "crop10.mp4"
     subprocess.run(transform_command("crop10", path, edited, probe(path).duration), check=True)
