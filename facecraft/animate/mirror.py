@@ -100,11 +100,6 @@ def fill_stretched(
     margin = max(1, round(EDGE_MARGIN * px_per_fw))
     inner = cv2.erode(inside, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)).astype(np.float32)
     field_w = cv2.GaussianBlur(field_w * inner, (0, 0), max(1.0, 0.01 * px_per_fw)) * inside
-    c = maps.coef[cover.ids]
-    px, py = cover.source_x, cover.source_y
-    mirror_x = px * c[..., 0] + py * c[..., 2] + c[..., 4]
-    mirror_y = px * c[..., 1] + py * c[..., 3] + c[..., 5]
-
     ys, xs = cover.roi
     h, w = frame.shape[:2]
     rows = np.nonzero(field_w.max(1) > 1e-3)[0]
@@ -122,9 +117,14 @@ def fill_stretched(
     size = (x1 - x0, y1 - y0)
     sub = (slice(fy0, fy1), slice(fx0, fx1))
     weight = cv2.resize(field_w[sub], size, interpolation=cv2.INTER_LINEAR)
-    # The mirror's sampling positions are smooth inside a triangle; resize them like the warp's field.
-    map_x = cv2.resize(mirror_x[sub].astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize(mirror_y[sub].astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    # Where each field pixel's mirror samples the portrait (only over the weighted box), upsampled like the
+    # warp's field: the positions are smooth inside a triangle.
+    c = maps.coef[cover.ids[sub]]
+    px, py = cover.source_x[sub], cover.source_y[sub]
+    mirror_x = (px * c[..., 0] + py * c[..., 2] + c[..., 4]).astype(np.float32)
+    mirror_y = (px * c[..., 1] + py * c[..., 3] + c[..., 5]).astype(np.float32)
+    map_x = cv2.resize(mirror_x, size, interpolation=cv2.INTER_LINEAR)
+    map_y = cv2.resize(mirror_y, size, interpolation=cv2.INTER_LINEAR)
     mirror = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     sigma = max(1.0, DETAIL_SIGMA * face_width_px)
     region = frame[y0:y1, x0:x1].astype(np.float32)

@@ -444,8 +444,7 @@ def detect(
     if read.z >= ID_THRESHOLD and read.scheme != LEGACY and checked_content_id(from_bits(read.bits)) is None:
         read, lin = _refine(hps, schemes, read, lin)  # a mark is likely there: sharpen its geometry
         refined = True
-    cut = fold(hps[0], lin)[1] * REF_TILE**2 < PARTIAL_BELOW * h * w * abs(np.linalg.det(lin))
-    if PARTIAL_TILES and cut and read.z >= ID_THRESHOLD and read.scheme != LEGACY:
+    if PARTIAL_TILES and read.z >= ID_THRESHOLD and read.scheme != LEGACY and _mostly_cut(hps[0], lin):
         # A mark is likely there and whole tiles leave much of the picture out: read it from every pixel,
         # on a sharpened geometry.
         if not refined:
@@ -471,6 +470,12 @@ def detect(
         count,
         soft,
     )
+
+
+def _mostly_cut(hp: np.ndarray, lin: np.ndarray) -> bool:
+    """Whether the whole tiles of ``hp`` folded by ``lin`` cover less than :data:`PARTIAL_BELOW` of it."""
+    h, w = hp.shape
+    return fold(hp, lin)[1] * REF_TILE**2 < PARTIAL_BELOW * h * w * abs(float(np.linalg.det(lin)))
 
 
 def _refine(

@@ -156,10 +156,10 @@ def _sample_frames(path: Path) -> list[np.ndarray]:
     return frames
 
 
-def _public_mark(path: Path, frames: list[np.ndarray]) -> Detection:
-    """The public mark in ``frames``; a GIF's frames are smoothed first (its palette's dither hides the
-    mark, see detect.undither), and smoothed more for a second look when the first read no id."""
-    if path.suffix.lower() != ".gif":
+def _public_mark(frames: list[np.ndarray], palette: bool) -> Detection:
+    """The public mark in ``frames``. A palette file's (GIF's) frames are smoothed first (its dither hides
+    the mark, see detect.undither), and smoothed more for a second look when the first read no id."""
+    if not palette:
         return detect(frames)
     first = detect([undither(f) for f in frames])
     if first.content_id is not None:
@@ -206,10 +206,12 @@ def verify(
     except (OSError, av.error.FFmpegError, ValueError):
         tags = MetadataTags(False, "", None)
     manifest = read_manifest(path)
-    report = watermark_report(_public_mark(path, frames))
-    if key and path.suffix.lower() == ".gif":
-        frames = [undither(f) for f in frames]
-    keyed = watermark_report(detect(frames, scheme=watermark.keyed_scheme(key))) if key else None
+    palette = path.suffix.lower() == ".gif"
+    report = watermark_report(_public_mark(frames, palette))
+    keyed = None
+    if key:
+        smoothed = [undither(f) for f in frames] if palette else frames
+        keyed = watermark_report(detect(smoothed, scheme=watermark.keyed_scheme(key)))
     data = (manifest.facecraft.get("watermark") or {}) if manifest.valid else {}
     if report.found and data.get("content_id"):
         report = replace(report, matches_manifest=data["content_id"] == report.content_id_hex)
