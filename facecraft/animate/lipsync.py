@@ -14,11 +14,21 @@ from typing import Any
 import numpy as np
 
 from facecraft.animate.geometry import face_width, mouth_opening
-from facecraft.animate.speech import read_audio, speech_features
+from facecraft.animate.speech import RATE, frame_windows, read_audio
 
 MAX_LAG_S = 0.2
 CLOSED_GAP = 0.02  # face widths: below this the lips are together
 SILENT = 0.12  # loudness (0..1) below this is a pause
+RANGE_DB = 15.0  # the envelope spans at least this many dB above the recording's floor
+
+
+def loudness_envelope(samples: np.ndarray, fps: float, rate: int = RATE) -> np.ndarray:
+    """0..1 per frame: what lip sync is scored against, unchanged since the first published numbers and
+    independent of how the animator reads speech: the broadband level (dB of each frame's 50 ms window)
+    between the recording's 10th and 97th percentiles, over at least RANGE_DB."""
+    db = 10 * np.log10(np.mean(frame_windows(samples, fps, rate) ** 2, axis=1) + 1e-10)
+    floor, peak = np.percentile(db, [10, 97])
+    return np.clip((db - floor) / max(peak - floor, RANGE_DB), 0.0, 1.0)
 
 
 def best_lag_correlation(mouth: np.ndarray, energy: np.ndarray, max_lag: int) -> tuple[float, int]:
@@ -52,7 +62,7 @@ def mouth_track(frames: Iterable[np.ndarray], follow: Any) -> np.ndarray:
 
 def lip_sync_score(mouth: np.ndarray, audio: np.ndarray, fps: float) -> dict[str, Any]:
     """Scores of a mouth-gap track (per frame) against mono audio samples (facecraft.animate.speech.RATE)."""
-    energy = speech_features(audio, fps).energy
+    energy = loudness_envelope(audio, fps)
     n = min(len(mouth), len(energy))
     mouth, energy = mouth[:n], energy[:n]
     ok = np.isfinite(mouth)

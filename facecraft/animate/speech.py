@@ -47,8 +47,7 @@ def read_audio(path: str | Path, rate: int = RATE) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SpeechFeatures:
-    """Per video frame (N,), all 0..1: ``energy`` loudness (log RMS between the noise floor and the
-    peaks), ``voicing`` periodicity, ``openness`` share of the first-formant band (open vowels: a),
+    """Per video frame (N,), all 0..1: ``energy`` loudness of the speech band (:func:`loudness`), ``voicing`` periodicity, ``openness`` share of the first-formant band (open vowels: a),
     ``rounding`` low second formant (o, u), ``spread`` high second formant (i, e), ``hiss`` share above
     3 kHz (s, f, sh)."""
 
@@ -65,7 +64,7 @@ def frame_count(samples: np.ndarray, fps: float, rate: int = RATE) -> int:
     return max(1, int(np.ceil(len(samples) / rate * fps - 1e-6)))
 
 
-def _windows(samples: np.ndarray, fps: float, rate: int) -> np.ndarray:
+def frame_windows(samples: np.ndarray, fps: float, rate: int) -> np.ndarray:
     """(N, W) Hann-windowed excerpts of 50 ms (at least a frame), centred on each video frame's middle:
     short enough that the brief silence of an m, b or p shows up in its own frame."""
     n = frame_count(samples, fps, rate)
@@ -81,19 +80,49 @@ def _norm(x: np.ndarray, lo_pct: float, hi_pct: float) -> np.ndarray:
     return np.clip((x - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
 
 
+VOICE_BAND = (80.0, 8000.0)
+"""Hz: the loudness that moves the jaw is measured above a low male voice's pitch, so rumble (traffic,
+wind, handling, a bass line) does not open the mouth."""
+STEADY_RANGE_DB = 15.0
+"""A recording whose level does not swing at the pace of syllables (steady noise, hum, slow swells) must
+rise this far above its floor to read as full loudness, so noise never reads as speech."""
+SPEECH_RANGE_DB = 8.0
+"""The same for a recording whose level does swing syllable by syllable: speech over a loud noise floor
+(a webcam's fan, a street) spans only 8-12 dB between its quiet and loud syllables, and a 15 dB scale
+kept such a mouth nearly shut while the person talked."""
+SYLLABIC_SWING_DB = (1.5, 3.0)
+"""Std of the level's fast changes (faster than a quarter second): steady noises 0.3-1.2 dB, speech 4-10
+dB (the shared clips, the noisy one included); from the first to the second value the range goes from
+STEADY_RANGE_DB to SPEECH_RANGE_DB."""
+
+
+def syllabic_swing(db: np.ndarray, fps: float) -> float:
+    """Std (dB) of the level's changes faster than about a quarter second: what syllables do to a level and
+    steady noise does not."""
+    return float(np.std(db - _smooth(db, 0.25 * fps))) if len(db) >= 3 else 0.0
+
+
+def loudness(db: np.ndarray, fps: float) -> np.ndarray:
+    """0..1 per frame: the level between the recording's floor (10th percentile) and its peaks (97th), over
+    at least STEADY_RANGE_DB for steady noise and SPEECH_RANGE_DB for a level that swings with syllables."""
+    floor, peak = np.percentile(db, [10, 97])
+    lo, hi = SYLLABIC_SWING_DB
+    speechlike = float(np.clip((syllabic_swing(db, fps) - lo) / (hi - lo), 0.0, 1.0))
+    least = STEADY_RANGE_DB - (STEADY_RANGE_DB - SPEECH_RANGE_DB) * speechlike
+    return np.clip((db - floor) / max(peak - floor, least), 0.0, 1.0)
+
+
 def speech_features(samples: np.ndarray, fps: float, rate: int = RATE) -> SpeechFeatures:
     """Features of mono ``samples`` at ``rate`` Hz, one row per video frame at ``fps``."""
-    win = _windows(samples, fps, rate)
-    db = 10 * np.log10(np.mean(win**2, axis=1) + 1e-10)
-    floor, peak = np.percentile(db, [10, 97])
-    # Quiet recordings and pure noise: a 15 dB range at least, so hiss never reads as speech.
-    energy = np.clip((db - floor) / max(peak - floor, 15.0), 0.0, 1.0)
+    win = frame_windows(samples, fps, rate)
     nfft = 1 << int(np.ceil(np.log2(win.shape[1] * 2)))
     spec = np.abs(np.fft.rfft(win, nfft, axis=1)) ** 2
     freqs = np.fft.rfftfreq(nfft, 1 / rate)
 
     def band(lo: float, hi: float) -> np.ndarray:
         return spec[:, (freqs >= lo) & (freqs < hi)].sum(1)
+
+    energy = loudness(10 * np.log10(band(*VOICE_BAND) / nfft + 1e-10), fps)
 
     voice_band = band(200, 3000) + 1e-12
     first = band(550, 1000) / voice_band
