@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from facecraft.errors import FacecraftError
+from facecraft.media.video import probe
 from facecraft.provenance import explain, verify
-from facecraft.studio import create_app
+from facecraft.studio import create_app, specs
 from facecraft.studio.db import JobStore
 from facecraft.studio.progress import last_progress, loss_curve
 from facecraft.studio.project import PathEscape, Project
@@ -294,6 +295,63 @@ def test_animate_and_curate_jobs(studio: tuple[TestClient, Path], consent: str, 
     assert (root / done["params"]["output"]).stat().st_size > 1000
     curate = _done(client, _job(client, "curate", faceset="b")["id"])
     assert curate["result"]
+
+
+@pytest.fixture(scope="module")
+def speaker(studio: tuple[TestClient, Path], shared_data: Path) -> str:
+    client, _ = studio
+    r = client.put(
+        "/api/upload/media?name=agnew.jpg",
+        content=(shared_data / "portraits" / "lady_agnew_painting.jpg").read_bytes(),
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["path"])
+
+
+def test_a_portrait_speaks_a_sound_file_or_a_text(
+    studio: tuple[TestClient, Path], consent: str, speaker: str
+) -> None:
+    """Motion from speech alone: the job is ``animate PORTRAIT --audio FILE`` (the output lasts as long as
+    the speech); a text is voiced by the machine's engine where one is installed."""
+    client, root = studio
+    job = _job(
+        client, "animate", portrait=speaker, audio=f"media/{CLIP_A}", consent=consent, options={"size": 128}
+    )
+    assert "--performance" not in job["argv"] and "--audio" in job["argv"], job["argv"]
+    out = probe(root / _done(client, job["id"])["params"]["output"])
+    assert out.has_audio and abs(out.duration - probe(root / "media" / CLIP_A).duration) < 0.2
+    if specs.tts_available():
+        said = _job(
+            client, "animate", portrait=speaker, say="-Hello there.", consent=consent, options={"size": 96}
+        )
+        assert "--say=-Hello there." in said["argv"]
+        assert probe(root / _done(client, said["id"])["params"]["output"]).duration > 0.5
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"say": "Hi", "audio": f"media/{CLIP_A}"}, "a text to say is the whole motion"),
+        ({"say": "x" * 2001}, "at most 2000 characters"),
+        ({"say": "Hi", "voice": "en; rm -rf"}, "voice must be"),
+        ({"say": "   "}, "type the text"),
+        ({}, "choose a driving video, a built-in performance, a sound file to speak or a text to say"),
+    ],
+)
+def test_animate_speech_forms_are_checked_before_queueing(
+    studio: tuple[TestClient, Path], consent: str, speaker: str, params: dict[str, Any], message: str
+) -> None:
+    client, _ = studio
+    r = client.post(
+        "/api/jobs", json={"kind": "animate", "params": {"portrait": speaker, "consent": consent, **params}}
+    )
+    assert r.status_code == 400 and message in r.json()["error"], r.text
+
+
+def test_the_studio_knows_the_engines_and_limit_of_say() -> None:
+    from facecraft.animate import say
+
+    assert specs.TTS_ENGINES == say.ENGINES and specs.SAY_MAX_CHARS == say.MAX_CHARS
 
 
 def test_a_failing_job_shows_the_cli_one_line_error(studio: tuple[TestClient, Path], model: str) -> None:

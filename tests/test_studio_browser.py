@@ -193,9 +193,18 @@ def test_studio_end_to_end_in_chromium(studio, shared_data: Path) -> None:
         page.wait_for_function("() => !document.querySelector('#swap-preview').seeking")
         page.screenshot(path=shots / "4_swap.png", full_page=True)
 
-        # Animate: the page and its form (animating is covered by the API tests).
+        # Animate: the page and its form (animating is covered by the API tests). The motion source decides
+        # which fields show: speech from a sound file has no driving video; a text to say has a text box.
         page.click("nav a[data-page=animate]")
         page.wait_for_selector("body[data-ready='1']", state="attached")
+        assert page.is_visible("#animate-driving") and not page.is_visible("#animate-say")
+        page.select_option("#animate-motion", "speech")
+        assert page.is_visible("#animate-audio") and not page.is_visible("#animate-driving")
+        assert page.eval_on_selector("#animate-audio", "e => e.value") != ""
+        if page.eval_on_selector("#animate-motion option[value=say]", "e => !e.disabled"):
+            page.select_option("#animate-motion", "say")
+            assert page.is_visible("#animate-say") and not page.is_visible("#animate-audio")
+        page.select_option("#animate-motion", "speech")
         page.screenshot(path=shots / "5_animate.png", full_page=True)
 
         # Verify: the swap output is labelled.

@@ -131,6 +131,7 @@ def state(request: Request) -> Response:
             "verify": catalog.files(project, "verify"),
             "options": {c: specs.cli_options(c) for c in ("swap", "animate")} if forms else {},
             "performances": specs.performances() if forms else [],
+            "tts": specs.tts_available() if forms else False,
             "architectures": list(specs.MODELS),
         }
     )

@@ -10,6 +10,7 @@ import argparse
 import importlib.util
 import math
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -46,8 +47,15 @@ _NOT_OPTIONS = {
     "driving",
     "performance",
     "audio",
+    "say",
+    "voice",
     "relative",
 }
+TTS_ENGINES = ("espeak-ng", "espeak")
+"""The text-to-speech programs ``animate --say`` looks for (facecraft.animate.say.ENGINES), checked here
+without importing the animate stack."""
+SAY_MAX_CHARS = 2000  # facecraft.animate.say.MAX_CHARS
+_VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,11 @@ def performances() -> list[str]:
     spec = importlib.util.find_spec("facecraft.animate")
     folder = Path(next(iter(spec.submodule_search_locations or []))) / "performances" if spec else None
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder else []
+
+
+def tts_available() -> bool:
+    """Whether ``animate --say`` can voice a text on this machine."""
+    return any(shutil.which(name) for name in TTS_ENGINES)
 
 
 def check_name(name: Any, what: str) -> str:
@@ -264,9 +277,16 @@ def _swap(project: Project, p: dict[str, Any]) -> JobPlan:
 
 
 def _animate(project: Project, p: dict[str, Any]) -> JobPlan:
+    """Motion from a driving video, a built-in performance, speech in a sound file (``audio`` alone: the
+    portrait speaks it) or a text to say (``say``, voiced by the machine's text-to-speech engine)."""
     portrait = _file(project, p.get("portrait"), "photo", IMAGE_EXTS)
     consent = _consent(project, p)
     argv = ["animate", str(portrait)]
+    say = p.get("say")
+    if say not in (None, "") and (p.get("driving") or p.get("performance") or p.get("audio")):
+        raise FacecraftError(
+            "a text to say is the whole motion and sound: no driving video, performance or sound"
+        )
     if p.get("driving"):
         argv.append(str(_file(project, p["driving"], "video", VIDEO_EXTS)))
         how = Path(p["driving"]).name
@@ -275,17 +295,44 @@ def _animate(project: Project, p: dict[str, Any]) -> JobPlan:
             raise FacecraftError(f"unknown performance; one of {', '.join(performances())}")
         argv += ["--performance", p["performance"]]
         how = p["performance"]
+    elif p.get("audio"):
+        how = f"the speech in {Path(p['audio']).name}"
+    elif say not in (None, ""):
+        argv += _say_args(say, p.get("voice"))
+        how = "a text to say"
     else:
-        raise FacecraftError("choose a driving video or a built-in performance")
+        raise FacecraftError(
+            "choose a driving video, a built-in performance, a sound file to speak or a text to say"
+        )
     if p.get("audio"):
         argv += ["--audio", str(_file(project, p["audio"], "audio or video file", AUDIO_EXTS | VIDEO_EXTS))]
     options = p.get("options") or {}
     out = project.resolve(p["output"], must_exist=False) if p.get("output") else None
     out = out or _output(project, f"{portrait.stem}-animate", ".mp4")
     argv += ["-o", str(out), "--consent", str(consent), *option_args("animate", options)]
-    params = {k: p.get(k) for k in ("portrait", "driving", "performance", "audio", "consent")}
+    params = {k: p.get(k) for k in ("portrait", "driving", "performance", "audio", "say", "voice", "consent")}
     params.update(options=options, output=project.relative(out))
     return JobPlan("animate", argv, f"animate {portrait.name} with {how}", params)
+
+
+def _say_args(text: Any, voice: Any) -> list[str]:
+    """``--say=TEXT [--voice=NAME]`` (one argument each, so a text starting with '-' is still text)."""
+    if not isinstance(text, str) or not text.strip():
+        raise FacecraftError("type the text the portrait says")
+    text = " ".join(text.split())
+    if len(text) > SAY_MAX_CHARS:
+        raise FacecraftError(f"the text to say takes at most {SAY_MAX_CHARS} characters (got {len(text)})")
+    argv = [f"--say={text}"]
+    if voice not in (None, ""):
+        if not isinstance(voice, str) or not _VOICE.match(voice):
+            raise FacecraftError(f"voice must be an espeak-ng voice name such as en-us or fr, got {voice!r}")
+        argv.append(f"--voice={voice}")
+    if not tts_available():
+        raise FacecraftError(
+            "saying a text needs a text-to-speech engine on this machine (apt-get install espeak-ng); "
+            "or upload recorded speech and choose it as the sound"
+        )
+    return argv
 
 
 def _evaluate(project: Project, p: dict[str, Any]) -> JobPlan:

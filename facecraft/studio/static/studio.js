@@ -331,18 +331,44 @@ async function pageSwap(main) {
 
 // ---- Animate ---------------------------------------------------------------------------------
 async function pageAnimate(main) {
-  const photos = S.media.filter(m => m.kind === "image"), videos = S.media.filter(m => m.kind === "video"), audio = S.media.filter(m => m.kind === "audio" || m.kind === "video");
+  const photos = S.media.filter(m => m.kind === "image"), videos = S.media.filter(m => m.kind === "video"), audio = S.media.filter(m => m.kind === "audio" || (m.kind === "video" && m.audio));
   const portrait = h("select", {id: "animate-portrait"}, options(photos.map(m => [m.path, m.name])));
-  const driving = h("select", {id: "animate-driving"}, h("option", {value: ""}, "— a built-in performance —"), options(videos.map(m => [m.path, m.name])));
+  const motion = h("select", {id: "animate-motion"},
+    h("option", {value: "driving"}, "a driving video"), h("option", {value: "performance"}, "a built-in performance"),
+    h("option", {value: "speech"}, "speech in a sound file"),
+    h("option", {value: "say", disabled: !S.tts}, S.tts ? "a text to say" : "a text to say (needs espeak-ng)"));
+  if (!videos.length) motion.value = "performance";
+  const driving = h("select", {id: "animate-driving"}, options(videos.map(m => [m.path, m.name])));
   const perf = h("select", {id: "animate-performance"}, options(S.performances));
-  const sound = h("select", {id: "animate-audio"}, h("option", {value: ""}, "— the driving video's —"), options(audio.map(m => [m.path, m.name])));
+  const soundNone = h("option", {value: ""}, "— the driving video's —");
+  const sound = h("select", {id: "animate-audio"}, soundNone, options(audio.map(m => [m.path, m.name])));
+  const say = h("textarea", {id: "animate-say", rows: 3, cols: 48, maxlength: 2000, placeholder: "Hello. I was painted in Florence, five hundred years ago."});
+  const voice = h("input", {id: "animate-voice", size: 8, placeholder: "en-us"});
+  const fields = {driving: field("driving video", driving), performance: field("performance", perf), sound: field("sound", sound), say: field("text", say), voice: field("voice", voice)};
+  const shown = {driving: ["driving", "sound"], performance: ["performance", "sound"], speech: ["sound"], say: ["say", "voice"]};
+  const update = () => {
+    const m = motion.value;
+    for (const [name, el] of Object.entries(fields)) el.hidden = !shown[m].includes(name);
+    soundNone.hidden = m === "speech";
+    soundNone.textContent = m === "driving" ? "— the driving video's —" : "— none —";
+    if (m === "speech" && !sound.value && audio.length) sound.value = audio[0].path;
+    fields.sound.firstChild.textContent = m === "speech" ? "speech to speak" : "sound (replaces)";
+  };
+  motion.addEventListener("change", update); update();
+  const params = () => {
+    const m = motion.value, base = {portrait: portrait.value, consent: consent.select.value, options: opts.values()};
+    if (m === "driving") return {...base, driving: driving.value || null, audio: sound.value || null};
+    if (m === "performance") return {...base, performance: perf.value, audio: sound.value || null};
+    if (m === "speech") return {...base, audio: sound.value || null};
+    return {...base, say: say.value, voice: voice.value || null};
+  };
   const opts = cliOptions(S.options.animate, "animate"), consent = consentBox();
   const result = h("div", {class: "card", id: "animate-result"});
   const drawResults = () => { const outs = S.outputs.filter(o => o.name.includes("-animate")); put(result, h("h2", {text: "Results"}), outs.length ? outs.slice(0, 4).map(o => h("div", {}, h("div", {class: "small", text: o.name}), player(o.path))) : h("p", {class: "muted", text: "no animation yet"})); };
   main.append(h("h1", {text: "Animate"}), consent.box,
     h("div", {class: "card"}, h("h2", {text: "Bring a portrait to life"}),
-      h("div", {class: "row"}, field("portrait", portrait), field("driving video", driving), field("performance", perf), field("sound", sound), opts.els),
-      h("div", {class: "row", style: "margin-top:10px"}, h("button", {id: "animate-button", onclick: () => submitJob("animate", {portrait: portrait.value, driving: driving.value || null, performance: driving.value ? null : perf.value, audio: sound.value || null, consent: consent.select.value, options: opts.values()}, "#animate-status")}, "Animate"), h("span", {id: "animate-status"}))),
+      h("div", {class: "row"}, field("portrait", portrait), field("motion from", motion), Object.values(fields), opts.els),
+      h("div", {class: "row", style: "margin-top:10px"}, h("button", {id: "animate-button", onclick: () => submitJob("animate", params(), "#animate-status")}, "Animate"), h("span", {id: "animate-status"}))),
     result);
   drawResults();
   hooks.push((data, finished) => { if (finished.some(j => j.kind === "animate")) drawResults(); });
