@@ -73,6 +73,31 @@ def test_training_masks_leave_hair_out_of_the_loss_and_paint_glasses_frames_out(
     assert np.array_equal(without_glasses_frames(image, np.full_like(labels, LABEL_INDEX["skin"])), image)
 
 
+def test_thick_rims_are_painted_out_but_never_the_eyes() -> None:
+    """A browline's dark bar, thicker than the band, left a ghost of glasses on every face the demo's
+    decoder drew: with the face's landmarks the rim is found by its colour, joined to the band; the eye
+    behind the lens (dark iris included) stays."""
+    from facecraft.face.regions import region
+
+    big = np.full((256, 256), LABEL_INDEX["skin"], np.uint8)
+    big[96:144, 40:120] = LABEL_INDEX["eyeglasses"]
+    image = np.full((256, 256, 3), 180, np.uint8)
+    image[96:144, 40:120] = 150  # what the lens shows
+    image[96:106, 40:120] = 30  # a browline bar 10 px thick (the band reaches about 4 px in)
+    image[122:130, 72:88] = 35  # the iris behind the lens
+    lm = np.zeros((478, 2))
+    for name, cx in (("left_eye", 80.0), ("right_eye", 200.0)):
+        ring = np.array(region(name))
+        angles = np.linspace(0, 2 * np.pi, len(ring), endpoint=False)
+        lm[ring] = np.stack([cx + 16 * np.cos(angles), 126 + 7 * np.sin(angles)], 1)
+    band_only = without_glasses_frames(image, big)
+    assert int(band_only[103, 80, 0]) < 60  # the band alone leaves the bar's lower half
+    painted = without_glasses_frames(image, big, lm)
+    assert int(painted[103, 80, 0]) > 110 and int(painted[103, 50, 0]) > 110
+    assert np.array_equal(painted[122:130, 72:88], image[122:130, 72:88])
+    assert np.array_equal(painted[136:140, 50:110], image[136:140, 50:110])  # the lens below the eye
+
+
 def _glasses_frame(shared_data: Path, index: int = 0) -> np.ndarray:
     cap = cv2.VideoCapture(str(shared_data / "videos" / "woman_glasses_talking_5s_audio.mp4"))
     if index:

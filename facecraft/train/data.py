@@ -89,14 +89,17 @@ def region_masks(
     return np.stack([face, features, 255 - covered])
 
 
-def glasses_frames(labels: np.ndarray) -> np.ndarray:
+def glasses_frames(
+    labels: np.ndarray, image: np.ndarray | None = None, aligned_landmarks: np.ndarray | None = None
+) -> np.ndarray:
     """(S, S) uint8 0/255: the frames of the glasses in a label map: the glasses class's outer band, grown
-    outwards by as much (the parser's class stops inside the rim's outer edge); all zeros without glasses."""
+    outwards by as much (the parser's class stops inside the rim's outer edge); all zeros without glasses.
+    With the face ``image`` (BGR) and its ``aligned_landmarks``, thick rims are added (:func:`_thick_rims`)."""
     glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
     if not glasses.any():
         return glasses
     r = max(1, round(labels.shape[0] * GLASSES_FRAME_BAND))
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    disk = _disk(r)
     frames = cv2.dilate(glasses, disk) - cv2.erode(glasses, disk)
     # The bridge over the nose is rarely in the class: close the gap between the lenses along their upper
     # third, where the bridge runs.
@@ -105,17 +108,62 @@ def glasses_frames(labels: np.ndarray) -> np.ndarray:
     gap = np.ones((1, max(3, round(labels.shape[0] * 0.15))), np.uint8)
     bridge = np.zeros_like(glasses)
     bridge[top] = (cv2.morphologyEx(glasses, cv2.MORPH_CLOSE, gap) - glasses)[top]
-    return np.maximum(frames, cv2.dilate(bridge, disk)) * 255
+    frames = np.maximum(frames, cv2.dilate(bridge, disk))
+    if image is not None and aligned_landmarks is not None:
+        frames = np.maximum(frames, _thick_rims(image, labels, glasses, frames, aligned_landmarks))
+    return frames * 255
 
 
-def without_glasses_frames(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
+THICK_RIM_REACH = 0.045
+"""How far inside the glasses class (share of the crop) a rim may reach: a browline or horn-rimmed frame
+is up to ~4 % of the crop thick, twice the band."""
+THICK_RIM_COLOUR = 30.0
+"""Lab distance from the median of what the lenses show above which a pixel is frame, not lens."""
+
+
+def _disk(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _thick_rims(
+    image: np.ndarray,
+    labels: np.ndarray,
+    glasses: np.ndarray,
+    band: np.ndarray,
+    aligned_landmarks: np.ndarray,
+) -> np.ndarray:
+    """(S, S) uint8 0/1: rims thicker than the band (a browline's dark bar, horn rims): pixels of the glasses
+    class near its edge whose colour is far from what the lenses show, joined to the band, never the eyes
+    (the mesh's eyes, grown by 3 % of the crop)."""
+    size = labels.shape[0]
+    outlines = np.zeros((size, size), np.uint8)
+    for name in ("left_eye", "right_eye"):
+        cv2.fillPoly(outlines, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 1)
+    eyes = cv2.dilate(outlines, _disk(max(1, round(size * 0.03))))
+    lens = (glasses > 0) & (band == 0) & (eyes == 0)
+    if lens.sum() < 20:
+        return np.zeros_like(glasses)
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    far = np.linalg.norm(lab - np.median(lab[lens], axis=0), axis=2) > THICK_RIM_COLOUR
+    near_edge = cv2.distanceTransform(glasses, cv2.DIST_L2, 3) <= max(2.0, size * THICK_RIM_REACH)
+    rim = ((glasses > 0) & (eyes == 0) & near_edge & far).astype(np.uint8)
+    rim = cv2.morphologyEx(rim, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    _, parts = cv2.connectedComponents(np.maximum(rim, band))
+    joined = np.isin(parts, np.unique(parts[band > 0]))
+    return cv2.dilate((joined & (rim > 0)).astype(np.uint8), _disk(1))
+
+
+def without_glasses_frames(
+    image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarray | None = None
+) -> np.ndarray:
     """``image`` (S, S, 3) with its glasses' frames painted over from the skin around them.
 
     A decoder trained on a person who wears glasses otherwise learns to draw the frames (or, with them
     merely left out of the loss, a ghost of them) and puts them on every face it is swapped onto. With the
     frames painted out of every training face it learns the person without them; the lenses and the eyes
-    behind them stay and are learned. A target's own glasses are kept at swap time by the parse mask."""
-    frames = glasses_frames(labels)
+    behind them stay and are learned. A target's own glasses are kept at swap time by the parse mask.
+    ``aligned_landmarks``: also paint out rims thicker than the band (:func:`glasses_frames`)."""
+    frames = glasses_frames(labels, image, aligned_landmarks)
     if not frames.any():
         return image
     r = max(2, round(labels.shape[0] * GLASSES_FRAME_BAND))
@@ -158,7 +206,7 @@ def load_identity(
                 )
             lab = labels[i]
             if lab is not None:
-                img = without_glasses_frames(img, lab)
+                img = without_glasses_frames(img, lab, face.aligned_landmarks)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
             m = region_masks(face.aligned_landmarks, fsize, labels[i])
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])

@@ -36,10 +36,11 @@ def keep_exemplars(
             if lab is None:
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
-                img = without_glasses_frames(img, lab)
+                frames = glasses_frames(lab, img, face.aligned_landmarks)
+                img = without_glasses_frames(img, lab, face.aligned_landmarks)
                 # the eyes behind a glasses' lenses lend too; the frames never
                 lend = class_mask(lab, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
-                masks.append(np.where(glasses_frames(lab) > 0, 0, lend).astype(np.uint8))
+                masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))
             images.append(img)
         seen = None
         if use_parser:
