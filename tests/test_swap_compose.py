@@ -243,3 +243,27 @@ def test_parses_computed_ahead_give_the_same_frame_as_parsing_inline() -> None:
     assert HalfRegions.calls == 0 and np.array_equal(out, inline)
     assert not np.array_equal(out, frame)  # something was pasted, and only where the parse said face
     assert np.array_equal(out[:, size // 2 + 2 :], frame[:, size // 2 + 2 :])
+
+
+def test_clear_frames_are_painted_over_and_visible_frames_kept() -> None:
+    """Dark metal frames show (1: kept); clear plastic, the skin seen through it, does not (0: painted over
+    with the lenses, so the target's own skin around its eyes is not put around the new face's)."""
+    from facecraft.face.parse import LABEL_INDEX, LABELS
+    from facecraft.swap.parsing import frames_visibility
+
+    size = 96
+    probs = np.zeros((size, size, len(LABELS)), np.float32)
+    probs[..., LABEL_INDEX["skin"]] = 1.0
+    solid = np.zeros((size, size), np.uint8)
+    solid[30:60, 20:76] = 1
+    probs[solid > 0] = 0.0
+    probs[solid > 0, LABEL_INDEX["eyeglasses"]] = 1.0
+    lenses = cv2.erode(solid, np.ones((7, 7), np.uint8))
+    crop = np.full((size, size, 3), (120, 150, 200), np.uint8)  # skin, and what the lenses show
+    crop[lenses > 0] = (125, 150, 195)
+    clear = crop.copy()
+    clear[(solid > 0) & (lenses == 0)] = (130, 158, 205)  # clear plastic: the skin, a little lighter
+    metal = crop.copy()
+    metal[(solid > 0) & (lenses == 0)] = (40, 40, 45)  # a dark rim
+    assert frames_visibility(metal, probs, solid, lenses) == 1.0
+    assert frames_visibility(clear, probs, solid, lenses) == 0.0
