@@ -139,12 +139,17 @@ def frames_visibility(crop: np.ndarray, probs: np.ndarray, solid: np.ndarray, le
     show in ``crop`` (BGR), from the share of their pixels far in colour from both the skin around the
     glasses and the inside of the lenses (1 where there is too little of either to compare with)."""
     band = (solid > 0) & (lenses == 0)
-    lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB).astype(np.float32)
+    if band.sum() < 20:  # no glasses (most faces): nothing to weigh
+        return 1.0
     reach = max(2, round(crop.shape[0] * 0.04))
     around = cv2.dilate(solid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2))
-    skin = (around > 0) & (solid == 0) & (soft_class_mask(probs, ("skin",)) > 0.5)
+    ys, xs = np.nonzero(around)
+    box = (slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))
+    lab = cv2.cvtColor(np.ascontiguousarray(crop[box]), cv2.COLOR_BGR2LAB).astype(np.float32)
+    band, around, solid, lenses = band[box], around[box], solid[box], lenses[box]
+    skin = (around > 0) & (solid == 0) & (soft_class_mask(probs[box], ("skin",)) > 0.5)
     inside = lenses > 0
-    if skin.sum() < 20 or inside.sum() < 20 or band.sum() < 20:
+    if skin.sum() < 20 or inside.sum() < 20:
         return 1.0
     far = np.ones(solid.shape, bool)
     for ref in (skin, inside):
