@@ -296,7 +296,7 @@ def _animate(project: Project, p: dict[str, Any]) -> JobPlan:
         argv += ["--performance", p["performance"]]
         how = p["performance"]
     elif p.get("audio"):
-        how = f"the speech in {Path(p['audio']).name}"
+        how = f"the speech in {Path(str(p['audio'])).name}"
     elif say not in (None, ""):
         argv += _say_args(say, p.get("voice"))
         how = "a text to say"
