@@ -320,7 +320,8 @@ def test_kill_9_mid_extraction_then_resume_matches_an_uninterrupted_run(shared_d
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
         try:
-            with sqlite3.connect(killed / "faceset.db", timeout=0.1) as conn:
+            # read-only: opening the path must not create the database before extract does
+            with sqlite3.connect(f"file:{killed / 'faceset.db'}?mode=ro", uri=True, timeout=0.1) as conn:
                 done = conn.execute("SELECT COUNT(*) FROM frames_done").fetchone()[0]
         except sqlite3.Error:
             continue
@@ -343,3 +344,19 @@ def test_kill_9_mid_extraction_then_resume_matches_an_uninterrupted_run(shared_d
             np.stack([f.landmarks for f in fa]), np.stack([f.landmarks for f in fb]), atol=1e-3
         )
         assert len(list((a.root / "faces").glob("*.png"))) == len(fa)
+
+
+def test_a_database_whose_creation_never_finished_is_created_again(tmp_path):
+    """A 0-byte faceset.db (creation killed before the schema, or another program opening the path first)
+    blocked every later run ("not a readable faceset database"); the database is now built under another
+    name and moved into place, and an empty one counts as absent."""
+    from facecraft.faceset.store import DB_NAME, Faceset
+
+    root = tmp_path / "fs"
+    root.mkdir()
+    (root / DB_NAME).touch()
+    with Faceset.create(root, {"size": 96}) as fs:
+        assert fs.settings["size"] == 96 and fs.count() == 0
+    assert not (root / f"{DB_NAME}.new").exists()
+    with Faceset.create(root, {"size": 96}) as fs:  # and it reopens as the same faceset
+        assert fs.count() == 0

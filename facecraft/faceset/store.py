@@ -8,6 +8,7 @@ interrupted run leaves only whole faces behind and a rerun picks up after the la
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -75,7 +76,10 @@ class Faceset:
     def create(cls, root: str | Path, settings: dict[str, Any]) -> Faceset:
         """Create a faceset, or reopen it when it exists with the same ``settings``."""
         root = Path(root)
-        if (root / DB_NAME).is_file():
+        db = root / DB_NAME
+        # A 0-byte database is one whose creation never got further (an older facecraft killed right then,
+        # or another program opening the path first): it is created as new.
+        if db.is_file() and db.stat().st_size > 0:
             fs = cls.open(root)
             old = fs.settings
             clash = {k: (old[k], v) for k, v in settings.items() if k in old and old[k] != v}
@@ -88,17 +92,26 @@ class Faceset:
             return fs
         try:
             (root / FACES_DIR).mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(root / DB_NAME, check_same_thread=False)
-            conn.executescript(SCHEMA_SQL)
-            with conn:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                    [
-                        ("schema_version", str(SCHEMA_VERSION)),
-                        ("software", f"facecraft {__version__}"),
-                        ("settings", json.dumps(settings, sort_keys=True)),
-                    ],
-                )
+            # Built under another name and moved into place: killed at any moment, the folder holds either
+            # no database or a complete one, never one a resume cannot open.
+            fresh = root / f"{DB_NAME}.new"
+            fresh.unlink(missing_ok=True)
+            init = sqlite3.connect(fresh)
+            try:
+                init.executescript(SCHEMA_SQL)
+                with init:
+                    init.executemany(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                        [
+                            ("schema_version", str(SCHEMA_VERSION)),
+                            ("software", f"facecraft {__version__}"),
+                            ("settings", json.dumps(settings, sort_keys=True)),
+                        ],
+                    )
+            finally:
+                init.close()
+            os.replace(fresh, db)
+            conn = sqlite3.connect(db, check_same_thread=False)
         except OSError as exc:
             raise disk_error(exc, f"the faceset {root}") from None
         except sqlite3.OperationalError as exc:
