@@ -47,7 +47,8 @@ def read_audio(path: str | Path, rate: int = RATE) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SpeechFeatures:
-    """Per video frame (N,), all 0..1: ``energy`` loudness of the speech band (:func:`loudness`), ``voicing`` periodicity, ``openness`` share of the first-formant band (open vowels: a),
+    """Per video frame (N,), all 0..1: ``energy`` loudness above 80 Hz (:func:`loudness`), ``voicing``
+    periodicity, ``openness`` share of the first-formant band (open vowels: a),
     ``rounding`` low second formant (o, u), ``spread`` high second formant (i, e), ``hiss`` share above
     3 kHz (s, f, sh)."""
 

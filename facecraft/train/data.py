@@ -163,10 +163,14 @@ def without_glasses_frames(
     frames painted out of every training face it learns the person without them; the lenses and the eyes
     behind them stay and are learned. A target's own glasses are kept at swap time by the parse mask.
     ``aligned_landmarks``: also paint out rims thicker than the band (:func:`glasses_frames`)."""
-    frames = glasses_frames(labels, image, aligned_landmarks)
+    return paint_frames(image, glasses_frames(labels, image, aligned_landmarks))
+
+
+def paint_frames(image: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """``image`` with the pixels of ``frames`` (from :func:`glasses_frames`) filled from around them."""
     if not frames.any():
         return image
-    r = max(2, round(labels.shape[0] * GLASSES_FRAME_BAND))
+    r = max(2, round(frames.shape[0] * GLASSES_FRAME_BAND))
     return cv2.inpaint(image, frames, r, cv2.INPAINT_TELEA)
 
 

@@ -12,7 +12,7 @@ from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.faceset.store import Faceset
 from facecraft.swap.exemplars import choose_exemplars, save_bank
-from facecraft.train.data import glasses_frames, without_glasses_frames
+from facecraft.train.data import glasses_frames, paint_frames
 from facecraft.train.parsing import parsed_labels
 
 
@@ -37,7 +37,7 @@ def keep_exemplars(
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
                 frames = glasses_frames(lab, img, face.aligned_landmarks)
-                img = without_glasses_frames(img, lab, face.aligned_landmarks)
+                img = paint_frames(img, frames)
                 # the eyes behind a glasses' lenses lend too; the frames never
                 lend = class_mask(lab, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
                 masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))
