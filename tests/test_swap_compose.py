@@ -267,3 +267,31 @@ def test_clear_frames_are_painted_over_and_visible_frames_kept() -> None:
     metal[(solid > 0) & (lenses == 0)] = (40, 40, 45)  # a dark rim
     assert frames_visibility(metal, probs, solid, lenses) == 1.0
     assert frames_visibility(clear, probs, solid, lenses) == 0.0
+
+
+def test_shading_gives_the_new_face_the_videos_light() -> None:
+    """--shading 1: a flat generated face pasted on a face lit from one side takes that side light (skin
+    brightness at the scale of an eye); the default (0) leaves the face as the colour transfer made it."""
+    from facecraft.swap.compose import Compositor, TargetFace
+    from facecraft.swap.config import SwapConfig
+
+    size = 128
+    lm = _landmarks(size)
+    light = np.linspace(90, 200, size, dtype=np.float32)[None, :, None]
+    frame = np.clip(np.full((size, size, 3), (0.75, 0.85, 1.0), np.float32) * light, 0, 255).astype(np.uint8)
+    target = TargetFace(1, np.eye(2, 3), frame, lm)
+    generated = np.full((1, size, size, 3), (120, 135, 160), np.uint8)
+    learned = np.ones((1, size, size), np.float32)
+
+    def side_difference(shading: float) -> float:
+        config = SwapConfig(mask="landmarks", color="none", detail=0.0, source_detail=0.0, shading=shading)
+        out = Compositor(config).composite(frame, [target], generated, learned, 0)
+        skin = skin_mask(lm, size) > 0
+        grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY).astype(np.float64)
+        cols = np.nonzero(skin.any(0))[0]
+        left = grey[:, cols[0] : cols[0] + 8][skin[:, cols[0] : cols[0] + 8]].mean()
+        right = grey[:, cols[-1] - 8 : cols[-1]][skin[:, cols[-1] - 8 : cols[-1]]].mean()
+        return right - left
+
+    assert abs(side_difference(0.0)) < 3  # flat, as generated
+    assert side_difference(1.0) > 25  # lit from the right, as the video

@@ -87,6 +87,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(needs the model's exemplars; default on)",
     )
     p.add_argument(
+        "--shading",
+        type=number(0, 1),
+        default=0.0,
+        metavar="AMOUNT",
+        help="give the new face the video's light on the skin (its brightness at the scale of an eye, "
+        "features kept; looks more lit like the scene, but the source is recognised less often): 0 keeps "
+        "the model's shading (default), 1 the video's",
+    )
+    p.add_argument(
         "--detail",
         type=number(0, 2),
         default=1.0,
@@ -146,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         keep_teeth=args.keep_teeth,
         keep_lips=args.keep_lips,
         keep_blinks=args.keep_blinks,
+        shading=args.shading,
         detail=args.detail,
         source_detail=args.source_detail,
         smooth=not args.no_smooth,

@@ -23,6 +23,7 @@ from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
 from facecraft.swap.parsing import PARSE_SIZE, FaceRegions, ParsedFace
 from facecraft.swap.paste import paste_face
+from facecraft.swap.shading import match_shading
 
 STATS_SIDE = 128  # colour statistics are taken on about this many pixels per side of the aligned face
 DEFAULT_FEATHER = 0.06  # share of the face width softened at the mask edge when --feather is not given
@@ -190,6 +191,9 @@ class Compositor:
         for i, target in enumerate(targets):
             skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
             face = self.recolour(target, generated[i], skin)
+            if self.config.shading > 0:
+                width = float(np.ptp(polygon(target.aligned_landmarks, "face_oval")[:, 0]))
+                face = match_shading(face, target.aligned, skin, width, self.config.shading)
             if self.exemplars is not None:
                 face = self.exemplars.apply(target.track_id, face, target.aligned_landmarks)
             if self.lip_tone is not None:

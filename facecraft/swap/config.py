@@ -54,6 +54,10 @@ class SwapConfig:
     """While the target's mouth is closed its own lips stay, moved to the source person's lip tone (measured
     on the model's exemplars; swap.lips): the source's habitual grin is not drawn on a closed mouth. Needs
     exemplars (a model trained before them swaps without)."""
+    shading: float = 0.0
+    """How much of the target's light on its skin the new face takes (its skin's brightness averaged at about an
+    eighth of the face's width, swap.shading), after the colour transfer: 0 keeps the model's shading, 1 the
+    target's."""
     detail: float = 1.0
     """How much of the target's own fine skin texture (the frequencies the model is too small to draw)
     is restored under the generated face, outside eyes, brows and mouth: 0 off, 1 all of it."""
@@ -90,6 +94,8 @@ class SwapConfig:
             raise FacecraftError(f"--end ({self.end}) must be after --start ({self.start})")
         if not 0 <= self.detail <= 2:
             raise FacecraftError("--detail must be between 0 and 2")
+        if not 0 <= self.shading <= 1:
+            raise FacecraftError("--shading must be between 0 and 1")
         if not 0 <= self.source_detail <= 1:
             raise FacecraftError("--source-detail must be between 0 and 1")
         if not 0 <= self.color_smoothing < 1:
