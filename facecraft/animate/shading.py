@@ -28,6 +28,7 @@ import numpy as np
 from facecraft.animate.geometry import face_width
 from facecraft.animate.warp import FaceCover
 from facecraft.face import regions
+from facecraft.imaging import masked_average
 
 RATIO_LIMITS = (0.7, 1.3)
 """The ratio is clipped here: a crease darkens skin by up to 30 % and a stretch lightens it as much."""
@@ -155,28 +156,14 @@ def ratio_field(
     # Normalised smoothing: the ratio of each pixel is an average over the usable pixels around it, so the
     # triangle-wise sampling does not print facets.
     ratio = np.clip(raw, *RATIO_LIMITS).astype(np.float32)
-    change = _masked_average(ratio - 1.0, mask, max(0.7, RATIO_SMOOTH * face_width_px))
+    change = masked_average(ratio - 1.0, mask, max(0.7, RATIO_SMOOTH * face_width_px))[0]
     # What changes over the whole face at once is the light on the driver (a step towards the window), not
     # an expression: the ratio's broad average is taken out, so the portrait keeps its own lighting.
-    level = _masked_average(change, mask, max(1.0, LIGHTING * face_width_px))
+    level = masked_average(change, mask, max(1.0, LIGHTING * face_width_px))[0]
     ratio = (1.0 + change - level).astype(np.float32)
     inner = cv2.erode((mask > 0.5).astype(np.float32), np.ones((2 * k + 1, 2 * k + 1), np.uint8))
     weight = cv2.GaussianBlur(inner, (0, 0), k) * np.clip(mask, 0.0, 1.0)
     return ratio, weight.astype(np.float32)
-
-
-def _masked_average(values: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
-    """The ``mask``-weighted Gaussian average of ``values`` (both (h, w) float32) over ``sigma`` pixels; from
-    sigma 4 on computed at a quarter of the size (the result is smooth; a full-size blur that wide costs
-    milliseconds)."""
-    h, w = values.shape
-    f = 4 if min(h, w) >= 16 and sigma >= 4 else 1
-    small = (max(1, w // f), max(1, h // f))
-    num = cv2.resize(values * mask, small, interpolation=cv2.INTER_AREA)
-    den = cv2.resize(mask, small, interpolation=cv2.INTER_AREA)
-    s = sigma * small[0] / w
-    avg = cv2.GaussianBlur(num, (0, 0), s) / np.maximum(cv2.GaussianBlur(den, (0, 0), s), 1e-3)
-    return cv2.resize(avg, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def apply_ratio(

@@ -17,6 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from facecraft.imaging import masked_average
+
 SHADING_SCALE = 0.12
 """Sigma of the brightness average, as a share of the face's width (about an eye's width across)."""
 OUTLIER_MAD = 3.0
@@ -38,13 +40,6 @@ def skin_weight(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     return (inside & (dist < OUTLIER_MAD * mad)).astype(np.float32)
 
 
-def _average(values: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted Gaussian average of ``values`` (S, S) and the weight's density (S, S) under the Gaussian."""
-    num = cv2.GaussianBlur(values * weight, (0, 0), sigma)
-    den = cv2.GaussianBlur(weight, (0, 0), sigma)
-    return num / np.maximum(den, 1e-4), den
-
-
 def match_shading(
     face: np.ndarray, target: np.ndarray, skin: np.ndarray, face_width: float, amount: float = 1.0
 ) -> np.ndarray:
@@ -59,8 +54,8 @@ def match_shading(
     w_t, w_f = skin_weight(lab_t, skin), skin_weight(lab_f, skin)
     if not w_t.any() or not w_f.any():
         return face
-    mean_t, dens_t = _average(lab_t[..., 0], w_t, sigma)
-    mean_f, dens_f = _average(lab_f[..., 0], w_f, sigma)
+    mean_t, dens_t = masked_average(lab_t[..., 0], w_t, sigma)
+    mean_f, dens_f = masked_average(lab_f[..., 0], w_f, sigma)
     # trusted where both faces have skin nearby; it fades out beyond the skin (the mask's soft edge)
     trust = np.clip(np.minimum(dens_t, dens_f) / MIN_DENSITY, 0.0, 1.0)
     lab_f[..., 0] += np.float32(amount) * trust * (mean_t - mean_f)
