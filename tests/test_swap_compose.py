@@ -295,3 +295,30 @@ def test_shading_gives_the_new_face_the_videos_light() -> None:
 
     assert abs(side_difference(0.0)) < 3  # flat, as generated
     assert side_difference(1.0) > 25  # lit from the right, as the video
+
+
+def test_the_forehead_band_is_reached_from_the_oval_without_a_gap() -> None:
+    """Above the oval the new face goes up each column only while both the target (its parse) and the source
+    (their forehead's skin) allow it: skin above a strand of the target's hair, or above the source's fringe,
+    stays the target's."""
+    from facecraft.swap.forehead import forehead_band, forehead_mask
+
+    size = 256
+    lm = _landmarks(size)
+    band, oval, _ = forehead_band(lm, size)
+    cols = np.nonzero(band.any(0) & oval.any(0))[0]
+    x = int(cols[len(cols) // 2])
+    top = int(np.nonzero(oval[:, x])[0][0])  # the oval's top in this column
+    rows = np.nonzero(band[:, x])[0]
+    assert rows.size > 20 and rows.max() < top  # the band reaches well above the oval
+    everywhere = np.ones((size, size), np.float32)
+    full = forehead_mask(lm, everywhere, everywhere)
+    assert full[rows, x].min() == 1.0 and full[oval > 0].max() == 0.0  # the band, never the oval itself
+    strand = everywhere.copy()
+    strand[top - 8 : top - 5] = 0.0  # a strand of the target's hair across the forehead
+    cut = forehead_mask(lm, everywhere, strand)
+    assert cut[top - 4, x] == 1.0 and cut[: top - 5, x].max() == 0.0
+    fringe = everywhere.copy()
+    fringe[top - 8 : top - 5] = 0.0  # the source's fringe across their forehead
+    assert np.array_equal(forehead_mask(lm, fringe, everywhere), cut)
+    assert forehead_mask(lm, np.zeros_like(everywhere), everywhere).max() == 0.0

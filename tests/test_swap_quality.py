@@ -17,6 +17,7 @@ from facecraft.face.parse import LABEL_INDEX, FaceParser
 from facecraft.face.track import Tracker
 from facecraft.media.image import read_image
 from facecraft.swap import SwapConfig, swap
+from facecraft.swap.exemplars import ExemplarBank
 from facecraft.swap.images import swap_image
 from facecraft.swap.paste import restore_detail
 from facecraft.swap.targets import REFERENCE_MATCH, TargetFinder
@@ -165,6 +166,58 @@ def test_parse_mask_keeps_the_targets_hair_and_glasses(shared_data: Path) -> Non
     assert (changed["parse"] & inner).sum() > 0.3 * inner.sum()  # the lenses' insides are the new face
     assert (changed["parse"] & hair).sum() < 0.3 * max(1, (changed["landmarks"] & hair).sum())
     assert changed["parse"].sum() > 0.5 * changed["landmarks"].sum()  # the face itself is still replaced
+
+
+def _bank(bare: bool, size: int = 256) -> ExemplarBank:
+    """A source never under hair in training whose exemplars' face classes cover the whole square (``bare``:
+    a bare forehead all the way up) or nothing (a fringe over the forehead in every face)."""
+    masks = np.full((1, size, size), 255 if bare else 0, np.uint8)
+    seen = np.full((size, size), 255, np.uint8)
+    return ExemplarBank(
+        np.zeros((1, size, size, 3), np.uint8), masks, np.zeros((1, 478, 2)), np.zeros((1, 3), np.int32), seen
+    )
+
+
+@pytest.mark.parser
+def test_the_new_face_reaches_the_hairline_where_the_source_had_a_bare_forehead(shared_data: Path) -> None:
+    """His fringe lifted, his forehead shows above the mesh's face oval: the new face stopped at the oval and
+    his own skin stayed between it and his hair, a pale band with a seam. Now, for a source whose forehead
+    was bare skin in all of their faces, the new face goes on up to his hair (never onto it); for a source
+    whose fringe covered it (as his own does), it stops at the oval as before."""
+    cap = cv2.VideoCapture(str(shared_data / "videos" / "man_glasses_orange_7s_audio.mp4"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 30)
+    ok, frame = cap.read()
+    cap.release()
+    assert ok
+    config = SwapConfig(color="none", detail=0, source_detail=0)
+    finder = TargetFinder(256, "whole_face", config)
+    try:
+        target = finder.find(frame, 0, 0.0, Tracker(), video=False)[0]
+        changed = {}
+        for name, bank in (("oval", None), ("bare", _bank(True)), ("fringe", _bank(False))):
+            out, n = swap_image(frame, TintModel(256), "A", config, finder, bank)
+            assert n == 1
+            changed[name] = np.abs(out.astype(int) - frame.astype(int)).max(-1) > 12
+    finally:
+        finder.close()
+    labels = _frame_labels(frame, target.affine)
+    hair = labels == LABEL_INDEX["hair"]
+    skin = labels == LABEL_INDEX["skin"]
+    # the mesh's oval in frame pixels, and the forehead skin above it (the band that stayed his)
+    from facecraft.face.regions import polygon
+
+    back = cv2.invertAffineTransform(target.affine)
+    oval_pts = polygon(target.aligned_landmarks, "face_oval") @ back[:, :2].T + back[:, 2]
+    oval = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(oval, [np.round(oval_pts).astype(np.int32)], 1)
+    top = int(oval_pts[:, 1].min())
+    above = skin & (oval == 0) & (np.arange(frame.shape[0])[:, None] < top + 2)
+    assert above.sum() > 800  # this frame shows a high forehead
+    assert (changed["oval"] & above).sum() < 0.15 * above.sum()  # before: his skin stayed there
+    assert (changed["fringe"] & above).sum() < 0.15 * above.sum()
+    assert (changed["bare"] & above).sum() > 0.6 * above.sum()
+    assert (changed["bare"] & hair).sum() < 1.1 * (changed["oval"] & hair).sum() + 50  # never onto his hair
+    assert np.array_equal(changed["fringe"], changed["oval"])  # nothing above a source's fringe
 
 
 @pytest.mark.parser

@@ -18,6 +18,7 @@ from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.exemplars import ExemplarDetail
+from facecraft.swap.forehead import forehead_mask
 from facecraft.swap.lips import keep_closed_lips, lip_tone
 from facecraft.swap.mask import get_mask
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
@@ -99,14 +100,19 @@ class Compositor:
         device: str = "cpu",
         exemplars: ExemplarDetail | None = None,
         seen: np.ndarray | None = None,
+        forehead: np.ndarray | None = None,
     ):
         """``device``: where the face parser runs (the
         model's device: on a GPU it is no longer the per-frame bottleneck). ``exemplars``: the source
         person's faces that lend their fine detail (swap.exemplars); None: none. ``seen``: where the source's
-        face was seen in training (:attr:`ExemplarBank.seen`); None: everywhere."""
+        face was seen in training (:attr:`ExemplarBank.seen`); None: everywhere. ``forehead``: where the
+        source's forehead was bare skin above the face oval (swap.forehead.source_forehead); None: the parse
+        mask stops at the oval."""
         self.config = config
         self.seen = seen
         self._seen_at: dict[int, np.ndarray] = {}
+        self.forehead = forehead
+        self._forehead_at: dict[int, np.ndarray] = {}
         self.color: ColorTransfer = get_color(config.color)
         self.blender = get_blend(config.blend)
         self.mask_method = get_mask(config.resolved_mask())
@@ -133,6 +139,8 @@ class Compositor:
         # who wears glasses the model copied her glasses into its mask and her own eyes stayed.
         parsed_face = parsed.face if parsed is not None else None
         mask = self.mask_method.make(lm, learned, size, parsed_face)
+        if parsed_face is not None and self.mask_method.needs_parser and self.forehead is not None:
+            mask = np.maximum(mask, forehead_mask(lm, self._source_forehead(size), parsed_face))
         kept = (EYES if cfg.keep_eyes else ()) + (MOUTH if cfg.keep_mouth else ())
         mask = keep_regions(mask, lm, kept)
         scale = float(np.sqrt(abs(np.linalg.det(target.affine[:, :2]))))  # aligned px per frame px
@@ -155,6 +163,12 @@ class Compositor:
             assert self.seen is not None
             self._seen_at[size] = seen_weight(self.seen, size)
         return self._seen_at[size]
+
+    def _source_forehead(self, size: int) -> np.ndarray:
+        if size not in self._forehead_at:
+            assert self.forehead is not None
+            self._forehead_at[size] = cv2.resize(self.forehead, (size, size), interpolation=cv2.INTER_AREA)
+        return self._forehead_at[size]
 
     def recolour(self, target: TargetFace, generated: np.ndarray, skin: np.ndarray) -> np.ndarray:
         """``generated`` (S, S, 3) BGR uint8 with the tone of the target's skin (``skin``: the target's

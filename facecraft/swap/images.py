@@ -20,6 +20,7 @@ from facecraft.media.inputs import collect_media
 from facecraft.swap.compose import Compositor
 from facecraft.swap.config import SwapConfig
 from facecraft.swap.exemplars import ExemplarBank, for_job
+from facecraft.swap.forehead import source_forehead
 from facecraft.swap.job import SwapJob, SwapOutcome
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import FaceModelLike, convert_checked, model_device
@@ -47,6 +48,7 @@ def swap_image(
         device=model_device(model),
         exemplars=for_job(exemplars, model.size, config.source_detail),
         seen=exemplars.seen if exemplars is not None else None,
+        forehead=source_forehead(exemplars),
     )
     return compositor.composite(image, targets, generated, masks), len(targets)
 

@@ -25,6 +25,7 @@ from facecraft.media.writer import VideoWriter
 from facecraft.swap.checkpoint import Checkpoint
 from facecraft.swap.compose import Compositor, TargetFace
 from facecraft.swap.exemplars import for_job
+from facecraft.swap.forehead import source_forehead
 from facecraft.swap.job import SwapJob
 from facecraft.swap.label import OutputLabeller
 from facecraft.swap.model import convert_checked, model_device
@@ -104,6 +105,7 @@ class _Pipeline:
             device=model_device(job.model),
             exemplars=for_job(job.exemplars, job.model.size, job.config.source_detail, checkpoint.exemplars),
             seen=job.exemplars.seen if job.exemplars is not None else None,
+            forehead=source_forehead(job.exemplars),
         )
         # halt: stop taking new frames (an error, or the end); stop: abandon everything now (encoder failed, Ctrl-C).
         self.halt = threading.Event()
