@@ -89,3 +89,8 @@ def _split_loops(edges: list[tuple[int, int]]) -> list[tuple[int, ...]]:
 def polygon(points: np.ndarray, name: str) -> np.ndarray:
     """The (K, 2) float32 polygon of region ``name`` from (478, >=2) landmarks."""
     return np.asarray(points[list(region(name)), :2], dtype=np.float32)
+
+
+def oval_width(points: np.ndarray) -> float:
+    """The face oval's horizontal extent in the landmarks' pixels (the face's width in an aligned crop)."""
+    return float(np.ptp(polygon(points, "face_oval")[:, 0]))

@@ -12,7 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from facecraft.face.regions import polygon, region
+from facecraft.face.regions import oval_width, region
 from facecraft.swap.blend import get_blend
 from facecraft.swap.blinks import blink_keep_mask
 from facecraft.swap.color import ColorTransfer, get_color
@@ -145,7 +145,7 @@ class Compositor:
         mask = keep_regions(mask, lm, kept)
         scale = float(np.sqrt(abs(np.linalg.det(target.affine[:, :2]))))  # aligned px per frame px
         mask = erode_dilate(mask, (cfg.dilate - cfg.erode) * scale)
-        width = float(np.ptp(polygon(lm, "face_oval")[:, 0]))
+        width = oval_width(lm)
         feather_px = DEFAULT_FEATHER * width if cfg.feather < 0 else cfg.feather * scale
         mask = feather(mask, feather_px)
         if parsed_face is not None and self.mask_method.needs_parser:
@@ -206,7 +206,7 @@ class Compositor:
             skin = skin_mask(target.aligned_landmarks, target.aligned.shape[0])
             face = self.recolour(target, generated[i], skin)
             if self.config.shading > 0:
-                width = float(np.ptp(polygon(target.aligned_landmarks, "face_oval")[:, 0]))
+                width = oval_width(target.aligned_landmarks)
                 face = match_shading(face, target.aligned, skin, width, self.config.shading)
             if self.exemplars is not None:
                 face = self.exemplars.apply(target.track_id, face, target.aligned_landmarks)

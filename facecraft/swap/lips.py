@@ -15,7 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.face.regions import polygon
+from facecraft.face.regions import oval_width
 from facecraft.swap.mask.base import region_mask
 
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
@@ -31,7 +31,7 @@ SOFT = 0.025
 
 
 def _face_width(aligned_landmarks: np.ndarray) -> float:
-    return max(1.0, float(np.ptp(polygon(aligned_landmarks, "face_oval")[:, 0])))
+    return max(1.0, oval_width(aligned_landmarks))
 
 
 def lip_gap(aligned_landmarks: np.ndarray) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.face.regions import polygon
+from facecraft.face.regions import oval_width, polygon
 from facecraft.swap.mask.base import region_mask
 
 EYES = ("left_eye", "right_eye")
@@ -56,7 +56,7 @@ def skin_mask(aligned_landmarks: np.ndarray, size: int) -> np.ndarray:
     """uint8 (S, S) mask of cheek, forehead and nose skin: the face oval shrunk by 5 % of its width, without
     eyes, brows and lips. Colour statistics are taken here only, so hair, teeth and eyes do not skew them."""
     oval = region_mask(aligned_landmarks, size, ("face_oval",))
-    width = float(np.ptp(polygon(aligned_landmarks, "face_oval")[:, 0]))
+    width = oval_width(aligned_landmarks)
     oval = cv2.erode(oval, _disk(width * 0.05))
     holes = region_mask(
         aligned_landmarks, size, ("left_eye", "right_eye", "left_eyebrow", "right_eyebrow", "lips_outer")
