@@ -19,7 +19,7 @@ import numpy as np
 from facecraft.assets import asset_path
 from facecraft.errors import FacecraftError
 from facecraft.face.pose import euler_from_matrix
-from facecraft.face.regions import MEDIAPIPE_IMPORT
+from facecraft.face.regions import import_mediapipe_vision
 
 CROP_SIZE = 256
 CROP_MARGIN = 1.6  # crop side / face box side
@@ -119,8 +119,8 @@ class FaceMesher:
 
     def __init__(self) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")
-        with MEDIAPIPE_IMPORT:  # see there: never imported by two threads at once
-            from mediapipe.tasks.python import BaseOptions, vision
+        vision = import_mediapipe_vision()
+        from mediapipe.tasks.python import BaseOptions
 
         opts = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(asset_path("face_landmarker"))),

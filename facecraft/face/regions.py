@@ -6,8 +6,11 @@ closed polygons, so masks and region statistics follow the mesh the landmarker a
 
 from __future__ import annotations
 
+import importlib
+import sys
 import threading
 from functools import cache
+from types import ModuleType
 
 import numpy as np
 
@@ -45,6 +48,42 @@ entering them at once (the mesh loading in the background while the swap reads t
 "partially initialized module ... face_landmarker"."""
 
 
+def import_mediapipe_vision() -> ModuleType:
+    """``mediapipe.tasks.python.vision``, imported under :data:`MEDIAPIPE_IMPORT`.
+
+    The package imports its drawing helpers, and they import ``matplotlib.pyplot`` (matplotlib, its figure
+    and backend machinery: 0.4 s of the package's 0.5 s import on a 2-core CPU) for plots facecraft never
+    draws. While mediapipe imports, matplotlib and pyplot are stand-ins that import the real ones the moment
+    anything is asked of them; afterwards they leave ``sys.modules``, so any later import gets the real
+    modules."""
+    with MEDIAPIPE_IMPORT:
+        if "mediapipe.tasks.python.vision" in sys.modules or "matplotlib" in sys.modules:
+            from mediapipe.tasks.python import vision
+        else:
+            package, pyplot = _OnDemand("matplotlib"), _OnDemand("matplotlib.pyplot")
+            package.pyplot = pyplot  # type: ignore[attr-defined]
+            stand_ins = {"matplotlib": package, "matplotlib.pyplot": pyplot}
+            sys.modules.update(stand_ins)
+            try:
+                from mediapipe.tasks.python import vision
+            finally:
+                for name, stand_in in stand_ins.items():
+                    if sys.modules.get(name) is stand_in:
+                        del sys.modules[name]
+    return vision
+
+
+class _OnDemand(ModuleType):
+    """A module that imports the real one of its name on first use of any attribute."""
+
+    def __getattr__(self, attr: str) -> object:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
 @cache
 def region(name: str) -> tuple[int, ...]:
     """Ordered polygon for ``face_oval``, ``left_eye``, ``right_eye``, ``left_eyebrow``,
@@ -52,8 +91,7 @@ def region(name: str) -> tuple[int, ...]:
 
     "left"/"right" are as seen in the image (MediaPipe's names are the subject's, i.e. swapped).
     """
-    with MEDIAPIPE_IMPORT:
-        from mediapipe.tasks.python.vision.face_landmarker import FaceLandmarksConnections as C
+    C = import_mediapipe_vision().FaceLandmarksConnections
 
     subject = {
         "face_oval": C.FACE_LANDMARKS_FACE_OVAL,

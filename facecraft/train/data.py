@@ -21,7 +21,6 @@ import torch
 from facecraft.errors import FacecraftError
 from facecraft.face.parse import (
     FACE_CLASSES,
-    GLASSES_FRAME_BAND,
     OCCLUDER_CLASSES,
     class_mask,
     parser_disabled,
@@ -29,6 +28,7 @@ from facecraft.face.parse import (
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
+from facecraft.train.glasses import glasses_donors, paint_glasses
 from facecraft.train.holdout import holdout
 from facecraft.train.parsing import parsed_labels
 
@@ -75,7 +75,7 @@ def region_masks(
     """(3, S, S) uint8 at the faceset size: the face (the parser's face classes and the glasses' lenses from
     ``labels``, else the mesh's face oval), eyes + mouth dilated by ~S/40 pixels, and where the loss applies
     (255 but on the parser's hair, hats, jewellery and clothes; glasses frames are painted out of the
-    training faces instead, see :func:`without_glasses_frames`)."""
+    training faces instead, see :mod:`facecraft.train.glasses`)."""
     oval = face_mask(aligned_landmarks, faceset_size)
     features = np.zeros_like(oval)
     for name in ("left_eye", "right_eye", "lips_outer"):
@@ -87,91 +87,6 @@ def region_masks(
     face = class_mask(labels, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
     covered = class_mask(labels, [c for c in OCCLUDER_CLASSES if c != "eyeglasses"]).astype(np.uint8) * 255
     return np.stack([face, features, 255 - covered])
-
-
-def glasses_frames(
-    labels: np.ndarray, image: np.ndarray | None = None, aligned_landmarks: np.ndarray | None = None
-) -> np.ndarray:
-    """(S, S) uint8 0/255: the frames of the glasses in a label map: the glasses class's outer band, grown
-    outwards by as much (the parser's class stops inside the rim's outer edge); all zeros without glasses.
-    With the face ``image`` (BGR) and its ``aligned_landmarks``, thick rims are added (:func:`_thick_rims`)."""
-    glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
-    if not glasses.any():
-        return glasses
-    r = max(1, round(labels.shape[0] * GLASSES_FRAME_BAND))
-    disk = _disk(r)
-    frames = cv2.dilate(glasses, disk) - cv2.erode(glasses, disk)
-    # The bridge over the nose is rarely in the class: close the gap between the lenses along their upper
-    # third, where the bridge runs.
-    ys = np.nonzero(glasses.any(1))[0]
-    top = slice(max(0, int(ys[0]) - r), int(ys[0]) + max(1, (int(ys[-1]) - int(ys[0])) // 3))
-    gap = np.ones((1, max(3, round(labels.shape[0] * 0.15))), np.uint8)
-    bridge = np.zeros_like(glasses)
-    bridge[top] = (cv2.morphologyEx(glasses, cv2.MORPH_CLOSE, gap) - glasses)[top]
-    frames = np.maximum(frames, cv2.dilate(bridge, disk))
-    if image is not None and aligned_landmarks is not None:
-        frames = np.maximum(frames, _thick_rims(image, labels, glasses, frames, aligned_landmarks))
-    return frames * 255
-
-
-THICK_RIM_REACH = 0.045
-"""How far inside the glasses class (share of the crop) a rim may reach: a browline or horn-rimmed frame
-is up to ~4 % of the crop thick, twice the band."""
-THICK_RIM_COLOUR = 30.0
-"""Lab distance from the median of what the lenses show above which a pixel is frame, not lens."""
-
-
-def _disk(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-
-
-def _thick_rims(
-    image: np.ndarray,
-    labels: np.ndarray,
-    glasses: np.ndarray,
-    band: np.ndarray,
-    aligned_landmarks: np.ndarray,
-) -> np.ndarray:
-    """(S, S) uint8 0/1: rims thicker than the band (a browline's dark bar, horn rims): pixels of the glasses
-    class near its edge whose colour is far from what the lenses show, joined to the band, never the eyes
-    (the mesh's eyes, grown by 3 % of the crop)."""
-    size = labels.shape[0]
-    outlines = np.zeros((size, size), np.uint8)
-    for name in ("left_eye", "right_eye"):
-        cv2.fillPoly(outlines, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 1)
-    eyes = cv2.dilate(outlines, _disk(max(1, round(size * 0.03))))
-    lens = (glasses > 0) & (band == 0) & (eyes == 0)
-    if lens.sum() < 20:
-        return np.zeros_like(glasses)
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    far = np.linalg.norm(lab - np.median(lab[lens], axis=0), axis=2) > THICK_RIM_COLOUR
-    near_edge = cv2.distanceTransform(glasses, cv2.DIST_L2, 3) <= max(2.0, size * THICK_RIM_REACH)
-    rim = ((glasses > 0) & (eyes == 0) & near_edge & far).astype(np.uint8)
-    rim = cv2.morphologyEx(rim, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    _, parts = cv2.connectedComponents(np.maximum(rim, band))
-    joined = np.isin(parts, np.unique(parts[band > 0]))
-    return cv2.dilate((joined & (rim > 0)).astype(np.uint8), _disk(1))
-
-
-def without_glasses_frames(
-    image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarray | None = None
-) -> np.ndarray:
-    """``image`` (S, S, 3) with its glasses' frames painted over from the skin around them.
-
-    A decoder trained on a person who wears glasses otherwise learns to draw the frames (or, with them
-    merely left out of the loss, a ghost of them) and puts them on every face it is swapped onto. With the
-    frames painted out of every training face it learns the person without them; the lenses and the eyes
-    behind them stay and are learned. A target's own glasses are kept at swap time by the parse mask.
-    ``aligned_landmarks``: also paint out rims thicker than the band (:func:`glasses_frames`)."""
-    return paint_frames(image, glasses_frames(labels, image, aligned_landmarks))
-
-
-def paint_frames(image: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    """``image`` with the pixels of ``frames`` (from :func:`glasses_frames`) filled from around them."""
-    if not frames.any():
-        return image
-    r = max(2, round(frames.shape[0] * GLASSES_FRAME_BAND))
-    return cv2.inpaint(image, frames, r, cv2.INPAINT_TELEA)
 
 
 def load_identity(
@@ -198,9 +113,8 @@ def load_identity(
         images = np.empty((len(faces), size, size, 3), np.uint8)
         masks = np.empty((len(faces), 3, size, size), np.uint8)
         use_parser = not parser_disabled() if parse is None else parse
-        labels: list[np.ndarray | None] = (
-            list(parsed_labels(fs, faces, progress)) if use_parser else [None] * len(faces)
-        )
+        labels = parsed_labels(fs, faces, progress) if use_parser else []
+        donors = glasses_donors(labels, [f.aligned_landmarks for f in faces]) if use_parser else None
         interp = cv2.INTER_AREA if fsize > size else cv2.INTER_CUBIC
         for i, face in enumerate(faces):
             img = fs.load_image(face)
@@ -208,11 +122,11 @@ def load_identity(
                 raise FacecraftError(
                     f"face image {face.image} in {path} is not {fsize} px; the faceset is damaged"
                 )
-            lab = labels[i]
+            lab = labels[i] if use_parser else None
             if lab is not None:
-                img = without_glasses_frames(img, lab, face.aligned_landmarks)
+                img, _ = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
-            m = region_masks(face.aligned_landmarks, fsize, labels[i])
+            m = region_masks(face.aligned_landmarks, fsize, lab)
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
     n_val = int(np.clip(round(len(faces) * val_fraction), 1, max_val))
     split = holdout(np.array([f.track_id for f in faces]), np.array([f.frame_index for f in faces]), n_val)

@@ -12,7 +12,7 @@ from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.faceset.store import Faceset
 from facecraft.swap.exemplars import choose_exemplars, save_bank
-from facecraft.train.data import glasses_frames, paint_frames
+from facecraft.train.glasses import glasses_donors, paint_glasses
 from facecraft.train.parsing import parsed_labels
 
 
@@ -28,23 +28,21 @@ def keep_exemplars(
         size = fs.size
         landmarks = np.stack([f.aligned_landmarks for f in faces]).astype(np.float32)
         picked = choose_exemplars(landmarks, np.array([f.sharpness for f in faces]), size)
-        chosen = [faces[i] for i in picked]
-        labels = parsed_labels(fs, chosen, progress=False) if use_parser else [None] * len(chosen)
+        labels = parsed_labels(fs, faces, progress=False) if use_parser else []
+        donors = glasses_donors(labels, [f.aligned_landmarks for f in faces]) if use_parser else None
         images, masks = [], []
-        for face, lab in zip(chosen, labels, strict=True):
+        for i in picked:
+            face = faces[i]
             img = fs.load_image(face)
-            if lab is None:
+            if not use_parser:
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
-                frames = glasses_frames(lab, img, face.aligned_landmarks)
-                img = paint_frames(img, frames)
+                img, frames = paint_glasses(img, labels, int(i), face.aligned_landmarks, donors)
                 # the eyes behind a glasses' lenses lend too; the frames never
-                lend = class_mask(lab, (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
+                lend = class_mask(labels[i], (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
                 masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))
             images.append(img)
-        seen = None
-        if use_parser:
-            seen = seen_map(parsed_labels(fs, faces, progress=False))
+        seen = seen_map(labels) if use_parser else None
     return save_bank(model_dir, identity, np.stack(images), np.stack(masks), landmarks[picked], seen)
 
 
