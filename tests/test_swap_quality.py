@@ -152,8 +152,7 @@ def test_clear_frames_the_parser_missed_are_painted_from_the_persons_other_faces
         )
         before = without_glasses_frames(images[i], labels[i], landmarks[i])
         assert np.abs(before[rim].astype(int) - 180).max() > 20  # the band alone leaves the rim
-        painted, frames, glare = paint_glasses(images[i], labels, i, landmarks[i], donors)
-        assert not glare.any()  # no reflection on these lenses
+        painted, frames = paint_glasses(images[i], labels, i, landmarks[i], donors)
         assert np.abs(painted[rim].astype(int) - 180).mean() < 4  # gone
         assert np.array_equal(painted[frames == 0], images[i][frames == 0])  # nothing else changes
     # a person the parser saw in glasses in too few faces is no wearer: nothing is borrowed or traced

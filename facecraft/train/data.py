@@ -123,12 +123,10 @@ def load_identity(
                     f"face image {face.image} in {path} is not {fsize} px; the faceset is damaged"
                 )
             lab = labels[i] if use_parser else None
-            m = region_masks(face.aligned_landmarks, fsize, lab)
             if lab is not None:
-                painted = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
-                img = painted.image
-                m[2][painted.glare] = 0
+                img, _ = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
+            m = region_masks(face.aligned_landmarks, fsize, lab)
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])
     n_val = int(np.clip(round(len(faces) * val_fraction), 1, max_val))
     split = holdout(np.array([f.track_id for f in faces]), np.array([f.frame_index for f in faces]), n_val)

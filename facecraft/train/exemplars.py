@@ -37,10 +37,10 @@ def keep_exemplars(
             if not use_parser:
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
-                img, frames, glare = paint_glasses(img, labels, int(i), face.aligned_landmarks, donors)
-                # the eyes behind a glasses' lenses lend too; the frames and the lenses' glare never
+                img, frames = paint_glasses(img, labels, int(i), face.aligned_landmarks, donors)
+                # the eyes behind a glasses' lenses lend too; the frames never
                 lend = class_mask(labels[i], (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
-                masks.append(np.where((frames > 0) | glare, 0, lend).astype(np.uint8))
+                masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))
             images.append(img)
         seen = seen_map(labels) if use_parser else None
     return save_bank(model_dir, identity, np.stack(images), np.stack(masks), landmarks[picked], seen)

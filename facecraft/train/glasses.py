@@ -12,8 +12,6 @@ stay and are learned. A target's own glasses are kept at swap time by the parse 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import cv2
 import numpy as np
 
@@ -229,52 +227,18 @@ def paint_frames(image: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, frames, r, cv2.INPAINT_TELEA)
 
 
-class PaintedFace(NamedTuple):
-    image: np.ndarray
-    """The face (BGR) with its glasses' frames painted out."""
-    frames: np.ndarray
-    """(S, S) uint8 0/255: what was painted."""
-    glare: np.ndarray
-    """(S, S) bool: reflections on clear lenses (:func:`lens_glare`), for the loss to leave out."""
-
-
 def paint_glasses(
     image: np.ndarray,
     labels: list[np.ndarray],
     index: int,
     aligned_landmarks: np.ndarray,
     donors: list[tuple[int, np.ndarray]] | None,
-) -> PaintedFace:
+) -> tuple[np.ndarray, np.ndarray]:
     """Face ``index`` of a person (BGR ``image``; ``labels`` of all their faces; ``donors`` from
-    :func:`glasses_donors`) with its glasses painted out, what was painted, and its lenses' glare."""
+    :func:`glasses_donors`) with its glasses painted out, and what was painted (0/255)."""
     lab = labels[index]
     if donors is not None and donors[index][0] != index:
         donor, move = donors[index]
         lab = borrowed_labels(lab, labels[donor], move)
     frames = frames_to_paint(image, lab, aligned_landmarks, wearer=donors is not None)
-    glare = lens_glare(image, lab) if donors is not None else np.zeros(lab.shape, bool)
-    return PaintedFace(paint_frames(image, frames), frames, glare)
-
-
-GLARE_BLUE = 12.0
-"""Lab b levels by which a reflection on a lens (a screen's light) is bluer than the person's skin."""
-GLARE_DARK = 25.0
-"""Lab L levels: a reflection is at most this much darker than the skin (an iris or a lash line is more)."""
-
-
-def lens_glare(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(S, S) bool: on clear frames' lenses (:func:`clear_frames`), within :data:`THIN_REACH_OUT` of the
-    glasses class, pixels bluer than the skin away from the glasses by :data:`GLARE_BLUE` and not much darker
-    (:data:`GLARE_DARK`): a monitor's reflection, in about half of man_glasses_orange's webcam faces. Painting
-    it would fill part of an eye with it; training leaves it out of the loss instead, so the decoder learns the
-    eyes from the faces without it, and the exemplars never lend it."""
-    glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
-    if not glasses.any() or not clear_frames(image, labels):
-        return np.zeros(labels.shape, bool)
-    zone = cv2.dilate(glasses, _disk(round(labels.shape[0] * THIN_REACH_OUT))) > 0
-    skin = class_mask(labels, ("skin",)) & ~zone
-    if skin.sum() < 20:
-        return np.zeros(labels.shape, bool)
-    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-    light, _, blue = np.median(lab[skin], axis=0)
-    return zone & (lab[..., 2] < blue - GLARE_BLUE) & (lab[..., 0] > light - GLARE_DARK)
+    return paint_frames(image, frames), frames
