@@ -160,25 +160,6 @@ def test_clear_frames_the_parser_missed_are_painted_from_the_persons_other_faces
     assert glasses_donors(few, few_landmarks) is None
 
 
-def test_a_screens_reflection_on_clear_lenses_is_left_out_of_the_loss() -> None:
-    """About half of a webcam clip's faces carry a monitor's blue reflection on the lenses; learned, it put
-    blue-purple shades around every face's eyes. It is found (bluer than the skin, not much darker) and left
-    out of the loss; a dark iris on the lens is not a reflection."""
-    images, labels, landmarks = _clear_glasses_wearer(12, seen=9)
-    donors = glasses_donors(labels, landmarks)
-    image = images[4].copy()
-    x, y = _centre(landmarks[4])
-    cv2.ellipse(image, (x, y - 8), (12, 4), 0, 0, 360, (235, 175, 165), -1)  # a pale blue reflection
-    cv2.circle(image, (x, y + 4), 5, (40, 40, 40), -1)  # the iris
-    reflection = cv2.ellipse(np.zeros((256, 256), np.uint8), (x, y - 8), (12, 4), 0, 0, 360, 1, -1) > 0
-    glare = paint_glasses(image, labels, 4, landmarks[4], donors).glare
-    assert glare[reflection].mean() > 0.95
-    assert not glare[y + 2 : y + 7, x - 3 : x + 4].any()  # the iris
-    assert glare.sum() <= reflection.sum()  # nothing else
-    assert not paint_glasses(images[4], labels, 4, landmarks[4], donors).glare.any()  # no reflection: none
-    assert not paint_glasses(image, labels, 4, landmarks[4], None).glare.any()  # not a wearer: none
-
-
 def test_thin_lines_are_left_alone_where_the_frames_show() -> None:
     """Dark frames are painted by their band; tracing lines inside a tinted lens painted its outline."""
     images, labels, landmarks = _clear_glasses_wearer(1, seen=1)
