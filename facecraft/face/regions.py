@@ -51,25 +51,22 @@ entering them at once (the mesh loading in the background while the swap reads t
 def import_mediapipe_vision() -> ModuleType:
     """``mediapipe.tasks.python.vision``, imported under :data:`MEDIAPIPE_IMPORT`.
 
-    The package imports its drawing helpers, and they import ``matplotlib.pyplot`` (matplotlib, its figure
-    and backend machinery: 0.4 s of the package's 0.5 s import on a 2-core CPU) for plots facecraft never
-    draws. While mediapipe imports, matplotlib and pyplot are stand-ins that import the real ones the moment
-    anything is asked of them; afterwards they leave ``sys.modules``, so any later import gets the real
-    modules."""
+    The package imports its drawing helpers, and they import ``matplotlib.pyplot`` (its figure and backend
+    machinery) for plots facecraft never draws. While mediapipe imports, pyplot is a stand-in that imports
+    the real one the moment anything is asked of it (from any thread); afterwards it leaves ``sys.modules``,
+    so any later import gets the real pyplot. matplotlib itself is imported as usual (a stand-in for the
+    package would break another thread importing one of its submodules meanwhile)."""
     with MEDIAPIPE_IMPORT:
-        if "mediapipe.tasks.python.vision" in sys.modules or "matplotlib" in sys.modules:
+        if "mediapipe.tasks.python.vision" in sys.modules or "matplotlib.pyplot" in sys.modules:
             from mediapipe.tasks.python import vision
         else:
-            package, pyplot = _OnDemand("matplotlib"), _OnDemand("matplotlib.pyplot")
-            package.pyplot = pyplot  # type: ignore[attr-defined]
-            stand_ins = {"matplotlib": package, "matplotlib.pyplot": pyplot}
-            sys.modules.update(stand_ins)
+            stand_in = _OnDemand("matplotlib.pyplot")
+            sys.modules["matplotlib.pyplot"] = stand_in
             try:
                 from mediapipe.tasks.python import vision
             finally:
-                for name, stand_in in stand_ins.items():
-                    if sys.modules.get(name) is stand_in:
-                        del sys.modules[name]
+                if sys.modules.get("matplotlib.pyplot") is stand_in:
+                    del sys.modules["matplotlib.pyplot"]
     return vision
 
 

@@ -21,6 +21,7 @@ from facecraft.face.regions import polygon
 GLASSES = LABELS.index("eyeglasses")
 UNDER_GLASSES = tuple(LABELS.index(c) for c in ("skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose"))
 """Classes a borrowed outline may take over (what glasses sit on), never hair, background or the mouth."""
+_BROWS = (LABELS.index("l_brow"), LABELS.index("r_brow"))
 WHOLE = 0.75
 """A face's glasses class is whole when it is at least this share of the person's large ones (the 90th
 percentile of their faces' class areas)."""
@@ -126,9 +127,6 @@ def thin_rims(image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarr
     rims = cv2.dilate((zone & (lines > THIN_CONTRAST)).astype(np.uint8), _disk(1))
     rims[_eyes(aligned_landmarks, size, 0.01) > 0] = 0
     return rims
-
-
-_BROWS = (LABELS.index("l_brow"), LABELS.index("r_brow"))
 
 
 def clear_frames(image: np.ndarray, labels: np.ndarray) -> bool:
