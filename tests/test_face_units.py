@@ -87,3 +87,23 @@ def test_mesh_regions_are_closed_polygons():
     assert len(region("lips_inner")) == 20
     with pytest.raises(KeyError):
         region("tail")
+
+
+def test_mediapipe_is_imported_without_pyplot_and_pyplot_still_works() -> None:
+    """mediapipe's drawing helpers import matplotlib.pyplot (a quarter second at every start) for plots
+    facecraft never draws: it stands in while mediapipe imports; whoever uses pyplot gets the real one."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from facecraft.face.regions import region\n"
+        "assert len(region('face_oval')) == 36\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "from mediapipe.tasks.python.vision import drawing_utils\n"
+        "assert callable(drawing_utils.plt.figure)\n"
+        "import matplotlib.pyplot as plt\n"
+        "assert type(plt).__name__ == 'module' and callable(plt.subplots)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
