@@ -130,7 +130,9 @@ def thin_rims(image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarr
 
 
 def clear_frames(image: np.ndarray, labels: np.ndarray) -> bool:
-    """Whether a face's glasses frames are clear: their band is mostly the colour of the skin around."""
+    """Whether a face's glasses frames are clear: their band is mostly the colour of the skin around. The
+    training-side twin of :func:`facecraft.swap.parsing.frames_visibility`, which needs the parser's
+    probabilities and lenses; training keeps only label maps."""
     glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
     band = glasses_frames(labels) > 0
     size = labels.shape[0]
