@@ -1,11 +1,14 @@
-"""Animate benchmark: frames/s at 512 x 512 output on this CPU, and self-reenactment quality.
+"""Animate benchmark: frames/s at 512 x 512 output (``--crop face``) on this CPU, and self-reenactment quality.
 
-Prints JSON:
+Prints JSON (every speed at the 512 x 512 output the target names; ``output`` says the size):
 - ``render_fps``: the renderer alone (retarget + warp field + remap + mouth), a built-in performance
 - ``driven_fps``: driving-video loop without file output (decode + mesh the driving face + smooth + render)
-- ``end_to_end_fps``: the ``animate`` verb writing an H.264 file with audio, start-up included
+- ``warm_fps``: :func:`facecraft.animate.animate` writing the labelled H.264 file with audio, in a process whose
+  libraries and models are already loaded (what a second job in the studio sees)
+- ``end_to_end_fps``: the ``facecraft animate`` command as a user runs it, a fresh process: Python's start,
+  imports and model loading included (frames / wall time)
 - ``reenact``: :func:`facecraft.animate.reenact_eval` on man_green_screen_3s and woman_glasses_talking_5s_audio
-Target on the 2-core CPU: >= 25 frames/s at 512 x 512.
+Target on the 2-core CPU: >= 25 frames/s end to end at 512 x 512.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,11 +36,12 @@ PORTRAIT = DATA / "portraits" / "mona_lisa.jpg"
 DRIVING = DATA / "videos" / "man_glasses_orange_7s_audio.mp4"
 REENACT = ("man_green_screen_3s.mp4", "woman_glasses_talking_5s_audio.mp4")
 TARGET_FPS = 25.0
+CROP = "face"  # a 512 x 512 output (the default crop, "portrait", gives 288 x 512)
 
 
 def _render_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
-    config = AnimateConfig(size=512)
-    pic = load_portrait(PORTRAIT, mesher, detector, size=512)
+    config = AnimateConfig(size=512, crop=CROP)
+    pic = load_portrait(PORTRAIT, mesher, detector, size=512, crop=CROP)
     anim = Animation(pic, config, None)
     motions = list(performance_motions(load_performance("talk"), pic.landmarks, 25.0, 4.0))
     anim.render(motions[0])
@@ -47,8 +52,8 @@ def _render_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
 
 
 def _driven_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
-    config = AnimateConfig(size=512)
-    pic = load_portrait(PORTRAIT, mesher, detector, size=512)
+    config = AnimateConfig(size=512, crop=CROP)
+    pic = load_portrait(PORTRAIT, mesher, detector, size=512, crop=CROP)
     driver = VideoDriver(DRIVING, config, mesher, detector, pic.landmarks)
     anim = Animation(
         pic, config, (driver.reference.image, driver.reference.mesh.landmarks.astype(np.float64))
@@ -58,29 +63,55 @@ def _driven_fps(mesher: FaceMesher, detector: FaceDetector) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def _command_fps(out: Path) -> float:
+    """Frames per second of wall time of the ``facecraft animate`` command in a fresh process."""
+    from facecraft.media.video import probe
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "facecraft",
+        "animate",
+        str(PORTRAIT),
+        str(DRIVING),
+        "--crop",
+        CROP,
+        "-o",
+        str(out),
+    ]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return probe(out).frame_count / (time.perf_counter() - t0)
+
+
 def main() -> int:
     if not PORTRAIT.is_file():
         print(json.dumps({"skipped": f"{PORTRAIT} not found (set FACECRAFT_TEST_DATA)"}))
         return 0
-    detector = FaceDetector()
-    with FaceMesher() as mesher:
-        render = _render_fps(mesher, detector)
-        driven = _driven_fps(mesher, detector)
     with tempfile.TemporaryDirectory() as tmp:
-        report = animate(PORTRAIT, DRIVING, output=Path(tmp) / "a.mp4", progress=False)
+        end_to_end = _command_fps(Path(tmp) / "cold.mp4")  # first: nothing loaded yet
+        detector = FaceDetector()
+        with FaceMesher() as mesher:
+            render = _render_fps(mesher, detector)
+            driven = _driven_fps(mesher, detector)
+        report = animate(
+            PORTRAIT, DRIVING, output=Path(tmp) / "a.mp4", config=AnimateConfig(crop=CROP), progress=False
+        )
+    size = f"{report.width}x{report.height}"
     result = {
         "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)",
-        "output": f"{report.width}x{report.height}",
+        "output": size,
         "render_fps": round(render, 1),
         "driven_fps": round(driven, 1),
-        "end_to_end_fps": round(report.frames_per_second, 1),
+        "warm_fps": round(report.frames_per_second, 1),
+        "end_to_end_fps": round(end_to_end, 1),
         "target_fps": TARGET_FPS,
         "reenact": [reenact_eval(DATA / "videos" / name) for name in REENACT],
     }
     print(json.dumps(result, indent=2))
     print(
-        f"animate: render {render:.1f} fps, driven {driven:.1f} fps, end to end {report.frames_per_second:.1f} fps "
-        f"at 512x512 (target {TARGET_FPS:g})",
+        f"animate at {size}: render {render:.1f} fps, driven {driven:.1f} fps, warm {report.frames_per_second:.1f} "
+        f"fps, end to end (the command, fresh process) {end_to_end:.1f} fps (target {TARGET_FPS:g})",
         file=sys.stderr,
     )
     return 0

@@ -18,7 +18,9 @@ import numpy as np
 
 from facecraft.animate.shading import skin_triangles
 from facecraft.animate.warp import FaceCover
+from facecraft.face import regions
 from facecraft.face.symmetry import MIRROR
+from facecraft.imaging import masked_average
 
 STRETCH_FROM, STRETCH_FULL = 1.5, 2.2
 """A triangle shown this many times its area in the portrait starts to take, and fully takes, the mirror's
@@ -28,6 +30,12 @@ DETAIL_SIGMA = 0.05
 EDGE_MARGIN = 0.02
 """No texture taken within this many face widths of the face outline (the weight fades in beyond it)."""
 DETAIL_LIMIT = 24.0
+TEETH_REACH = 0.05
+"""Face widths from a stretched triangle within which an uncovered tooth of the outline takes its weight."""
+TEETH_GROW = 0.02
+"""Face widths by which the teeth are grown into the triangles beside them."""
+TEETH_SIGMA = 0.03
+"""Sigma (face widths) of the face's smooth colour the teeth are filled with."""
 """The most the taken texture changes a pixel (levels): a strong edge in the mirror never prints."""
 
 
@@ -90,8 +98,8 @@ def fill_stretched(
     weights = triangle_weights(maps, target, cover.triangles)
     if not (weights > 0).any():
         return frame
-    field_w = weights[cover.ids]
-    if not (field_w > 0).any():
+    raw = weights[cover.ids]
+    if not (raw > 0).any():
         return frame
     # Fade out towards the face outline: there the mirror triangle's edge lies on the other side's hair or
     # background, whose contrast is not skin texture. Soften across triangle edges (1 % of a face width).
@@ -99,11 +107,13 @@ def fill_stretched(
     inside = (cover.ids < len(cover.triangles)).astype(np.uint8)
     margin = max(1, round(EDGE_MARGIN * px_per_fw))
     inner = cv2.erode(inside, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)).astype(np.float32)
-    field_w = cv2.GaussianBlur(field_w * inner, (0, 0), max(1.0, 0.01 * px_per_fw)) * inside
+    field_w = cv2.GaussianBlur(raw * inner, (0, 0), max(1.0, 0.01 * px_per_fw)) * inside
+    teeth_w = _teeth_weight(cover, raw, target, field_to_output, px_per_fw)
     ys, xs = cover.roi
     h, w = frame.shape[:2]
-    rows = np.nonzero(field_w.max(1) > 1e-3)[0]
-    cols = np.nonzero(field_w.max(0) > 1e-3)[0]
+    either = np.maximum(field_w, teeth_w)
+    rows = np.nonzero(either.max(1) > 1e-3)[0]
+    cols = np.nonzero(either.max(0) > 1e-3)[0]
     if len(rows) == 0:
         return frame
     fy0, fy1 = rows[0], rows[-1] + 1
@@ -133,6 +143,38 @@ def fill_stretched(
     detail_mirror = mirror_f - cv2.GaussianBlur(mirror_f, (0, 0), sigma)
     change = np.clip(detail_mirror - detail_now, -DETAIL_LIMIT, DETAIL_LIMIT)
     mixed = region + weight[..., None] * change
+    if teeth_w.any():
+        # The teeth take the face's smooth colour around them (covered pixels only): no texture, no blobs.
+        tw = cv2.resize(teeth_w[sub], size, interpolation=cv2.INTER_LINEAR)
+        face = cv2.resize(inside[sub].astype(np.float32), size, interpolation=cv2.INTER_NEAREST)
+        face *= tw < 0.05
+        fill_sigma = max(1.0, TEETH_SIGMA * face_width_px)
+        smooth = np.dstack([masked_average(mixed[..., k], face, fill_sigma)[0] for k in range(3)])
+        mixed += tw[..., None] * (smooth - mixed)
     out = frame.copy()
     out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def _teeth_weight(
+    cover: FaceCover, raw: np.ndarray, target: np.ndarray, field_to_output: float, px_per_fw: float
+) -> np.ndarray:
+    """(field h, w) float32: how much of the face's smooth colour the teeth of the cover take. On the far
+    side of a three-quarter face some cheek points lie just outside the face outline and their triangles
+    are left out of the mesh, so the cover's outline has teeth: 1-2 portrait pixels the smooth outer field
+    fills, which a turn stretches into a column of blobs down the cheek. Pixels inside the target's outline
+    that no triangle covers take the weight of the stretched triangles next to them (none at rest)."""
+    ys, xs = cover.roi
+    outline = np.asarray(target, np.float64)[list(regions.region("face_oval")), :2]
+    pts = np.round(((outline + 0.5) / field_to_output - 0.5 - (xs.start, ys.start)) * 16).astype(np.int32)
+    oval = np.zeros(cover.ids.shape, np.uint8)
+    cv2.fillPoly(oval, [pts], 1, shift=4)
+    open_teeth = ((oval > 0) & (cover.ids >= len(cover.triangles))).astype(np.uint8)
+    if not open_teeth.any():
+        return np.zeros(cover.ids.shape, np.float32)
+    # with the edge of the triangles beside them, which samples the same few pixels (dark tails)
+    grow = max(1, round(TEETH_GROW * px_per_fw))
+    teeth = cv2.dilate(open_teeth, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)).astype(np.float32) * oval
+    reach = max(1, round(TEETH_REACH * px_per_fw))
+    near = cv2.dilate(raw.astype(np.float32), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+    return cv2.GaussianBlur(near * teeth, (0, 0), 1.0) * (oval > 0)
