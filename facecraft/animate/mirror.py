@@ -7,6 +7,9 @@ frontally in the portrait: each stretched triangle of the mesh also samples its 
 (:data:`facecraft.face.symmetry.MIRROR`). Only the fine texture is taken from there (the frame's own
 local mean is kept, so light and shadow stay where the portrait has them); the weight grows with how much
 more a triangle is stretched than its mirror, so a frontal face or a small turn is left exactly as it was.
+
+Along the far cheek's outline a few pixels no triangle covers (the outline's teeth, see :func:`_teeth_weight`)
+take the face's smooth colour instead, as strongly as the triangles beside them are stretched.
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ DETAIL_SIGMA = 0.05
 EDGE_MARGIN = 0.02
 """No texture taken within this many face widths of the face outline (the weight fades in beyond it)."""
 DETAIL_LIMIT = 24.0
+"""The most the taken texture changes a pixel (levels): a strong edge in the mirror never prints."""
 TEETH_REACH = 0.05
 """Face widths from a stretched triangle within which an uncovered tooth of the outline takes its weight."""
 TEETH_GROW = 0.02
 """Face widths by which the teeth are grown into the triangles beside them."""
 TEETH_SIGMA = 0.03
 """Sigma (face widths) of the face's smooth colour the teeth are filled with."""
-"""The most the taken texture changes a pixel (levels): a strong edge in the mirror never prints."""
 
 
 @dataclass(frozen=True)
