@@ -89,7 +89,11 @@ def train(
     lock = FolderLock.for_folder(root, f"the model folder {root}", "train") if dist.main else nullcontext()
     try:
         with lock:
-            return _train(facesets, root, config, device, dist, progress)
+            report = _train(facesets, root, config, device, dist, progress)
+        # Every process reaches the end before any leaves the group: a gloo process whose peer had already
+        # torn its connections down aborted now and then ("terminate called without an active exception").
+        barrier(dist)
+        return report
     finally:
         shutdown(dist)
 
