@@ -61,16 +61,25 @@ def _streaks(anim: Animation, pic: Portrait, motion: Motion) -> tuple[float, int
     _, _, cover = warp.backward_map_and_cover(layout, pic.landmarks, target)
     maps = mirror.MirrorMaps.prepare(pic.landmarks, layout.triangles)
     weight = mirror.triangle_weights(maps, target, cover.triangles)[cover.ids]
-    scale = layout.size[0] / layout.field_size[0]
-    full = np.zeros(pic.image.shape[:2], np.float32)
-    up = cv2.resize(weight, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    y0, x0 = round(cover.roi[0].start * scale), round(cover.roi[1].start * scale)
-    h, w = min(up.shape[0], full.shape[0] - y0), min(up.shape[1], full.shape[1] - x0)
-    full[y0 : y0 + h, x0 : x0 + w] = up[:h, :w]
+    full = _at_output(weight, layout, cover, pic.image.shape)
     region = cv2.erode((full > 0.9).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     grey = cv2.cvtColor(anim.render(motion), cv2.COLOR_BGR2GRAY).astype(np.float32)
     gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
     return float((gx[region] ** 2).mean() / max((gy[region] ** 2).mean(), 1e-6)), int(region.sum())
+
+
+def _at_output(
+    values: np.ndarray, layout: warp.WarpLayout, cover: warp.FaceCover, shape: tuple[int, ...]
+) -> np.ndarray:
+    """A map over the cover's field pixels (``values``, its roi's shape) placed in an output-size image
+    (zeros elsewhere), each field pixel repeated over the output pixels it spans."""
+    scale = layout.size[0] / layout.field_size[0]
+    full = np.zeros(shape[:2], values.dtype)
+    up = cv2.resize(values, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    y0, x0 = round(cover.roi[0].start * scale), round(cover.roi[1].start * scale)
+    h, w = min(up.shape[0], full.shape[0] - y0), min(up.shape[1], full.shape[1] - x0)
+    full[y0 : y0 + h, x0 : x0 + w] = up[:h, :w]
+    return full
 
 
 @pytest.mark.parser
@@ -114,13 +123,8 @@ def _teeth_contrast(anim: Animation, pic: Portrait, motion: Motion) -> tuple[int
     target = anim.target(motion)
     layout = anim.renderer.layout  # type: ignore[attr-defined]
     _, _, cover = warp.backward_map_and_cover(layout, pic.landmarks, target)
-    scale = layout.size[0] / layout.field_size[0]
-    covered = np.zeros(pic.image.shape[:2], np.uint8)
     inside = (cover.ids < len(cover.triangles)).astype(np.uint8)
-    up = cv2.resize(inside, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    y0, x0 = round(cover.roi[0].start * scale), round(cover.roi[1].start * scale)
-    h, w = min(up.shape[0], covered.shape[0] - y0), min(up.shape[1], covered.shape[1] - x0)
-    covered[y0 : y0 + h, x0 : x0 + w] = up[:h, :w]
+    covered = _at_output(inside, layout, cover, pic.image.shape)
     oval = np.zeros_like(covered)
     cv2.fillPoly(oval, [np.round(regions.polygon(target, "face_oval")).astype(np.int32)], 1)
     teeth = (oval > 0) & (covered == 0)
