@@ -1,3 +1,3 @@
-from facecraft.cli.main import main
+from facecraft.cli.main import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -141,10 +141,10 @@ def fill_stretched(
     mirror = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     sigma = max(1.0, DETAIL_SIGMA * face_width_px)
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    mirror_f = mirror.astype(np.float32)
-    detail_now = region - cv2.GaussianBlur(region, (0, 0), sigma)
-    detail_mirror = mirror_f - cv2.GaussianBlur(mirror_f, (0, 0), sigma)
-    change = np.clip(detail_mirror - detail_now, -DETAIL_LIMIT, DETAIL_LIMIT)
+    # The mirror's detail minus the frame's (each image minus its blur): blurring is linear, so one blur
+    # of the difference does it.
+    diff = mirror.astype(np.float32) - region
+    change = np.clip(diff - cv2.GaussianBlur(diff, (0, 0), sigma), -DETAIL_LIMIT, DETAIL_LIMIT)
     mixed = region + weight[..., None] * change
     if teeth_w.any():
         # The teeth take the face's smooth colour around them (covered pixels only): no texture, no blobs.

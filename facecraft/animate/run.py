@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 
 PERFORMANCE_FPS = 25.0
 MAX_SILENT_UPSCALE = 1.5  # enlarging the portrait more than this gets a warning
-_AHEAD = 48  # driving frames decoded and meshed ahead (~36 MB at 512 px): they fill while the parser runs
+_RENDER_AHEAD = 4  # rendered frames waiting to be labelled and written
+# Driving frames decoded and meshed ahead: they fill while the parser loads (~2 s of a short clip's time to
+# its first frame), so up to this many bytes of driving frames (~250 frames of 512 x 512), at least 48.
+_AHEAD_BYTES = 192 * 2**20
+_AHEAD_MIN = 48
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,8 @@ def animate(
             parsed = pool.submit(_parse_when_loaded, pic, parser)
         if source.driving is not None:
             driver = VideoDriver(source.driving, config, mesher, detector, pic.landmarks)
-            ahead = stack.enter_context(Prefetch(driver.motions(), depth=_AHEAD))
+            depth = max(_AHEAD_MIN, _AHEAD_BYTES // max(1, 3 * driver.info.width * driver.info.height))
+            ahead = stack.enter_context(Prefetch(driver.motions(), depth=depth))
         pic = replace(pic, head=parsed.result() if parsed is not None else None)
         if source.driving is not None:
             plan = _video_plan(pic, config, driver, source.audio, ahead)
@@ -165,7 +170,9 @@ def animate(
         labeller = FrameLabeller(visible_label)  # watermark while writing: no second encode
         duration = None if audio_from is None else total / fps
         with VideoWriter(staged, w, h, fps, audio_from=audio_from, audio_duration=duration) as writer:
-            for frame in _progress(anim.frames(motions), total, progress):
+            # Rendering runs a few frames ahead in a thread while this one labels and writes.
+            rendered = stack.enter_context(Prefetch(anim.frames(motions), depth=_RENDER_AHEAD))
+            for frame in _progress(rendered, total, progress):
                 writer.write(labeller.apply(frame))
                 frames += 1
         if frames == 0:

@@ -181,8 +181,8 @@ def apply_ratio(
     field_gain = np.clip(1.0 + weight * (ratio - 1.0), *GAIN_LIMITS).astype(np.float32)
     gain = cv2.resize(field_gain, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     out = frame.copy()
-    patch = out[y0:y1, x0:x1].astype(np.float32) * gain[..., None]
-    out[y0:y1, x0:x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
+    patch = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = cv2.multiply(patch, cv2.merge([gain, gain, gain]), dtype=cv2.CV_8U)  # rounded
     return out
 
 

@@ -266,14 +266,12 @@ def _face_field(
     ys, xs = roi
     tri = layout.triangles
     d, s = dst[tri], src[tri]  # (T, 3, 2) target and source corners
-    dm = np.concatenate([d, np.ones((len(tri), 3, 1))], axis=2)  # (T, 3, 3)
-    det = np.linalg.det(dm)
+    det = _twice_area(d)
     # Skip triangles squashed to nothing (closed lids, lips) and irises turned over under a closing lid.
-    src_det = np.linalg.det(np.concatenate([s, np.ones((len(tri), 3, 1))], axis=2))
-    front = np.sign(det) == np.sign(src_det)
+    front = np.sign(det) == np.sign(_twice_area(s))
     ok = (np.abs(det) > 0.25) & (front | ~layout.iris_triangle)
-    aff = np.zeros((len(tri) + 1, 3, 2))
-    aff[:-1][ok] = np.linalg.solve(dm[ok], s[ok])  # [x y 1] @ aff = source (x, y)
+    coef = np.zeros((len(tri) + 1, 6))
+    coef[:-1][ok] = _affine_coefficients(d[ok], s[ok], det[ok])
     ids = np.full((ys.stop - ys.start, xs.stop - xs.start), -1, np.int32)
     fx = (d[..., 0] + 0.5) * (fw / w) - 0.5 - xs.start
     fy = (d[..., 1] + 0.5) * (fh / h) - 0.5 - ys.start
@@ -282,18 +280,36 @@ def _face_field(
     # the near side of the face covers the folded far side instead of tearing.
     far = depth[tri].mean(1)
     order = np.lexsort((-far, front))
-    for t in order[ok[order]]:
-        cv2.fillConvexPoly(ids, corners[t], int(t), lineType=cv2.LINE_8, shift=4)
+    drawn = order[ok[order]]
+    for poly, t in zip(corners[drawn], drawn.tolist(), strict=True):
+        cv2.fillConvexPoly(ids, poly, t, cv2.LINE_8, 4)
     # Triangles squashed flat (closed lids, closed lips) leave pixel-wide cracks: give each crack pixel
     # its neighbour's triangle, so the crack does not show the portrait's open eye through it.
     grown = cv2.dilate(ids.astype(np.float32), np.ones((3, 3), np.uint8), iterations=1).astype(np.int32)
     ids = np.where(ids < 0, grown, ids)
     ids[ids < 0] = len(tri)
     gx, gy = layout.grid_x[roi], layout.grid_y[roi]
-    coef = aff.reshape(len(aff), 6)
     mx = gx * coef[ids, 0] + gy * coef[ids, 2] + coef[ids, 4]
     my = gx * coef[ids, 1] + gy * coef[ids, 3] + coef[ids, 5]
     return mx.astype(np.float32), my.astype(np.float32), ids
+
+
+def _twice_area(corners: np.ndarray) -> np.ndarray:
+    """(T,) signed twice-areas of triangles (T, 3, 2): the determinant of [x y 1] of their corners."""
+    e1, e2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+
+def _affine_coefficients(dst: np.ndarray, src: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """(T, 6) affine maps of triangles ``dst`` onto ``src`` (T, 3, 2), ``det`` their :func:`_twice_area`
+    (non-zero), laid out as [x y 1] @ reshape(3, 2) = source (x, y): (ax, ay, bx, by, cx, cy)."""
+    e1, e2 = dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]
+    f1, f2 = src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]
+    inv = 1.0 / det[:, None]
+    a = (e2[:, 1:2] * f1 - e1[:, 1:2] * f2) * inv  # d source / d x
+    b = (e1[:, 0:1] * f2 - e2[:, 0:1] * f1) * inv  # d source / d y
+    c = src[:, 0] - dst[:, 0, 0:1] * a - dst[:, 0, 1:2] * b
+    return np.concatenate([a, b, c], axis=1)
 
 
 def backward_map(
