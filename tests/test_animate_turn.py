@@ -84,3 +84,32 @@ def test_turns_on_the_other_shared_portraits(
     shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser], name: str
 ) -> None:
     _check_turns(shared_data, name, models)
+
+
+def _streakiness(band: np.ndarray) -> float:
+    """Mean horizontal over mean vertical grey-level step: streaks running down from an edge vary across
+    and not along (a ratio well above the still image's)."""
+    grey = cv2.cvtColor(band, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    across = float(np.abs(np.diff(grey, axis=1)).mean())
+    along = float(np.abs(np.diff(grey, axis=0)).mean())
+    return across / max(along, 1e-6)
+
+
+@pytest.mark.parser
+def test_a_head_moved_away_from_the_top_edge_draws_no_streaks_from_it(
+    shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser]
+) -> None:
+    # Framed by the face, the three heads reach the image's top edge (hair, or the scenery around it). The
+    # layer used to repeat its edge row past the edge: moved down, the head pulled streaks down from it.
+    mesher, detector, _ = models
+    for name in ("mona_lisa.jpg", "einstein_photo.jpg", "lady_agnew_painting.jpg"):
+        pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384, crop="face")
+        anim = Animation(pic, AnimateConfig(size=384, crop="face"), None)
+        head = getattr(anim.renderer, "head", None)
+        assert head is not None and head.box[1] == 0, f"{name}: the head layer should reach the top edge"
+        x0, _, x1, _ = head.box
+        moved = anim.render(Motion(translation=np.array([0.0, 0.12, 0.0])))
+        now, still = _streakiness(moved[:24, x0:x1]), _streakiness(pic.image[:24, x0:x1])
+        assert now < 1.3 * still, (
+            f"{name}: streaks above the moved head ({now:.2f} against {still:.2f} still)"
+        )

@@ -45,17 +45,26 @@ HEAD_CLASSES = (
 )
 PARSE_SIZE = 384  # on the head crop: as much detail on the head as the whole portrait at 512, ~55 % the time
 _HOLE_GROW = 0.015  # the plate's hole reaches this far (share of the image side) past the soft head mask
+_EDGE_PAD = 0.1  # the layer goes on this far (share of the image side) past the image's edges
+_EDGE_FADE = 0.06  # ... fading out over this distance (share of the image side)
 
 
 @dataclass(frozen=True)
 class HeadLayer:
-    """``layer``: (H, W, 4) float32 premultiplied BGR + alpha of the head; ``plate``: (H, W, 3) float32
-    background with the head filled in."""
+    """``padded``: the head's (H, W, 4) float32 premultiplied BGR + alpha, extended by ``pad`` pixels on every
+    side (see :func:`extend_past_edges`); ``plate``: (H, W, 3) float32 background with the head filled in."""
 
-    layer: np.ndarray
+    padded: np.ndarray
+    pad: int
     plate: np.ndarray
     box: tuple[int, int, int, int]  # (x0, y0, x1, y1): where the layer and the plate's hole are
     image: np.ndarray  # the portrait (BGR uint8): what shows wherever the head cannot reach
+
+    @property
+    def layer(self) -> np.ndarray:
+        """(H, W, 4): the layer over the image itself."""
+        p = self.pad
+        return self.padded[p : self.padded.shape[0] - p, p : self.padded.shape[1] - p]
 
     @property
     def alpha(self) -> np.ndarray:
@@ -124,7 +133,31 @@ def build_layer(
     layer = np.concatenate([premultiplied, a], axis=2).astype(np.float32)
     ys, xs = np.nonzero(hole)
     box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 1, 1)
-    return HeadLayer(np.ascontiguousarray(layer), plate, box, image.copy())
+    pad = max(4, round(_EDGE_PAD * max(h, w)))
+    return HeadLayer(extend_past_edges(layer, pad), pad, plate, box, image.copy())
+
+
+def extend_past_edges(layer: np.ndarray, pad: int) -> np.ndarray:
+    """The premultiplied layer (H, W, 4) extended by ``pad`` pixels on every side, for a head moved away from
+    the image's edge: hair the edge cuts continues as its own mirror image, scenery at the edge as nothing
+    (the still plate shows). Each extended pixel is the mirror image scaled by the alpha of the edge pixel
+    nearest it. (Repeating the edge pixels, as before, drew streaks down from the edge: hair, and the scenery
+    texture the layer carries near the head.)"""
+    mirrored = cv2.copyMakeBorder(layer, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    edge_alpha = cv2.copyMakeBorder(
+        np.ascontiguousarray(layer[..., 3]), pad, pad, pad, pad, cv2.BORDER_REPLICATE
+    )
+    edge_alpha[pad:-pad, pad:-pad] = 1.0
+    # fading out over a short distance: the mirror's symmetry shows less
+    h, w = layer.shape[:2]
+    fade = max(2.0, _EDGE_FADE * max(h, w))
+    ys = np.arange(h + 2 * pad, dtype=np.float32)
+    xs = np.arange(w + 2 * pad, dtype=np.float32)
+    out_y = np.maximum(pad - ys, ys - (h - 1 + pad)).clip(0)
+    out_x = np.maximum(pad - xs, xs - (w - 1 + pad)).clip(0)
+    beyond = np.maximum(out_y[:, None], out_x[None, :])
+    weight = np.clip(edge_alpha, 0.0, 1.0) * np.clip(1.0 - beyond / fade, 0.0, 1.0)
+    return np.ascontiguousarray(mirrored * weight[..., None])
 
 
 def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
@@ -178,13 +211,15 @@ def composite(head: HeadLayer, map_x: np.ndarray, map_y: np.ndarray, reach: floa
     x0, y0, x1, y1 = head.box
     x0, y0, x1, y1 = max(0, x0 - r), max(0, y0 - r), min(w, x1 + r), min(h, y1 + r)
     out = head.image.copy()
-    # Replicate: hair cut by the image edge stays attached to the edge instead of uncovering the plate.
+    # Past the image's edge the layer goes on (hair cut by the edge stays attached to it; scenery there is
+    # transparent), then is transparent: the plate shows.
     moved = cv2.remap(
-        head.layer,
-        map_x[y0:y1, x0:x1],
-        map_y[y0:y1, x0:x1],
+        head.padded,
+        map_x[y0:y1, x0:x1] + head.pad,
+        map_y[y0:y1, x0:x1] + head.pad,
         cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0, 0),
     )
     # moved colour + (1 - moved alpha) * plate, rounded to uint8 (OpenCV's ops: a third of numpy's time)
     uncovered = 1.0 - moved[..., 3]
