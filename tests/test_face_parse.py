@@ -115,3 +115,57 @@ def test_folded_batch_norms_give_the_checkpoints_labels(shared_data: Path) -> No
     with torch.inference_mode():
         a, b = net(x), folded(x)
     assert float((a - b).abs().max()) < 1e-3 and bool((a.argmax(1) == b.argmax(1)).all())
+
+
+def test_the_opencv_parser_gives_the_torch_parsers_probabilities(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``animate`` runs the same checkpoint through OpenCV (no torch import): the same softmax as the torch
+    parser in float32 to 1e-4, the same label on all but a few pixels in 100,000."""
+    from facecraft.face.parse import load_bisenet
+    from facecraft.face.parse_dnn import DnnFaceParser
+
+    monkeypatch.setenv("FACECRAFT_CPU_BF16", "0")  # float32 even on a CPU with bfloat16
+    torch_parser = FaceParser(load_bisenet(), size=256)
+    dnn = DnnFaceParser.load(size=256)
+    for name in ("obama_1_portrait.jpg", "obama_biden_two_faces.jpg"):
+        image = cv2.imread(str(shared_data / "images" / name))
+        for crop in _crops(image):
+            a, b = dnn.probabilities([crop])[0], torch_parser.probabilities([crop])[0]
+            assert a.shape == b.shape == (256, 256, 19)
+            assert float(np.abs(a - b).max()) < 1e-4, name
+            assert float((a.argmax(2) == b.argmax(2)).mean()) > 0.9999, name
+
+
+def test_animate_parses_without_importing_torch(shared_data: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cv2\n"
+        "from facecraft.animate.layers import load_parser\n"
+        f"p = load_parser(); probs = p.probabilities([cv2.imread({str(shared_data / 'portraits' / 'mona_lisa.jpg')!r})])\n"
+        "assert probs[0].shape[2] == 19\n"
+        "print('torch' in sys.modules)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "FACECRAFT_NO_PARSER"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout + out.stderr
+
+
+def test_the_checkpoint_reader_refuses_anything_but_tensors(tmp_path: Path) -> None:
+    import pickle
+
+    from facecraft.face.parse_dnn import read_checkpoint
+
+    path = tmp_path / "evil.pth"
+    with open(path, "wb") as f:
+        pickle.dump(0x1950A86A20F9469CFC6C, f)
+        pickle.dump(1001, f)
+        pickle.dump({}, f)
+        f.write(pickle.dumps(__import__("os").system))  # names os.system: must not be resolved
+    with pytest.raises(pickle.UnpicklingError, match="os"):
+        read_checkpoint(path)
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises((ValueError, pickle.UnpicklingError)):
+        read_checkpoint(tmp_path / "junk.pth")

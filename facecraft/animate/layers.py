@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
-    from facecraft.face.parse import FaceParser
+    from facecraft.face.parse_dnn import DnnFaceParser
 
 #: Parser classes that move with the head. The neck moves too, less and less towards the body (see
 #: facecraft.animate.warp's neck_length); necklace and cloth stay with the body (the plate).
@@ -74,7 +74,7 @@ class HeadLayer:
 def head_alpha(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(head, backdrop, neck) from the parser's (H, W, 19) class probabilities: a (H, W) float32 0..1 soft
     head mask and (H, W) bool masks of the scenery (the parser's background class) and of the neck."""
-    from facecraft.face.parse import LABEL_INDEX, soft_class_mask
+    from facecraft.face.parse_labels import LABEL_INDEX, soft_class_mask
 
     # The summed probability is rarely exactly 0 on the scenery (a painted wall reads as 5-30 % hair):
     # sharpen it so only the head is in the layer, keeping a soft edge of a few pixels.
@@ -242,12 +242,12 @@ def head_crop(landmarks: np.ndarray, size: tuple[int, int]) -> tuple[int, int, i
     return left, top, left + int(side), top + int(side)
 
 
-def load_parser() -> FaceParser | None:
+def load_parser() -> DnnFaceParser | None:
     """The face parser at the size the head layer uses, or None when it is turned off
     (``FACECRAFT_NO_PARSER=1``: its weights are for non-commercial use) or not installed. Loading takes
-    seconds (torch, 53 MB of weights): start it early, in a thread."""
+    a second (53 MB of weights into OpenCV, no torch): start it early, in a thread."""
     from facecraft.errors import FacecraftError
-    from facecraft.face.parse import parser_disabled
+    from facecraft.face.parse_labels import parser_disabled
 
     if parser_disabled():
         return None
@@ -258,15 +258,15 @@ def load_parser() -> FaceParser | None:
 
 
 @cache
-def _shared_parser() -> FaceParser:
+def _shared_parser() -> DnnFaceParser:
     """One parser per process: the portrait's head layer and the driving reference's skin use the same."""
-    from facecraft.face.parse import FaceParser
+    from facecraft.face.parse_dnn import DnnFaceParser
 
-    return FaceParser.load(size=PARSE_SIZE)
+    return DnnFaceParser.load(size=PARSE_SIZE)
 
 
 def parse_head(
-    image: np.ndarray, landmarks: np.ndarray, parser: FaceParser | None = None
+    image: np.ndarray, landmarks: np.ndarray, parser: DnnFaceParser | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`head_alpha` of a framed portrait (BGR uint8) with its mesh (478, 3), run on a square around
     the head (outside it: no head, no scenery known). ``parser``: from :func:`load_parser` (loaded here when
@@ -290,7 +290,7 @@ SKIN_CLASSES = ("skin", "nose")
 """What the driver's expression shading may be read from: bare skin (not glasses frames, hair, hands)."""
 
 
-def skin_map(image: np.ndarray, landmarks: np.ndarray, parser: FaceParser | None) -> np.ndarray | None:
+def skin_map(image: np.ndarray, landmarks: np.ndarray, parser: DnnFaceParser | None) -> np.ndarray | None:
     """0..1 float32 over a driving frame's :func:`facecraft.animate.shading.face_box`: where the parser
     sees bare skin, shrunk by 2 % of the face width (the edge of a glasses frame is not skin either). None
     without a parser."""
@@ -298,7 +298,7 @@ def skin_map(image: np.ndarray, landmarks: np.ndarray, parser: FaceParser | None
         return None
     from facecraft.animate.geometry import face_width
     from facecraft.animate.shading import face_box
-    from facecraft.face.parse import soft_class_mask
+    from facecraft.face.parse_labels import soft_class_mask
 
     h, w = image.shape[:2]
     hx0, hy0, hx1, hy1 = head_crop(landmarks, (w, h))

@@ -31,7 +31,7 @@ from facecraft.media.writer import VideoWriter
 from facecraft.provenance import FrameLabeller, label_video
 
 if TYPE_CHECKING:
-    from facecraft.face.parse import FaceParser
+    from facecraft.face.parse_dnn import DnnFaceParser
 
 PERFORMANCE_FPS = 25.0
 MAX_SILENT_UPSCALE = 1.5  # enlarging the portrait more than this gets a warning
@@ -194,7 +194,7 @@ def animate(
 
 
 def _parse_when_loaded(
-    pic: Portrait, parser: Future[FaceParser | None]
+    pic: Portrait, parser: Future[DnnFaceParser | None]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     loaded = parser.result()
     return parse_head(pic.image, pic.landmarks, loaded) if loaded is not None else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import cv2
@@ -25,43 +25,43 @@ import torch.nn.functional as F
 from torch import nn
 
 from facecraft.errors import FacecraftError
-
-LABELS: tuple[str, ...] = (
-    "background",
-    "skin",
-    "l_brow",
-    "r_brow",
-    "l_eye",
-    "r_eye",
-    "eyeglasses",
-    "l_ear",
-    "r_ear",
-    "earring",
-    "nose",
-    "mouth",
-    "u_lip",
-    "l_lip",
-    "neck",
-    "necklace",
-    "cloth",
-    "hair",
-    "hat",
+from facecraft.face.parse_labels import (
+    BROW_CLASSES as BROW_CLASSES,
 )
-LABEL_INDEX = {name: i for i, name in enumerate(LABELS)}
-
-#: What a swapped face draws: the face surface and its features (no hair, hat, glasses, ears, neck).
-FACE_CLASSES = ("skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose", "mouth", "u_lip", "l_lip")
-#: Things that cover a face and must stay the target's (hair, hats, glasses frames, jewellery).
-OCCLUDER_CLASSES = ("hair", "hat", "eyeglasses", "earring", "necklace", "cloth")
-EYE_CLASSES = ("l_eye", "r_eye")
-GLASSES_FRAME_BAND = 0.015
-"""The parser's glasses class covers frames *and* lenses; its outer band this share of the crop wide (about a
-frame's thickness) is taken as the frames, the rest as the lenses (with the eyes behind them)."""
-BROW_CLASSES = ("l_brow", "r_brow")
-MOUTH_CLASSES = ("mouth", "u_lip", "l_lip")
-
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
+from facecraft.face.parse_labels import (
+    EYE_CLASSES as EYE_CLASSES,
+)
+from facecraft.face.parse_labels import (
+    FACE_CLASSES as FACE_CLASSES,
+)
+from facecraft.face.parse_labels import (
+    GLASSES_FRAME_BAND as GLASSES_FRAME_BAND,
+)
+from facecraft.face.parse_labels import (
+    LABEL_INDEX as LABEL_INDEX,
+)
+from facecraft.face.parse_labels import (
+    LABELS as LABELS,
+)
+from facecraft.face.parse_labels import (
+    MEAN,
+    STD,
+)
+from facecraft.face.parse_labels import (
+    MOUTH_CLASSES as MOUTH_CLASSES,
+)
+from facecraft.face.parse_labels import (
+    OCCLUDER_CLASSES as OCCLUDER_CLASSES,
+)
+from facecraft.face.parse_labels import (
+    class_mask as class_mask,
+)
+from facecraft.face.parse_labels import (
+    parser_disabled as parser_disabled,
+)
+from facecraft.face.parse_labels import (
+    soft_class_mask as soft_class_mask,
+)
 
 
 def cpu_bf16() -> bool:
@@ -76,11 +76,6 @@ def cpu_bf16() -> bool:
         return bool(probe()) if probe is not None else False
     except RuntimeError:
         return False
-
-
-def parser_disabled() -> bool:
-    """True when the user has turned the (non-commercial) parser off with ``FACECRAFT_NO_PARSER=1``."""
-    return os.environ.get("FACECRAFT_NO_PARSER", "").strip() not in ("", "0", "false", "no")
 
 
 class _ConvBNReLU(nn.Sequential):
@@ -252,8 +247,8 @@ def fold_batchnorm(net: BiSeNet) -> BiSeNet:
 
 def normalise(images_rgb: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) RGB in 0..1 -> the parser's ImageNet-normalised input."""
-    mean = images_rgb.new_tensor(_MEAN).view(1, 3, 1, 1)
-    std = images_rgb.new_tensor(_STD).view(1, 3, 1, 1)
+    mean = images_rgb.new_tensor(MEAN).view(1, 3, 1, 1)
+    std = images_rgb.new_tensor(STD).view(1, 3, 1, 1)
     return (images_rgb - mean) / std
 
 
@@ -297,17 +292,3 @@ class FaceParser:
     def parse(self, faces_bgr: Sequence[np.ndarray], batch: int = 8) -> list[np.ndarray]:
         """Per face a (H, W) uint8 label map (indices into ``LABELS``) at the face's own size."""
         return [p.argmax(axis=2).astype(np.uint8) for p in self.probabilities(faces_bgr, batch)]
-
-
-def class_mask(labels: np.ndarray, names: Iterable[str]) -> np.ndarray:
-    """Boolean mask of the pixels whose label is one of ``names``."""
-    wanted = np.zeros(len(LABELS), dtype=bool)
-    for name in names:
-        wanted[LABEL_INDEX[name]] = True
-    return wanted[labels]
-
-
-def soft_class_mask(probs: np.ndarray, names: Iterable[str]) -> np.ndarray:
-    """(H, W) float32 0..1: the summed probability of the classes ``names`` (soft edges, no aliasing)."""
-    idx = [LABEL_INDEX[n] for n in names]
-    return np.clip(probs[..., idx].sum(axis=2), 0.0, 1.0).astype(np.float32)
