@@ -9,6 +9,9 @@ caller must let the user turn parsing off (``FACECRAFT_NO_PARSER=1`` or the stag
 
 Images in and label maps out are at the caller's resolution; the network runs at ``size`` (default
 512 px, the size it was trained at: at 256 px it loses the nose and eyes of a head crop).
+
+The 19 labels and the masks made from them are in facecraft.face.parse_labels (no torch, re-exported here);
+facecraft.face.parse_dnn runs the same checkpoint through OpenCV for callers that need no torch (animate).
 """
 
 from __future__ import annotations
@@ -26,42 +29,42 @@ from torch import nn
 
 from facecraft.errors import FacecraftError
 from facecraft.face.parse_labels import (
-    BROW_CLASSES as BROW_CLASSES,
-)
-from facecraft.face.parse_labels import (
-    EYE_CLASSES as EYE_CLASSES,
-)
-from facecraft.face.parse_labels import (
-    FACE_CLASSES as FACE_CLASSES,
-)
-from facecraft.face.parse_labels import (
-    GLASSES_FRAME_BAND as GLASSES_FRAME_BAND,
-)
-from facecraft.face.parse_labels import (
-    LABEL_INDEX as LABEL_INDEX,
-)
-from facecraft.face.parse_labels import (
-    LABELS as LABELS,
-)
-from facecraft.face.parse_labels import (
+    BROW_CLASSES,
+    EYE_CLASSES,
+    FACE_CLASSES,
+    GLASSES_FRAME_BAND,
+    LABEL_INDEX,
+    LABELS,
     MEAN,
+    MOUTH_CLASSES,
+    OCCLUDER_CLASSES,
     STD,
+    class_mask,
+    parser_disabled,
+    soft_class_mask,
 )
-from facecraft.face.parse_labels import (
-    MOUTH_CLASSES as MOUTH_CLASSES,
-)
-from facecraft.face.parse_labels import (
-    OCCLUDER_CLASSES as OCCLUDER_CLASSES,
-)
-from facecraft.face.parse_labels import (
-    class_mask as class_mask,
-)
-from facecraft.face.parse_labels import (
-    parser_disabled as parser_disabled,
-)
-from facecraft.face.parse_labels import (
-    soft_class_mask as soft_class_mask,
-)
+
+# The labels and masks live in parse_labels (no torch); importing them from here, beside the network, works too.
+__all__ = [
+    "BROW_CLASSES",
+    "EYE_CLASSES",
+    "FACE_CLASSES",
+    "GLASSES_FRAME_BAND",
+    "LABELS",
+    "LABEL_INDEX",
+    "MOUTH_CLASSES",
+    "OCCLUDER_CLASSES",
+    "BiSeNet",
+    "FaceParser",
+    "ResNet18",
+    "class_mask",
+    "cpu_bf16",
+    "fold_batchnorm",
+    "load_bisenet",
+    "normalise",
+    "parser_disabled",
+    "soft_class_mask",
+]
 
 
 def cpu_bf16() -> bool:
