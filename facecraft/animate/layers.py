@@ -20,29 +20,14 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from facecraft.face.parse_labels import LABELS
+
 if TYPE_CHECKING:
     from facecraft.face.parse_dnn import DnnFaceParser
 
 #: Parser classes that move with the head. The neck moves too, less and less towards the body (see
 #: facecraft.animate.warp's neck_length); necklace and cloth stay with the body (the plate).
-HEAD_CLASSES = (
-    "skin",
-    "l_brow",
-    "r_brow",
-    "l_eye",
-    "r_eye",
-    "eyeglasses",
-    "l_ear",
-    "r_ear",
-    "earring",
-    "nose",
-    "mouth",
-    "u_lip",
-    "l_lip",
-    "neck",
-    "hair",
-    "hat",
-)
+HEAD_CLASSES = tuple(name for name in LABELS if name not in ("background", "necklace", "cloth"))
 PARSE_SIZE = 384  # on the head crop: as much detail on the head as the whole portrait at 512, ~55 % the time
 _HOLE_GROW = 0.015  # the plate's hole reaches this far (share of the image side) past the soft head mask
 _EDGE_PAD = 0.1  # the layer goes on this far (share of the image side) past the image's edges
