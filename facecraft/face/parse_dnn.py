@@ -152,25 +152,15 @@ class _Graph:
         )
         return self.op("Mul", [feat, gate])
 
-    def resize(self, x: str, size: int, mode: str) -> str:
+    def resize(self, x: str, channels: int, size: int, mode: str) -> str:
+        """``x`` (1, channels, h, w) resized to (1, channels, size, size) as torch's interpolate does it."""
         how = (
             {"coordinate_transformation_mode": "align_corners"}
             if mode == "linear"
-            else {
-                "coordinate_transformation_mode": "asymmetric",
-                "nearest_mode": "floor",
-            }
+            else {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
         )
-        sizes = self._const(np.array([1, 0, size, size], np.int64))
-        shape = self.op("Shape", [x])
-        batch_channels = self.op(
-            "Slice", [shape, self._const(np.array([0], np.int64)), self._const(np.array([2], np.int64))]
-        )
-        spatial = self.op(
-            "Slice", [sizes, self._const(np.array([2], np.int64)), self._const(np.array([4], np.int64))]
-        )
-        full = self.op("Concat", [batch_channels, spatial], axis=0)
-        return self.op("Resize", [x, "", "", full], mode=mode, **how)
+        sizes = self._const(np.array([1, channels, size, size], np.int64))
+        return self.op("Resize", [x, "", "", sizes], mode=mode, **how)
 
     def network(self, x: str, size: int) -> str:
         feat = self.conv(x, "cp.resnet.conv1", "cp.resnet.bn1", 2)
@@ -183,9 +173,13 @@ class _Graph:
         _, f8, f16, f32 = stages
         context = self.conv(self.op("GlobalAveragePool", [f32]), "cp.conv_avg.conv", "cp.conv_avg.bn")
         up32 = self.op("Add", [self.attention(f32, "cp.arm32"), context])
-        up32 = self.conv(self.resize(up32, size // 16, "nearest"), "cp.conv_head32.conv", "cp.conv_head32.bn")
+        up32 = self.conv(
+            self.resize(up32, 128, size // 16, "nearest"), "cp.conv_head32.conv", "cp.conv_head32.bn"
+        )
         up16 = self.op("Add", [self.attention(f16, "cp.arm16"), up32])
-        up16 = self.conv(self.resize(up16, size // 8, "nearest"), "cp.conv_head16.conv", "cp.conv_head16.bn")
+        up16 = self.conv(
+            self.resize(up16, 128, size // 8, "nearest"), "cp.conv_head16.conv", "cp.conv_head16.bn"
+        )
         fused = self.conv(self.op("Concat", [f8, up16], axis=1), "ffm.convblk.conv", "ffm.convblk.bn")
         gate = self.conv(self.op("GlobalAveragePool", [fused]), "ffm.conv1", None)
         gate = self.op("Sigmoid", [self.conv(gate, "ffm.conv2", None, relu=False)])
@@ -193,7 +187,7 @@ class _Graph:
         logits = self.conv(
             self.conv(fused, "conv_out.conv.conv", "conv_out.conv.bn"), "conv_out.conv_out", None, relu=False
         )
-        return self.resize(logits, size, "linear")
+        return self.resize(logits, len(LABELS), size, "linear")
 
 
 def bisenet_onnx(state: dict[str, np.ndarray], size: int) -> bytes:
@@ -244,9 +238,8 @@ class DnnFaceParser:
         """The shipped parser; FacecraftError if its package is missing or the file fails its checksum."""
         return cls(size)
 
-    def probabilities(self, faces_bgr: Sequence[np.ndarray], batch: int = 1) -> list[np.ndarray]:
+    def probabilities(self, faces_bgr: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Per face a (H, W, 19) float32 softmax at the face's own size."""
-        del batch  # one at a time: the graph's input is a single image
         out = []
         for face in faces_bgr:
             small = cv2.resize(face, (self.size, self.size), interpolation=cv2.INTER_AREA)
