@@ -113,3 +113,27 @@ def test_a_head_moved_away_from_the_top_edge_draws_no_streaks_from_it(
         assert now < 1.3 * still, (
             f"{name}: streaks above the moved head ({now:.2f} against {still:.2f} still)"
         )
+
+
+@pytest.mark.parser
+def test_a_triangle_turned_edge_on_samples_nothing_far_from_it(
+    shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser]
+) -> None:
+    # Turned nearly edge-on, a far-cheek triangle has a huge affine map: a pixel just off its sliver sampled
+    # the portrait far away (Mona Lisa's look-around drew a patch of forehead, outlined, in her hair). Next
+    # to each other, two output pixels sample the portrait at most a squeezed cheek's width apart.
+    mesher, detector, _ = models
+    for name in ("mona_lisa.jpg", "lady_agnew_painting.jpg"):
+        pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384)
+        anim = Animation(pic, AnimateConfig(size=384), None)
+        for yaw in range(-30, 31, 5):
+            for pitch in (-15, 0, 15):
+                target = anim.target(Motion(rotation=euler_rotation(yaw, pitch, 0)))
+                map_x, map_y = warp.backward_map(anim.renderer.layout, pic.landmarks, target)  # type: ignore[attr-defined]
+                near = cv2.dilate(_oval(target, map_x.shape), np.ones((9, 9), np.uint8))[:-1, :-1] > 0
+                across = np.hypot(np.diff(map_x, axis=1)[:-1], np.diff(map_y, axis=1)[:-1])
+                down = np.hypot(np.diff(map_x, axis=0)[:, :-1], np.diff(map_y, axis=0)[:, :-1])
+                jump = float(np.maximum(across, down)[near].max()) / face_width(target)
+                assert jump < 0.15, (
+                    f"{name} at yaw {yaw} pitch {pitch}: neighbours sample {jump:.2f} face widths apart"
+                )

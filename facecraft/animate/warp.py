@@ -27,6 +27,7 @@ from facecraft.face.align import umeyama
 IRIS_FIRST = 468  # mesh points from here on are the two irises
 RING_OUTLINE_SHARE = 0.75  # measured: 0 -> 1 raised self-reenactment SSIM 0.715 -> 0.735 (woman clip)
 _TPS_GRID = 48  # the smooth outer field is evaluated on this many points per side, then upsampled
+_SOURCE_MARGIN = 2.0  # field pixels: how far past its source triangle's box a triangle's pixel may sample
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,15 @@ def _face_field(
     gx, gy = layout.grid_x[roi], layout.grid_y[roi]
     mx = gx * coef[ids, 0] + gy * coef[ids, 2] + coef[ids, 4]
     my = gx * coef[ids, 1] + gy * coef[ids, 3] + coef[ids, 5]
+    # A triangle turned nearly edge-on (the far cheek in a head turn) has a huge affine map: a pixel half a
+    # pixel off its sliver sampled the portrait tens of pixels away (a patch of forehead in the hair). Each
+    # pixel samples within its source triangle's box.
+    lo = np.full((len(tri) + 1, 2), -np.inf)
+    hi = np.full((len(tri) + 1, 2), np.inf)
+    margin = _SOURCE_MARGIN * w / fw
+    lo[:-1], hi[:-1] = s.min(1) - margin, s.max(1) + margin
+    mx = np.clip(mx, lo[ids, 0], hi[ids, 0])
+    my = np.clip(my, lo[ids, 1], hi[ids, 1])
     return mx.astype(np.float32), my.astype(np.float32), ids
 
 
