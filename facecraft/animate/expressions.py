@@ -33,7 +33,7 @@ def _split_loop(loop: tuple[int, ...], a: int, b: int, via: int) -> tuple[list[i
 
 
 @cache
-def _lids(side: str) -> tuple[list[int], list[int], tuple[int, int]]:
+def lid_points(side: str) -> tuple[list[int], list[int], tuple[int, int]]:
     """(upper lid, lower lid, corners) point indices of the image-``side`` eye."""
     corners = regions.LEFT_EYE_CORNERS if side == "left" else regions.RIGHT_EYE_CORNERS
     upper_mid = regions.LEFT_EYE_LIDS[0] if side == "left" else regions.RIGHT_EYE_LIDS[0]
@@ -133,7 +133,7 @@ def pucker(landmarks: np.ndarray, amount: float) -> np.ndarray:
 def blink(landmarks: np.ndarray, amount: float, side: str) -> np.ndarray:
     """Close the image-``side`` eye by ``amount`` (1: upper lid on the lower lid); the skin above follows."""
     pu, pv, fw = _local(landmarks)
-    upper, lower, corners = _lids(side)
+    upper, lower, corners = lid_points(side)
     ou, ov = pu[upper], pv[upper]
     lu, lv = pu[lower], pv[lower]
     o1, l1 = np.argsort(ou), np.argsort(lu)
@@ -153,7 +153,7 @@ def blink(landmarks: np.ndarray, amount: float, side: str) -> np.ndarray:
 
 def _lid_lines(pu: np.ndarray, pv: np.ndarray, side: str, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Upper and lower lid heights (along v) of the image-``side`` eye at positions ``at`` (along u)."""
-    upper, lower, _ = _lids(side)
+    upper, lower, _ = lid_points(side)
     o, lo = np.argsort(pu[upper]), np.argsort(pu[lower])
     return (
         np.interp(at, pu[upper][o], pv[upper][o]),

@@ -119,8 +119,9 @@ def mouth_opening(landmarks: np.ndarray) -> float:
     )
 
 
-def eye_opening(landmarks: np.ndarray) -> float:
-    """Mean lid gap of both eyes divided by the eye widths (about 0.3 open, below 0.1 closed)."""
+def eye_openings(landmarks: np.ndarray) -> tuple[float, float]:
+    """Lid gap of the image-left and the image-right eye divided by its width (about 0.3 open, below 0.1
+    closed)."""
     out = []
     for (up, lo), (a, b) in (
         (regions.LEFT_EYE_LIDS, regions.LEFT_EYE_CORNERS),
@@ -128,5 +129,10 @@ def eye_opening(landmarks: np.ndarray) -> float:
     ):
         gap = np.linalg.norm(landmarks[up, :2] - landmarks[lo, :2])
         width = max(float(np.linalg.norm(landmarks[a, :2] - landmarks[b, :2])), 1e-6)
-        out.append(gap / width)
-    return float(np.mean(out))
+        out.append(float(gap / width))
+    return out[0], out[1]
+
+
+def eye_opening(landmarks: np.ndarray) -> float:
+    """Mean lid gap of both eyes divided by the eye widths (about 0.3 open, below 0.1 closed)."""
+    return float(np.mean(eye_openings(landmarks)))

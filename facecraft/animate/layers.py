@@ -252,23 +252,29 @@ def _shared_parser() -> DnnFaceParser:
 
 def parse_head(
     image: np.ndarray, landmarks: np.ndarray, parser: DnnFaceParser | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`head_alpha` of a framed portrait (BGR uint8) with its mesh (478, 3), run on a square around
-    the head (outside it: no head, no scenery known). ``parser``: from :func:`load_parser` (loaded here when
-    not given). None when the parser is turned off or not installed."""
+    the head (outside it: no head, no scenery known), and the (H, W) float32 0..1 probability of the eyes
+    (the parser's two eye classes: the eyeballs between the lids). ``parser``: from :func:`load_parser`
+    (loaded here when not given). None when the parser is turned off or not installed."""
+    from facecraft.face.parse_labels import soft_class_mask
+
     parser = parser if parser is not None else load_parser()
     if parser is None:
         return None
     h, w = image.shape[:2]
     x0, y0, x1, y1 = head_crop(landmarks, (w, h))
-    alpha, backdrop, neck = head_alpha(parser.probabilities([image[y0:y1, x0:x1]])[0])
+    probabilities = parser.probabilities([image[y0:y1, x0:x1]])[0]
+    alpha, backdrop, neck = head_alpha(probabilities)
     full_alpha = np.zeros((h, w), np.float32)
     full_backdrop = np.zeros((h, w), bool)
     full_neck = np.zeros((h, w), bool)
+    full_eyes = np.zeros((h, w), np.float32)
     full_alpha[y0:y1, x0:x1] = alpha
     full_backdrop[y0:y1, x0:x1] = backdrop
     full_neck[y0:y1, x0:x1] = neck
-    return full_alpha, full_backdrop, full_neck
+    full_eyes[y0:y1, x0:x1] = soft_class_mask(probabilities, ("l_eye", "r_eye"))
+    return full_alpha, full_backdrop, full_neck, full_eyes
 
 
 SKIN_CLASSES = ("skin", "nose")

@@ -29,9 +29,10 @@ class Portrait:
     blendshapes: np.ndarray
     crop: tuple[int, int, int, int]
     source: str
-    head: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    """When known (face parser, see facecraft.animate.layers.head_alpha): the (H, W) float32 0..1 mask of the
-    head (face, hair, ears, neck) and (H, W) bool masks of the scenery behind the person and of the neck."""
+    head: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    """When known (face parser, see facecraft.animate.layers.parse_head): the (H, W) float32 0..1 mask of the
+    head (face, hair, ears, neck), (H, W) bool masks of the scenery behind the person and of the neck, and
+    the (H, W) float32 0..1 eye openings."""
 
 
 def find_faces(image: np.ndarray, detector: FaceDetector) -> list[Detection]:

@@ -195,7 +195,7 @@ def animate(
 
 def _parse_when_loaded(
     pic: Portrait, parser: Future[DnnFaceParser | None]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     loaded = parser.result()
     return parse_head(pic.image, pic.landmarks, loaded) if loaded is not None else None
 

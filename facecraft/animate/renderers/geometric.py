@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate import layers, mirror, mouth, shading, warp
+from facecraft.animate import layers, lids, mirror, mouth, shading, warp
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.geometry import face_width
 from facecraft.animate.portrait import Portrait
@@ -29,13 +29,15 @@ class GeometricRenderer(Renderer):
             parsed = layers.parse_head(portrait.image, portrait.landmarks)
         self.head: layers.HeadLayer | None = None
         neck_length = 0.8
+        self.eyes: lids.EyeOpenings | None = None
         if config.layers and parsed is not None:
             face = np.zeros((h, w), np.uint8)
             cv2.fillPoly(
                 face, [np.round(regions.polygon(portrait.landmarks, "face_oval")).astype(np.int32)], 1
             )
-            alpha, backdrop, neck = parsed
+            alpha, backdrop, neck, eyes = parsed
             self.head = layers.build_layer(portrait.image, alpha, face > 0, backdrop)
+            self.eyes = lids.EyeOpenings.prepare(portrait.image, portrait.landmarks, eyes)
             neck_length = layers.neck_length(neck, portrait.landmarks)
         self.layout = warp.build_layout(
             portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length
@@ -83,6 +85,8 @@ class GeometricRenderer(Renderer):
                 self.layout.size[0] / self.layout.field_size[0],
                 face_width(np.asarray(request.target, np.float64)),
             )
+        if self.eyes is not None:
+            frame = lids.close_lids(frame, self.eyes, map_x, map_y, request.target)
         motion = request.motion
         if self.shading is not None and motion.image is not None and motion.landmarks is not None:
             # --expression-scale scales the creases with the motion (0: none, 2: twice as deep).
