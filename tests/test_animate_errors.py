@@ -133,3 +133,26 @@ def test_a_one_frame_video_is_refused_as_a_driver(
     with pytest.raises(FacecraftError, match="has 1 frame"):
         animate(portrait, still, output=tmp_path / "out.mp4", progress=False)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_an_interrupted_animate_says_nothing_was_written(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # animate keeps no partial work: telling the user "what was done is saved" (as for swap) would be false.
+    from facecraft.cli.main import main
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RUN, "load_portrait", interrupted)
+    out = tmp_path / "out.mp4"
+    code = main(
+        ["animate", str(shared_data / "portraits" / "mona_lisa.jpg"), "--performance", "nod", "-o", str(out)]
+    )
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 130
+    assert err == (
+        "facecraft animate: interrupted; no output was written (it appears only once complete); "
+        "run the same command again"
+    )
+    assert not out.exists()

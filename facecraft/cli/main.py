@@ -88,10 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
-        print(
-            f"facecraft {args.command}: {how}; what was done is saved, run the same command to resume",
-            file=sys.stderr,
+        after = (
+            "no output was written (it appears only once complete); run the same command again"
+            if args.command == "animate"
+            else "what was done is saved, run the same command to resume"
         )
+        print(f"facecraft {args.command}: {how}; {after}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except sqlite3.Error as exc:  # a faceset database the OS or SQLite refuses (read-only, locked, damaged)
         print(f"facecraft {args.command}: error: faceset database: {exc}", file=sys.stderr)
