@@ -77,7 +77,9 @@ class SFaceTorch(nn.Module):
                 out = F.batch_norm(x, mean, var, gamma, beta, False, 0.0, attrs.get("epsilon", 1e-5))
             elif op == "PRelu":
                 x, slope = args
-                out = torch.where(x >= 0, x, x * slope)
+                # One slope per channel (C, 1, 1): the fused kernel, 2x faster than where() with its backward.
+                per_channel = slope.dim() >= 1 and slope.numel() == x.shape[1] and x.dim() == 4
+                out = F.prelu(x, slope.reshape(-1)) if per_channel else torch.where(x >= 0, x, x * slope)
             elif op == "Sub":
                 out = args[0] - args[1]
             elif op == "Mul":
@@ -123,11 +125,43 @@ def _read_graph(path: str) -> tuple[list[dict[str, Any]], dict[str, np.ndarray],
             tensors[out] = numpy_helper.to_array(attrs["value"])
         else:
             nodes.append({"op": node.op_type, "inputs": list(node.input), "attrs": attrs, "output": out})
+    nodes = _fold_batch_norms(nodes, tensors)
     used = {n for node in nodes for n in node["inputs"]}
     weights = {k: v.astype(np.float32) for k, v in tensors.items() if k in used}
     initial = {t.name for t in graph.initializer}
     data = next(i.name for i in graph.input if i.name not in initial)
     return nodes, weights, data, graph.output[0].name
+
+
+def _fold_batch_norms(nodes: list[dict[str, Any]], tensors: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Each BatchNormalization that alone reads a Conv's output folded into that Conv's weights and bias
+    (``tensors`` gains the folded ones): the same function, a third fewer ops to run and differentiate."""
+    readers: dict[str, int] = {}
+    for node in nodes:
+        for name in node["inputs"]:
+            readers[name] = readers.get(name, 0) + 1
+    out: list[dict[str, Any]] = []
+    for node in nodes:
+        prev = out[-1] if out else None
+        if (
+            node["op"] == "BatchNormalization"
+            and prev is not None
+            and prev["op"] == "Conv"
+            and node["inputs"][0] == prev["output"]
+            and readers[prev["output"]] == 1
+            and all(n in tensors for n in node["inputs"][1:] + prev["inputs"][1:])
+        ):
+            gamma, beta, mean, var = (tensors[n].astype(np.float64) for n in node["inputs"][1:])
+            scale = gamma / np.sqrt(var + node["attrs"].get("epsilon", 1e-5))
+            weight = tensors[prev["inputs"][1]].astype(np.float64)
+            bias = tensors[prev["inputs"][2]].astype(np.float64) if len(prev["inputs"]) > 2 else 0.0
+            w_name, b_name = f"{node['output']}/folded_w", f"{node['output']}/folded_b"
+            tensors[w_name] = weight * scale.reshape(-1, *([1] * (weight.ndim - 1)))
+            tensors[b_name] = (bias - mean) * scale + beta
+            out[-1] = {**prev, "inputs": [prev["inputs"][0], w_name, b_name], "output": node["output"]}
+        else:
+            out.append(node)
+    return out
 
 
 @cache

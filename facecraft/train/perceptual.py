@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facecraft.face.parse import load_bisenet, normalise
+from facecraft.face.parse import fold_batchnorm, load_bisenet, normalise
 
 MIN_INPUT = 128
 """The trunk reads at least 128 px (a 64 px model's faces are upsampled): at 1/4 and 1/8 of 64 px its
@@ -28,7 +28,8 @@ class PerceptualLoss(nn.Module):
 
     def __init__(self, layers: int = 2):
         super().__init__()
-        trunk = copy.deepcopy(load_bisenet().cp.resnet).eval()
+        # Batch norms folded into the convolutions (frozen, eval mode): the same features, less to run.
+        trunk = copy.deepcopy(fold_batchnorm(load_bisenet()).cp.resnet).eval()
         for p in trunk.parameters():
             p.requires_grad_(False)
         self.trunk = trunk
