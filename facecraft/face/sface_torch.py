@@ -47,7 +47,10 @@ class SFaceTorch(nn.Module):
         for i, (name, value) in enumerate(tensors.items()):
             key = f"t{i}"
             self._names[name] = key
-            self.register_buffer(key, torch.from_numpy(np.ascontiguousarray(value)), persistent=False)
+            tensor = torch.from_numpy(np.ascontiguousarray(value))
+            if tensor.dim() == 4:  # convolution weights channels-last, like the inputs the losses give
+                tensor = tensor.contiguous(memory_format=torch.channels_last)
+            self.register_buffer(key, tensor, persistent=False)
         self.requires_grad_(False)
 
     def _get(self, values: dict[str, torch.Tensor], name: str) -> torch.Tensor:
