@@ -137,3 +137,25 @@ def test_a_triangle_turned_edge_on_samples_nothing_far_from_it(
                 assert jump < 0.15, (
                     f"{name} at yaw {yaw} pitch {pitch}: neighbours sample {jump:.2f} face widths apart"
                 )
+
+
+@pytest.mark.parser
+def test_the_plate_behind_the_head_keeps_the_backdrops_grain(
+    shared_data: Path, models: tuple[FaceMesher, FaceDetector, FaceParser]
+) -> None:
+    # The fill behind the head was smooth: wherever the head moved off it, a pale, grainless halo showed
+    # on Einstein's grainy backdrop. Its finest detail now matches the backdrop's beside it.
+    mesher, detector, _ = models
+    pic = load_portrait(shared_data / "portraits" / "einstein_photo.jpg", mesher, detector, size=384)
+    head = getattr(Animation(pic, AnimateConfig(size=384), None).renderer, "head", None)
+    assert head is not None
+    x0, y0, _, y1 = head.box
+    plate = head.plate.mean(axis=2)
+    fine = np.abs(plate - cv2.GaussianBlur(plate, (0, 0), 1.0))
+    grey = pic.image.astype(np.float32).mean(axis=2)
+    backdrop_fine = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))
+    hidden = head.alpha > 0.99  # wholly behind the head: only the fill shows there
+    beside = np.zeros_like(hidden)
+    beside[y0:y1, max(0, x0 - 30) : x0] = True  # the backdrop left of the head
+    ratio = float(np.median(fine[hidden])) / float(np.median(backdrop_fine[beside]))
+    assert ratio > 0.5, f"the fill behind the head has {ratio:.2f} of the backdrop grain"

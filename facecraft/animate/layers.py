@@ -112,6 +112,7 @@ def build_layer(
     if backdrop is not None:  # widen the hole only into the scenery (loose hair edges), not into the clothes
         hole = np.where(backdrop, hole, core).astype(np.uint8)
     plate = _fill(image, hole)
+    plate += cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.5)[..., None] * _grain(image, hole)
     img = image.astype(np.float32)
     a = alpha[..., None]
     premultiplied = img - (1.0 - a) * plate  # exact: premultiplied + (1 - a) * plate == image
@@ -167,6 +168,36 @@ def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray | None = None)
         out = blend * (c_l / np.maximum(w_l, 1e-6)[..., None]) + (1.0 - blend) * up
     soft = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.5)[..., None]
     return img * (1.0 - soft) + out * soft
+
+
+def _grain(image: np.ndarray, hole: np.ndarray, block: int = 6) -> np.ndarray:
+    """(H, W, 3) float32: fine texture for the smooth fill of ``hole`` (a photo's grain, a canvas's weave):
+    the image's finest detail (above a 1 px blur, clipped to its typical size), in ``block``-pixel squares
+    taken at random (seeded) from the image away from the hole, so that no edge or pattern of the scenery
+    is copied whole; 0 where the image has no such squares. A smooth patch behind a moved head showed as a
+    pale, grainless halo on a grainy backdrop."""
+    img = image.astype(np.float32)
+    detail = img - cv2.GaussianBlur(img, (0, 0), 1.0)
+    out = np.zeros_like(detail)
+    margin = max(3, round(0.01 * max(hole.shape)))
+    valid = cv2.dilate(hole, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) == 0
+    if not hole.any() or valid.sum() < 64:
+        return out
+    typical = 2.0 * float(np.median(np.abs(detail[valid]))) / 0.6745
+    detail = np.clip(detail, -typical, typical)
+    h, w = hole.shape
+    gh, gw = h // block, w // block
+    blocks = detail[: gh * block, : gw * block].reshape(gh, block, gw, block, 3).transpose(0, 2, 1, 3, 4)
+    usable = valid[: gh * block, : gw * block].reshape(gh, block, gw, block).all(axis=(1, 3))
+    sources = blocks[usable]
+    if len(sources) == 0:
+        return out
+    wanted = hole[: gh * block, : gw * block].reshape(gh, block, gw, block).any(axis=(1, 3))
+    picks = np.random.default_rng(0).integers(0, len(sources), int(wanted.sum()))
+    filled = np.zeros_like(blocks)
+    filled[wanted] = sources[picks]
+    out[: gh * block, : gw * block] = filled.transpose(0, 2, 1, 3, 4).reshape(gh * block, gw * block, 3)
+    return out
 
 
 def neck_length(neck: np.ndarray, landmarks: np.ndarray) -> float:
