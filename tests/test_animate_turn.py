@@ -12,7 +12,7 @@ import pytest
 from facecraft.animate import AnimateConfig, warp
 from facecraft.animate.geometry import euler_rotation, face_width
 from facecraft.animate.motion import Motion
-from facecraft.animate.portrait import load_portrait
+from facecraft.animate.portrait import Portrait, load_portrait
 from facecraft.animate.run import Animation
 from facecraft.face import regions
 from facecraft.face.detect import FaceDetector
@@ -29,10 +29,21 @@ def models() -> Iterator[tuple[FaceMesher, FaceDetector, FaceParser]]:
     mesher.close()
 
 
+def _animation(
+    shared_data: Path,
+    name: str,
+    models: tuple[FaceMesher, FaceDetector, FaceParser],
+    crop: str = AnimateConfig.crop,
+) -> tuple[Portrait, Animation]:
+    """A shared portrait at 384 px, framed by ``crop``, and its animation."""
+    mesher, detector, _ = models
+    pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384, crop=crop)
+    return pic, Animation(pic, AnimateConfig(size=384, crop=crop), None)
+
+
 def _check_turns(shared_data: Path, name: str, models: tuple[FaceMesher, FaceDetector, FaceParser]) -> None:
-    mesher, detector, parser = models
-    pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384)
-    anim = Animation(pic, AnimateConfig(size=384), None)
+    parser = models[2]
+    pic, anim = _animation(shared_data, name, models)
     renderer = anim.renderer
     assert getattr(renderer, "head", None) is not None, "the head layer needs the face parser"
     labels = parser.parse([pic.image])[0]
@@ -101,10 +112,8 @@ def test_a_head_moved_away_from_the_top_edge_draws_no_streaks_from_it(
 ) -> None:
     # Framed by the face, the three heads reach the image's top edge (hair, or the scenery around it). The
     # layer used to repeat its edge row past the edge: moved down, the head pulled streaks down from it.
-    mesher, detector, _ = models
     for name in ("mona_lisa.jpg", "einstein_photo.jpg", "lady_agnew_painting.jpg"):
-        pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384, crop="face")
-        anim = Animation(pic, AnimateConfig(size=384, crop="face"), None)
+        pic, anim = _animation(shared_data, name, models, crop="face")
         head = getattr(anim.renderer, "head", None)
         assert head is not None and head.box[1] == 0, f"{name}: the head layer should reach the top edge"
         x0, _, x1, _ = head.box
@@ -122,10 +131,8 @@ def test_a_triangle_turned_edge_on_samples_nothing_far_from_it(
     # Turned nearly edge-on, a far-cheek triangle has a huge affine map: a pixel just off its sliver sampled
     # the portrait far away (Mona Lisa's look-around drew a patch of forehead, outlined, in her hair). Next
     # to each other, two output pixels sample the portrait at most a squeezed cheek's width apart.
-    mesher, detector, _ = models
     for name in ("mona_lisa.jpg", "lady_agnew_painting.jpg"):
-        pic = load_portrait(shared_data / "portraits" / name, mesher, detector, size=384)
-        anim = Animation(pic, AnimateConfig(size=384), None)
+        pic, anim = _animation(shared_data, name, models)
         for yaw in range(-30, 31, 5):
             for pitch in (-15, 0, 15):
                 target = anim.target(Motion(rotation=euler_rotation(yaw, pitch, 0)))
@@ -145,9 +152,8 @@ def test_the_plate_behind_the_head_keeps_the_backdrops_grain(
 ) -> None:
     # The fill behind the head was smooth: wherever the head moved off it, a pale, grainless halo showed
     # on Einstein's grainy backdrop. Its finest detail now matches the backdrop's beside it.
-    mesher, detector, _ = models
-    pic = load_portrait(shared_data / "portraits" / "einstein_photo.jpg", mesher, detector, size=384)
-    head = getattr(Animation(pic, AnimateConfig(size=384), None).renderer, "head", None)
+    pic, anim = _animation(shared_data, "einstein_photo.jpg", models)
+    head = getattr(anim.renderer, "head", None)
     assert head is not None
     x0, y0, _, y1 = head.box
     plate = head.plate.mean(axis=2)

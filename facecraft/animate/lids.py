@@ -16,6 +16,7 @@ import numpy as np
 
 from facecraft.animate.expressions import face_axes, lid_points
 from facecraft.animate.geometry import eye_openings, face_width
+from facecraft.imaging import masked_average
 
 CLOSING = (0.45, 0.15)
 """Lid gap, as a share of the portrait's own, where the fill starts and where it is complete."""
@@ -76,14 +77,13 @@ def close_lids(
             out = frame.copy()
         crop = out[y0:y1, x0:x1].astype(np.float32)
         seen = cv2.remap(eyes.mask, map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1], cv2.INTER_LINEAR)
-        curve, ends = _lid_curve(points - (x0, y0), axes)
+        distance, taper = _along_lid(points - (x0, y0), axes, crop.shape[:2])
         # The lid's own squeezed margin zigzags along the seam: covered too, then the lashes drawn smooth.
-        seam = _line(curve, ends, axes, crop.shape[:2], SEAM_WIDTH * fw)
-        hole = np.maximum(seen, seam)
+        hole = np.maximum(seen, _soft_line(distance, taper, SEAM_WIDTH * fw))
         fill = _fill(crop, hole, max(1.0, 0.03 * fw))
         weight = (hole * closed)[..., None]
         lid = crop * (1 - weight) + fill * weight
-        lash = _line(curve, ends, axes, crop.shape[:2], max(1.0, LASH_WIDTH * fw))
+        lash = _soft_line(distance, taper, max(1.0, LASH_WIDTH * fw))
         lash = (lash * closed * LASH_STRENGTH)[..., None]
         lid = lid * (1 - lash) + eyes.lash * lash
         out[y0:y1, x0:x1] = np.clip(np.rint(lid), 0, 255).astype(np.uint8)
@@ -91,37 +91,34 @@ def close_lids(
 
 
 def _fill(crop: np.ndarray, hole: np.ndarray, sigma: float) -> np.ndarray:
-    """The crop's colours around ``hole`` (0..1) spread smoothly into it (normalised convolution)."""
+    """The crop's colours around ``hole`` (0..1) spread smoothly into it (normalised convolution); where
+    nothing known is near, a wider blur of the crop."""
     keep = np.clip(1.0 - 2.0 * hole, 0.0, 1.0)
-    num = cv2.GaussianBlur(crop * keep[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(keep, (0, 0), sigma)[..., None]
-    wide = cv2.GaussianBlur(crop, (0, 0), 3 * sigma)
-    return np.where(den > 1e-3, num / np.maximum(den, 1e-3), wide)
+    channels = [masked_average(np.ascontiguousarray(crop[..., c]), keep, sigma) for c in range(3)]
+    average = np.dstack([avg for avg, _ in channels])
+    density = channels[0][1][..., None]
+    return np.where(density > 1e-3, average, cv2.GaussianBlur(crop, (0, 0), 3 * sigma))
 
 
-def _lid_curve(points: np.ndarray, axes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A parabola through the closed upper lid's ``points`` in the face's ``axes`` (2, 2) (a squeezed lid's
-    mesh points zigzag): 24 points along it, and its two ends' positions along the lid (u)."""
+def _along_lid(points: np.ndarray, axes: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's distance (H, W) to a parabola through the closed upper lid's ``points`` in the face's
+    ``axes`` (2, 2) (a squeezed lid's mesh points zigzag; a distance, not a rasterised thin line, has no
+    staircase), and a 0..1 taper that thins lines out towards the lid's corners."""
     u, v = points @ axes[0], points @ axes[1]
     a, b, c = np.polyfit(u, v, 2) if np.ptp(u) > 1e-3 else (0.0, 0.0, float(v.mean()))
     along = np.linspace(u.min(), u.max(), 24)
-    curve = along[:, None] * axes[0] + (a * along**2 + b * along + c)[:, None] * axes[1]
-    return curve, np.array([u.min(), u.max()])
-
-
-def _line(
-    curve: np.ndarray, ends: np.ndarray, axes: np.ndarray, shape: tuple[int, int], width: float
-) -> np.ndarray:
-    """(H, W) float32 0..1: a soft line ``width`` pixels wide along ``curve`` (from each pixel's distance to
-    it: no staircase of a rasterised thin line), thinning out towards its ends."""
+    curve = (along[:, None] * axes[0] + (a * along**2 + b * along + c)[:, None] * axes[1]).astype(np.float32)
     ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
     p = np.stack([xs.ravel(), ys.ravel()], 1)[:, None, :]  # (P, 1, 2)
-    a, b = curve[:-1].astype(np.float32), curve[1:].astype(np.float32)  # (S, 2) segments
-    ab = b - a
-    t = np.clip(((p - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-6), 0.0, 1.0)
-    d = np.sqrt(((p - (a + t[..., None] * ab)) ** 2).sum(-1)).min(1).reshape(shape)
-    line = np.exp(-((d / max(width / 2, 0.5)) ** 2))
+    start, step = curve[:-1], curve[1:] - curve[:-1]  # (S, 2) segments
+    t = np.clip(((p - start) * step).sum(-1) / np.maximum((step * step).sum(-1), 1e-6), 0.0, 1.0)
+    distance = np.sqrt(((p - (start + t[..., None] * step)) ** 2).sum(-1)).min(1).reshape(shape)
     pos = xs * axes[0, 0] + ys * axes[0, 1]
-    span = max(float(ends[1] - ends[0]), 1.0)
-    taper = np.clip(np.minimum(pos - ends[0], ends[1] - pos) / (0.25 * span), 0.0, 1.0)
-    return (line * taper).astype(np.float32)
+    span = max(float(u.max() - u.min()), 1.0)
+    taper = np.clip(np.minimum(pos - u.min(), u.max() - pos) / (0.25 * span), 0.0, 1.0)
+    return distance, taper
+
+
+def _soft_line(distance: np.ndarray, taper: np.ndarray, width: float) -> np.ndarray:
+    """(H, W) float32 0..1: a soft line ``width`` pixels wide where ``distance`` is 0, scaled by ``taper``."""
+    return (np.exp(-((distance / max(width / 2, 0.5)) ** 2)) * taper).astype(np.float32)
