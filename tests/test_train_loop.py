@@ -68,6 +68,29 @@ def test_a_to_b_uses_b_decoder_and_records_faceset_geometry(facesets, tmp_path):
         model.convert(faces, "C")
 
 
+def test_the_model_file_holds_the_running_average_and_training_goes_on_from_its_own_weights(
+    facesets,  # noqa: F811
+    tmp_path,
+):
+    from facecraft.train.ema import decay_at
+
+    assert decay_at(0, 0.999) == 0.1 and decay_at(10**6, 0.999) == 0.999
+    train(facesets, tmp_path / "avg", tiny_config(steps=1), progress=False)
+    train(facesets, tmp_path / "raw", tiny_config(steps=1, weight_average=0.0), progress=False)
+    (_, start), (_, end) = list_checkpoints(tmp_path / "avg")
+    w0, w1 = load_file(start / "weights.safetensors"), _weights(tmp_path / "raw")[1]
+    saved, kept = load_file(end / "weights.safetensors"), load_file(end / "optimizer.safetensors")
+    for k, v in w1.items():
+        assert torch.equal(kept[f"train.{k}"], v), k  # averaging never changes the training itself
+        torch.testing.assert_close(saved[k], w0[k] + 0.9 * (v - w0[k]))  # decay 0.1 after one step
+    assert any(not torch.equal(saved[k], w1[k]) for k in w1)
+    # a resumed run goes on from the training weights, as an uninterrupted one does
+    train(facesets, tmp_path / "avg", tiny_config(steps=3), progress=False)
+    train(facesets, tmp_path / "raw", tiny_config(steps=3, weight_average=0.0), progress=False)
+    kept = load_file(list_checkpoints(tmp_path / "avg")[-1][1] / "optimizer.safetensors")
+    assert all(torch.equal(kept[f"train.{k}"], v) for k, v in _weights(tmp_path / "raw")[1].items())
+
+
 def test_resume_after_n_steps_equals_an_uninterrupted_2n_run_bit_for_bit(facesets, tmp_path):  # noqa: F811
     cfg = tiny_config(steps=6, save_every=2)
     train(facesets, tmp_path / "full", cfg, progress=False)

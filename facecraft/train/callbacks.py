@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 from facecraft.fileio import write_atomic
-from facecraft.train.checkpoint import optimizer_to_tensors, save_checkpoint
+from facecraft.train.checkpoint import TRAINING_WEIGHTS, optimizer_to_tensors, save_checkpoint
 from facecraft.train.distributed import any_rank
 from facecraft.train.evaluate import mean_ssim, preview_grid, validate
 from facecraft.train.trainer import Callback, Trainer
@@ -66,14 +66,19 @@ class Validator(Callback):
 
     def run(self, trainer: Trainer) -> None:
         s = trainer.state
-        s.metrics = validate(trainer.net, trainer.data, trainer.device)
+        with trainer.inference_weights():
+            s.metrics = validate(trainer.net, trainer.data, trainer.device)
         val = mean_ssim(s.metrics)
-        record = {
+        record: dict[str, Any] = {
             "step": s.step,
             "seconds": round(s.run_seconds, 3),
             "val_ssim": val,
             "identities": s.metrics,
         }
+        if trainer.average is not None:  # what the average buys, in the log
+            record["training_weights_val_ssim"] = mean_ssim(
+                validate(trainer.net, trainer.data, trainer.device)
+            )
         s.history.append(record)
         if self.root is not None:
             with (self.root / "metrics.jsonl").open("a") as f:
@@ -100,7 +105,8 @@ class Previewer(Callback):
         self.every, self.root = every, root
 
     def write(self, trainer: Trainer) -> None:
-        grid = preview_grid(trainer.net, trainer.data, trainer.device)
+        with trainer.inference_weights():
+            grid = preview_grid(trainer.net, trainer.data, trainer.device)
         ok, buf = cv2.imencode(".png", grid)
         if ok:
             write_atomic(self.root / "preview.png", buf.tobytes())
@@ -156,7 +162,13 @@ class Checkpointer(Callback):
             "total_seconds": self.extra.get("total_seconds", 0.0) + s.run_seconds,
             "nan_restores": s.restores,
         }
-        path = save_checkpoint(self.root, s.step, trainer.net.state_dict(), tensors, state, self.keep)
+        weights = trainer.net.state_dict()
+        if trainer.average is not None:  # the model file holds what a user gets; resuming needs both
+            tensors.update(
+                {f"{TRAINING_WEIGHTS}{k}": v.detach().cpu().contiguous() for k, v in weights.items()}
+            )
+            weights = trainer.average.shadow
+        path = save_checkpoint(self.root, s.step, weights, tensors, state, self.keep)
         self.last_saved = s.step
         return path
 
@@ -198,7 +210,8 @@ class TensorBoard(Callback):
                 self.writer.add_scalar(f"val/{name}/ssim", m["ssim"], s.step)
                 self.writer.add_scalar(f"val/{name}/psnr", m["psnr"], s.step)
         if self.preview_every and s.step % self.preview_every == 0:
-            grid = preview_grid(trainer.net, trainer.data, trainer.device)
+            with trainer.inference_weights():
+                grid = preview_grid(trainer.net, trainer.data, trainer.device)
             self.writer.add_image("preview", grid[..., ::-1].copy(), s.step, dataformats="HWC")
 
     def on_end(self, trainer: Trainer) -> None:

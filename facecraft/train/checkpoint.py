@@ -1,7 +1,8 @@
 """The model folder: ``model.json`` (what the model is) and ``checkpoints/step-NNNNNNNNN/`` folders.
 
-Each checkpoint folder holds ``weights.safetensors`` (the model), ``optimizer.safetensors`` (optimizer
-tensors and RNG states) and ``state.json`` (step, metrics, optimizer hyper-parameters, sha256 of both
+Each checkpoint folder holds ``weights.safetensors`` (the model a user gets: the running average of the
+weights when training keeps one), ``optimizer.safetensors`` (optimizer tensors, RNG states and then the
+training weights themselves) and ``state.json`` (step, metrics, optimizer hyper-parameters, sha256 of both
 tensor files). A checkpoint is written into a temporary folder, every file fsynced, then renamed into
 place, so a kill at any moment leaves only whole checkpoints. Loading never unpickles: safetensors and
 JSON only. A checkpoint that fails its checks is skipped with a warning and the previous one is used.
@@ -33,6 +34,9 @@ CHECKPOINTS = "checkpoints"
 FORMAT = "facecraft-face-model"
 FORMAT_VERSION = 1
 _STEP_DIR = re.compile(r"^step-(\d{9})$")
+TRAINING_WEIGHTS = "train."
+"""Prefix of the training weights in ``optimizer.safetensors`` when ``weights.safetensors`` holds their
+running average (train/ema.py): resuming continues from the training weights."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ class TrainConfig:
     """torch.compile the model (CUDA; slower start, faster steps)."""
     grad_clip: float = 1.0
     """Clip the gradient norm to this (0: off)."""
+    weight_average: float = 0.999
+    """Validate, preview and save a running average of the weights, its decay at most this (0: the
+    training weights themselves; train/ema.py)."""
     threads: int = 0
     """CPU threads for torch (0: the count a resumed model was trained with, else the free cores)."""
     deterministic: bool = False
@@ -68,5 +71,7 @@ class TrainConfig:
             raise FacecraftError("preview_every must be >= 0; validate_every, save_every and keep >= 1")
         if not 0 < self.val_fraction < 0.5 or self.max_val < 1:
             raise FacecraftError("val_fraction must be between 0 and 0.5 and max_val at least 1")
+        if not 0 <= self.weight_average < 1:
+            raise FacecraftError("weight_average must be 0 (off) or below 1 (e.g. 0.999)")
         if self.grad_clip < 0 or self.threads < 0:
             raise FacecraftError("grad_clip and threads must not be negative")

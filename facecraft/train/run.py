@@ -18,6 +18,7 @@ from facecraft.fileio import FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
+    TRAINING_WEIGHTS,
     ModelInfo,
     load_latest,
     optimizer_from_tensors,
@@ -161,10 +162,11 @@ def _build(
     optimizer = torch.optim.Adam(net.parameters(), lr=plan.learning_rate, betas=(0.5, 0.999))
     extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
     state = TrainState()
+    averaged = None
     if old is not None:
         if dist.main:
             remove_partial_saves(root)
-        state, extra, corrupt = _restore(root, net, optimizer, plan.learning_rate, device, extra)
+        state, extra, corrupt, averaged = _restore(root, net, optimizer, plan.learning_rate, device, extra)
         plan.warnings.extend(corrupt)
         barrier(dist)
         if corrupt and dist.main:
@@ -189,7 +191,10 @@ def _build(
         log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
-    return Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state), checkpointer
+    trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
+    if trainer.average is not None and averaged is not None:
+        trainer.average.load(averaged)
+    return trainer, checkpointer
 
 
 def _fit(
@@ -273,12 +278,15 @@ def _restore(
     lr: float,
     device: torch.device,
     extra: dict[str, Any],
-) -> tuple[TrainState, dict[str, Any], list[str]]:
-    """Load the newest good checkpoint into ``net`` and ``optimizer`` (weights, Adam state, RNG, step)."""
+) -> tuple[TrainState, dict[str, Any], list[str], dict[str, torch.Tensor] | None]:
+    """Load the newest good checkpoint into ``net`` and ``optimizer`` (weights, Adam state, RNG, step);
+    the last item is the checkpoint's running average of the weights, when it kept one."""
     ck, warnings = load_latest(root)
     if ck is None:
-        return TrainState(), extra, warnings
-    net.load_state_dict(ck.weights)
+        return TrainState(), extra, warnings, None
+    n = len(TRAINING_WEIGHTS)
+    training = {k[n:]: v for k, v in ck.tensors.items() if k.startswith(TRAINING_WEIGHTS)}
+    net.load_state_dict(training or ck.weights)
     optimizer.load_state_dict(optimizer_from_tensors(ck.tensors, ck.state["optimizer"]))
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -287,7 +295,8 @@ def _restore(
     if "rng.cuda" in ck.tensors and device.type == "cuda":
         torch.cuda.set_rng_state(ck.tensors["rng.cuda"], device)
     state = TrainState(step=ck.step, metrics=ck.state.get("metrics", {}), best=ck.state.get("best", {}))
-    return state, {k: ck.state.get(k, v) for k, v in extra.items()}, warnings
+    averaged = ck.weights if training else None
+    return state, {k: ck.state.get(k, v) for k, v in extra.items()}, warnings, averaged
 
 
 def _callbacks(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
 from facecraft.train.device import autocast
 from facecraft.train.distributed import DistInfo
+from facecraft.train.ema import WeightAverage
 from facecraft.train.identity_loss import IdentityLoss, faceset_identity
 from facecraft.train.losses import loss_weights, reconstruction_loss
 from facecraft.train.models import FaceAutoencoder
@@ -93,8 +95,15 @@ class Trainer:
         self.perceptual_loss: PerceptualLoss | None = None
         if config.loss.perceptual > 0 and not parser_disabled():
             self.perceptual_loss = PerceptualLoss().to(device)
+        self.average = WeightAverage(net, config.weight_average) if config.weight_average else None
         self._good: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
         self._bad_in_a_row = 0
+
+    @contextmanager
+    def inference_weights(self) -> Iterator[None]:
+        """Inside the block ``net`` holds the weights a user gets (the running average, when on)."""
+        with self.average.swapped_in(self.net) if self.average is not None else nullcontext():
+            yield
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self) -> TrainState:
@@ -167,6 +176,8 @@ class Trainer:
         norm_value, loss_value = torch.stack([norm.float(), loss.detach().float()]).tolist()
         if math.isfinite(norm_value) and (self.dist.world > 1 or math.isfinite(loss_value)):
             self.optimizer.step()
+            if self.average is not None:
+                self.average.update(self.net, self.state.step)
             self._bad_in_a_row = 0
             self.state.loss = loss_value
         else:
@@ -209,9 +220,12 @@ class Trainer:
         the snapshot taken just before (nothing is learned, the step counter does not move)."""
         t0 = time.perf_counter()
         kept = (self.state.step, self.state.run_images, self.state.loss, self.state.restores)
+        averaged = None if self.average is None else {k: v.clone() for k, v in self.average.shadow.items()}
         self.train_step()
         assert self._good is not None
         self.net.load_state_dict(self._good[0])
+        if self.average is not None and averaged is not None:
+            self.average.load(averaged)
         self.optimizer.load_state_dict(_clone_optimizer_state(self._good[1]))
         self.state.step, self.state.run_images, self.state.loss, self.state.restores = kept
         self._bad_in_a_row = 0
