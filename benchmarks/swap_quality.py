@@ -4,7 +4,9 @@ Extracts two clips (A and B) and parses their faces once, then per recipe trains
 minutes, swaps both ways, and evaluates every labelled, encoded output against its original. Recipes:
 ``old`` (landmark masks, reconstruction loss only, landmark paste mask, nothing restored), ``new`` (the
 defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
-kept), ``new_no_perceptual`` and ``new_lite128``. The do-nothing baseline (the original scored as if it
+kept, the running average of the weights), ``new_no_exemplars``, ``new_training_weights`` (``new``'s
+model with its last training weights instead of their average), ``new_no_perceptual`` and
+``new_lite128``. The do-nothing baseline (the original scored as if it
 were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
 JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
@@ -98,12 +100,45 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     ),
     "new": (True, "lite", {}, {}, None),
     "new_no_exemplars": (True, "lite", {}, {"source_detail": 0.0}, "new"),
+    "new_training_weights": (True, "lite", {}, {}, "new"),
     "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}, None),
     "new_lite128": (True, "lite128", {}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
-trained first when absent), without the perceptual loss, and at 128 px."""
+trained first when absent), ``new``'s last training weights instead of their running average (the same
+training: train/ema.py), without the perceptual loss, and at 128 px."""
+
+
+def with_training_weights(model: Path, out: Path) -> Path:
+    """A copy of ``model`` whose last checkpoint holds its training weights instead of their average."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from facecraft.fileio import sha256_file
+    from facecraft.train.checkpoint import TRAINING_WEIGHTS, list_checkpoints
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    for f in model.iterdir():
+        if f.name != "checkpoints":
+            (shutil.copytree if f.is_dir() else shutil.copy)(f, out / f.name)
+    _, last = list_checkpoints(model)[-1]
+    ck = out / "checkpoints" / last.name
+    shutil.copytree(last, ck)
+    n = len(TRAINING_WEIGHTS)
+    kept = {
+        k[n:]: v for k, v in load_file(ck / "optimizer.safetensors").items() if k.startswith(TRAINING_WEIGHTS)
+    }
+    if not kept:
+        raise SystemExit(f"{model} kept no training weights (trained with weight_average=0?)")
+    save_file(kept, ck / "weights.safetensors")
+    state = json.loads((ck / "state.json").read_text())
+    state["files"]["weights.safetensors"] = sha256_file(ck / "weights.safetensors")
+    (ck / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True))
+    return out
+
 
 DIRECTIONS = {"A_into_B": ("A", "B"), "B_into_A": ("B", "A")}
 
@@ -124,8 +159,11 @@ def run_recipe(
             )
         result: dict[str, Any] = {"model": arch, "train": json.loads(reused.read_text())["train"]}
         result["model_of"] = model_of
+        model = out / f"model_{model_of}"
+        if name == "new_training_weights":
+            model = with_training_weights(model, out / f"model_{name}")
         with parser_switch(use_parser):
-            swap_both(name, out / f"model_{model_of}", swap_changes, clips, facesets, out, result)
+            swap_both(name, model, swap_changes, clips, facesets, out, result)
         return result
     model = out / f"model_{name}"
     result = {"model": arch}
