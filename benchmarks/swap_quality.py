@@ -117,7 +117,7 @@ def with_training_weights(model: Path, out: Path) -> Path:
     from safetensors.torch import load_file, save_file
 
     from facecraft.fileio import sha256_file
-    from facecraft.train.checkpoint import TRAINING_WEIGHTS, list_checkpoints
+    from facecraft.train.checkpoint import list_checkpoints, training_weights
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -127,10 +127,7 @@ def with_training_weights(model: Path, out: Path) -> Path:
     _, last = list_checkpoints(model)[-1]
     ck = out / "checkpoints" / last.name
     shutil.copytree(last, ck)
-    n = len(TRAINING_WEIGHTS)
-    kept = {
-        k[n:]: v for k, v in load_file(ck / "optimizer.safetensors").items() if k.startswith(TRAINING_WEIGHTS)
-    }
+    kept = training_weights(load_file(ck / "optimizer.safetensors"))
     if not kept:
         raise SystemExit(f"{model} kept no training weights (trained with weight_average=0?)")
     save_file(kept, ck / "weights.safetensors")

@@ -39,6 +39,13 @@ TRAINING_WEIGHTS = "train."
 running average (train/ema.py): resuming continues from the training weights."""
 
 
+def training_weights(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The training weights kept among a checkpoint's optimizer ``tensors`` ({} when it kept none: its
+    ``weights.safetensors`` are then the training weights themselves)."""
+    n = len(TRAINING_WEIGHTS)
+    return {k[n:]: v for k, v in tensors.items() if k.startswith(TRAINING_WEIGHTS)}
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What a model folder holds; written once when training starts."""

@@ -30,6 +30,8 @@ class WeightAverage:
             raise ValueError(f"weight-average cap must be in (0, 1), got {cap}")
         self.cap = cap
         self.shadow = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        self._floats = [k for k, v in self.shadow.items() if v.is_floating_point()]
+        self._others = [k for k in self.shadow if k not in self._floats]
 
     def load(self, weights: dict[str, torch.Tensor]) -> None:
         """Start from ``weights`` (a saved average) instead of the current training weights."""
@@ -41,11 +43,10 @@ class WeightAverage:
         """Move the average toward ``net``'s current weights (call after each optimizer step)."""
         weight = 1.0 - decay_at(step, self.cap)
         state = net.state_dict()
-        floats = [k for k, v in self.shadow.items() if v.is_floating_point()]
+        floats = self._floats
         torch._foreach_lerp_([self.shadow[k] for k in floats], [state[k].detach() for k in floats], weight)
-        for k, v in self.shadow.items():
-            if not v.is_floating_point():
-                v.copy_(state[k])
+        for k in self._others:  # integer buffers (counters) are copied, not averaged
+            self.shadow[k].copy_(state[k])
 
     @contextmanager
     def swapped_in(self, net: nn.Module) -> Iterator[None]:

@@ -18,12 +18,12 @@ from facecraft.fileio import FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
-    TRAINING_WEIGHTS,
     ModelInfo,
     load_latest,
     optimizer_from_tensors,
     remove_partial_saves,
     set_aside_newer,
+    training_weights,
     write_model_info,
 )
 from facecraft.train.config import TrainConfig
@@ -284,8 +284,7 @@ def _restore(
     ck, warnings = load_latest(root)
     if ck is None:
         return TrainState(), extra, warnings, None
-    n = len(TRAINING_WEIGHTS)
-    training = {k[n:]: v for k, v in ck.tensors.items() if k.startswith(TRAINING_WEIGHTS)}
+    training = training_weights(ck.tensors)
     net.load_state_dict(training or ck.weights)
     optimizer.load_state_dict(optimizer_from_tensors(ck.tensors, ck.state["optimizer"]))
     for group in optimizer.param_groups:
