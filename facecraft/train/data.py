@@ -3,8 +3,9 @@
 Everything is loaded once. ``images`` are RGB uint8 (N, 3, S, S) at the model size; ``masks`` are uint8
 (N, 3, S, S): channel 0 the face (the mask target), channel 1 eyes + mouth (extra loss weight), channel 2
 where the loss applies (0 on hair, hats, jewellery, clothes and other things over or around the face). With
-the face parser (the default) the face is what it calls face, and glasses frames are painted out of the
-faces (the decoder learns its person without them); without it (FACECRAFT_NO_PARSER=1) the mesh's face
+the face parser (the default) the face is what it calls face, and glasses frames and the hair inside the face
+oval are painted out of the faces (the decoder learns its person without them: :mod:`facecraft.train.glasses`,
+:mod:`facecraft.train.hair`); without it (FACECRAFT_NO_PARSER=1) the mesh's face
 oval, and the loss applies everywhere.
 """
 
@@ -29,6 +30,7 @@ from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
 from facecraft.train.glasses import glasses_donors, paint_glasses
+from facecraft.train.hair import paint_hair as paint_hair_over
 from facecraft.train.holdout import holdout
 from facecraft.train.parsing import parsed_labels
 
@@ -97,11 +99,13 @@ def load_identity(
     max_val: int = 32,
     parse: bool | None = None,
     progress: bool = True,
+    paint_hair: bool = True,
 ) -> IdentityData:
     """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
     segments of faces are held out for validation (:mod:`facecraft.train.holdout`).
     ``parse``: use the face parser's masks (None: unless FACECRAFT_NO_PARSER turns it off); ``progress``: a
-    bar while faces not parsed before are parsed."""
+    bar while faces not parsed before are parsed; ``paint_hair``: paint the hair over the face out of the faces
+    (:mod:`facecraft.train.hair`, with the parser only)."""
     with Faceset.open(path) as fs:
         faces = fs.faces()
         if len(faces) < MIN_FACES:
@@ -124,7 +128,9 @@ def load_identity(
                 )
             lab = labels[i] if use_parser else None
             if lab is not None:
-                img, _ = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
+                img, frames = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
+                if paint_hair:
+                    img, lab = paint_hair_over(img, lab, face.aligned_landmarks, frames)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)
             m = region_masks(face.aligned_landmarks, fsize, lab)
             masks[i] = m if fsize == size else np.stack([cv2.resize(c, (size, size)) for c in m])

@@ -94,7 +94,13 @@ def plan_run(
 
     data = [
         load_identity(
-            n, p, model_cfg.size, config.val_fraction, config.max_val, progress=progress and dist.main
+            n,
+            p,
+            model_cfg.size,
+            config.val_fraction,
+            config.max_val,
+            progress=progress and dist.main,
+            paint_hair=config.paint_hair,
         )
         for n, p in facesets.items()
     ]
