@@ -51,10 +51,11 @@ class TrainConfig:
     weight_average: float = 0.999
     """Validate, preview and save a running average of the weights, its decay at most this (0: the
     training weights themselves; train/ema.py)."""
-    paint_hair: bool = True
+    paint_hair: bool = False
     """Paint the hair over and around the face oval out of the training faces (train/hair.py), so the decoder
-    draws a bare face; false: hair is only left out of the loss (the source's fringe and temples then come
-    along onto the target as dark streaks, which SFace partly counts as the source)."""
+    draws a bare face there: it took a source's fringe streak off the target's forehead, but cost recognition
+    on that pair and greyed the demo's eyes (docs/swap.md), so it is off by default; off, hair is only left
+    out of the loss."""
     threads: int = 0
     """CPU threads for torch (0: the count a resumed model was trained with, else the free cores)."""
     deterministic: bool = False

@@ -3,10 +3,10 @@
 Everything is loaded once. ``images`` are RGB uint8 (N, 3, S, S) at the model size; ``masks`` are uint8
 (N, 3, S, S): channel 0 the face (the mask target), channel 1 eyes + mouth (extra loss weight), channel 2
 where the loss applies (0 on hair, hats, jewellery, clothes and other things over or around the face). With
-the face parser (the default) the face is what it calls face, and glasses frames and the hair inside the face
-oval are painted out of the faces (the decoder learns its person without them: :mod:`facecraft.train.glasses`,
-:mod:`facecraft.train.hair`); without it (FACECRAFT_NO_PARSER=1) the mesh's face
-oval, and the loss applies everywhere.
+the face parser (the default) the face is what it calls face, and glasses frames are painted out of the
+faces (the decoder learns its person without them: :mod:`facecraft.train.glasses`; on request the hair over
+the face too, :mod:`facecraft.train.hair`); without it (FACECRAFT_NO_PARSER=1) the mesh's face oval, and the
+loss applies everywhere.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def load_identity(
     max_val: int = 32,
     parse: bool | None = None,
     progress: bool = True,
-    paint_hair: bool = True,
+    paint_hair: bool = False,
 ) -> IdentityData:
     """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
     segments of faces are held out for validation (:mod:`facecraft.train.holdout`).
