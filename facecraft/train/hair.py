@@ -7,6 +7,9 @@ hair (or a hat) inside the face oval, or a little beyond it (:data:`OVAL_MARGIN`
 smooth colour of the person's forehead skin instead (never the hair's or the background's), and the loss
 applies there like on the rest of the face. Hair further out stays and stays out of the loss; a target's own
 fringe is kept at swap time by the parse mask.
+
+Off by default (``TrainConfig.paint_hair``): it took one source's fringe streak off the target, but cost
+recognition there and greyed the demo's eyes (docs/swap.md, "The hair over the face painted out").
 """
 
 from __future__ import annotations
