@@ -6,6 +6,12 @@ import cv2
 import numpy as np
 
 
+def disk(r: int) -> np.ndarray:
+    """A filled circle of radius ``r`` pixels ((2r+1) square, uint8): the structuring element to grow or
+    shrink a mask by ``r`` pixels in every direction."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
 def masked_average(values: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """The ``mask``-weighted Gaussian average of ``values`` (both (h, w) float32) over ``sigma`` pixels
     (normalised convolution), and the mask's density under the Gaussian (0..1 for a 0..1 mask). From sigma 4

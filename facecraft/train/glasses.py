@@ -17,6 +17,7 @@ import numpy as np
 
 from facecraft.face.parse import GLASSES_FRAME_BAND, LABELS, class_mask
 from facecraft.face.regions import polygon
+from facecraft.imaging import disk
 
 GLASSES = LABELS.index("eyeglasses")
 UNDER_GLASSES = tuple(LABELS.index(c) for c in ("skin", "l_brow", "r_brow", "l_eye", "r_eye", "nose"))
@@ -117,14 +118,14 @@ def thin_rims(image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarr
     if not glasses.any() or not clear_frames(image, labels):
         return np.zeros_like(glasses)
     size = labels.shape[0]
-    near = cv2.dilate(glasses, _disk(round(size * THIN_REACH_OUT))) > cv2.erode(
-        glasses, _disk(round(size * THIN_REACH_IN))
+    near = cv2.dilate(glasses, disk(round(size * THIN_REACH_OUT))) > cv2.erode(
+        glasses, disk(round(size * THIN_REACH_IN))
     )
     zone = near & np.isin(labels, (*UNDER_GLASSES, GLASSES)) & ~np.isin(labels, _BROWS)
     light = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     scale = size / 256
     lines = np.abs(cv2.GaussianBlur(light, (0, 0), scale) - cv2.GaussianBlur(light, (0, 0), 3 * scale))
-    rims = cv2.dilate((zone & (lines > THIN_CONTRAST)).astype(np.uint8), _disk(1))
+    rims = cv2.dilate((zone & (lines > THIN_CONTRAST)).astype(np.uint8), disk(1))
     rims[_eyes(aligned_landmarks, size, 0.01) > 0] = 0
     return rims
 
@@ -136,7 +137,7 @@ def clear_frames(image: np.ndarray, labels: np.ndarray) -> bool:
     glasses = class_mask(labels, ("eyeglasses",)).astype(np.uint8)
     band = glasses_frames(labels) > 0
     size = labels.shape[0]
-    around = cv2.dilate(glasses, _disk(round(size * 0.04))) > 0
+    around = cv2.dilate(glasses, disk(round(size * 0.04))) > 0
     skin = around & ~band & (glasses == 0) & class_mask(labels, ("skin",))
     if skin.sum() < 20 or not band.any():
         return False
@@ -149,7 +150,7 @@ def _eyes(aligned_landmarks: np.ndarray, size: int, grow: float) -> np.ndarray:
     outlines = np.zeros((size, size), np.uint8)
     for name in ("left_eye", "right_eye"):
         cv2.fillPoly(outlines, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 1)
-    return cv2.dilate(outlines, _disk(max(1, round(size * grow))))
+    return cv2.dilate(outlines, disk(max(1, round(size * grow))))
 
 
 def glasses_frames(
@@ -162,8 +163,8 @@ def glasses_frames(
     if not glasses.any():
         return glasses
     r = max(1, round(labels.shape[0] * GLASSES_FRAME_BAND))
-    disk = _disk(r)
-    frames = cv2.dilate(glasses, disk) - cv2.erode(glasses, disk)
+    band = disk(r)
+    frames = cv2.dilate(glasses, band) - cv2.erode(glasses, band)
     # The bridge over the nose is rarely in the class: close the gap between the lenses along their upper
     # third, where the bridge runs.
     ys = np.nonzero(glasses.any(1))[0]
@@ -171,14 +172,10 @@ def glasses_frames(
     gap = np.ones((1, max(3, round(labels.shape[0] * 0.15))), np.uint8)
     bridge = np.zeros_like(glasses)
     bridge[top] = (cv2.morphologyEx(glasses, cv2.MORPH_CLOSE, gap) - glasses)[top]
-    frames = np.maximum(frames, cv2.dilate(bridge, disk))
+    frames = np.maximum(frames, cv2.dilate(bridge, band))
     if image is not None and aligned_landmarks is not None:
         frames = np.maximum(frames, _thick_rims(image, labels, glasses, frames, aligned_landmarks))
     return frames * 255
-
-
-def _disk(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
 
 
 def _thick_rims(
@@ -203,7 +200,7 @@ def _thick_rims(
     rim = cv2.morphologyEx(rim, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     _, parts = cv2.connectedComponents(np.maximum(rim, band))
     joined = np.isin(parts, np.unique(parts[band > 0]))
-    return cv2.dilate((joined & (rim > 0)).astype(np.uint8), _disk(1))
+    return cv2.dilate((joined & (rim > 0)).astype(np.uint8), disk(1))
 
 
 def without_glasses_frames(

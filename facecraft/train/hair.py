@@ -20,6 +20,7 @@ import numpy as np
 from facecraft.face.parse import LABELS, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import NOSE_TIP
+from facecraft.imaging import disk
 
 SKIN = LABELS.index("skin")
 HAIR_GROW = 0.008
@@ -51,20 +52,20 @@ def hair_in_face(
     size = labels.shape[0]
     hair = class_mask(labels, ("hair", "hat")).astype(np.uint8)
     oval = face_mask(aligned_landmarks, size)
-    oval = cv2.dilate(oval, _disk(max(1, round(size * OVAL_MARGIN)))) > 0
+    oval = cv2.dilate(oval, disk(max(1, round(size * OVAL_MARGIN)))) > 0
     inside = (hair > 0) & oval
     if not inside.any():
         return inside
     r = max(1, round(size * HAIR_GROW))
-    grown = cv2.dilate(inside.astype(np.uint8), _disk(r)) > 0
+    grown = cv2.dilate(inside.astype(np.uint8), disk(r)) > 0
     # Grown only over what the parser calls skin: never over brows, eyes or glasses. Closed, so that a strand
     # the parser calls skin between two locks is taken too.
     skin = labels == SKIN
     region = inside | (grown & oval & skin)
-    closed = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, _disk(max(1, round(size * HAIR_GAP))))
+    closed = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, disk(max(1, round(size * HAIR_GAP))))
     region |= (closed > 0) & oval & skin
     if frames is not None and frames.any():
-        near = cv2.dilate(region.astype(np.uint8), _disk(max(1, round(size * FRAMES_REACH)))) > 0
+        near = cv2.dilate(region.astype(np.uint8), disk(max(1, round(size * FRAMES_REACH)))) > 0
         region |= near & oval & (frames > 0)
     return region
 
@@ -86,9 +87,7 @@ def paint_hair(
     # Skin right beside hair is often a strand's edge or its shadow (the parser calls thin strands skin):
     # the fill takes the skin further in, and none that is much darker than the face's skin.
     hair = class_mask(labels, ("hair", "hat")).astype(np.uint8)
-    beside = cv2.dilate(
-        np.maximum(hair, region.astype(np.uint8)), _disk(max(1, round(size * SKIN_CLEARANCE)))
-    )
+    beside = cv2.dilate(np.maximum(hair, region.astype(np.uint8)), disk(max(1, round(size * SKIN_CLEARANCE))))
     light = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     skin = (labels == SKIN) & (beside == 0)
     if skin.sum() < 20:
@@ -122,7 +121,3 @@ def fill_from(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     plane = coef[0] + gx[..., None] * coef[1] + gy[..., None] * coef[2]
     lo, hi = np.percentile(values, 5, axis=0), np.percentile(values, 95, axis=0)
     return np.clip(plane, lo, hi).round().astype(np.uint8)
-
-
-def _disk(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
