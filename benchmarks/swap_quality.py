@@ -6,7 +6,7 @@ minutes, swaps both ways, and evaluates every labelled, encoded output against i
 defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
 kept, the running average of the weights), ``new_no_exemplars``, ``new_training_weights`` (``new``'s
 model with its last training weights instead of their average), ``new_no_perceptual`` and
-``new_lite128``. The do-nothing baseline (the original scored as if it
+``new_lite128`` and ``new_tinted_lenses``. The do-nothing baseline (the original scored as if it
 were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
 JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
@@ -103,11 +103,15 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     "new_training_weights": (True, "lite", {}, {}, "new"),
     "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}, None),
     "new_lite128": (True, "lite128", {}, {}, None),
+    "new_tinted_lenses": (True, "lite", {}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
 trained first when absent), ``new``'s last training weights instead of their running average (the same
-training: train/ema.py), without the perceptual loss, and at 128 px."""
+training: train/ema.py), without the perceptual loss, at 128 px, and with a glasses wearer's lenses left tinted
+in the training faces (train/lenses.py)."""
+TRAIN_CHANGES: dict[str, dict[str, Any]] = {"new_tinted_lenses": {"untint_lenses": False}}
+"""Training settings a recipe changes besides the loss."""
 
 
 def with_training_weights(model: Path, out: Path) -> Path:
@@ -172,6 +176,8 @@ def run_recipe(
             threads=args.threads,
             loss=LossConfig(**loss),
             preview_every=0,
+            seed=args.seed,
+            **TRAIN_CHANGES.get(name, {}),
         )
         t0 = time.perf_counter()
         rep = train({k: str(v) for k, v in facesets.items()}, model, cfg, progress=False)
@@ -217,6 +223,7 @@ def main() -> None:
         "--minutes", type=float, default=0.0, help="training minutes per recipe (same for all)"
     )
     ap.add_argument("--threads", type=int, default=0, help="CPU threads per training (0: the free cores)")
+    ap.add_argument("--seed", type=int, default=0, help="training seed (the same for every recipe)")
     ap.add_argument("--out", default="/tmp/facecraft-swap-quality")
     ap.add_argument("--recipes", default="old,new", help=f"comma-separated, of {', '.join(RECIPES)}")
     args = ap.parse_args()
@@ -257,7 +264,12 @@ def main() -> None:
         nothing.write_text(json.dumps(base, indent=1))
     for name in names:
         result = run_recipe(name, args, clips, facesets, out)
-        result["budget"] = {"steps": args.steps, "minutes": args.minutes, "threads": args.threads}
+        result["budget"] = {
+            "steps": args.steps,
+            "minutes": args.minutes,
+            "threads": args.threads,
+            "seed": args.seed,
+        }
         (out / f"result_{name}.json").write_text(json.dumps(result, indent=1, default=str))
 
     # Summarise every recipe run into this --out so far (runs in parallel processes share it).

@@ -209,6 +209,9 @@ def test_bad_inputs_are_clear_errors(facesets, tmp_path):  # noqa: F811
         train(facesets, out, tiny_config(steps=2, model="original"), progress=False)
     with pytest.raises(FacecraftError, match=r"other settings \(batch 4 -> 8\)"):
         train(facesets, out, tiny_config(steps=2, batch=8), progress=False)
+    # Faces prepared another way (hair painted, lenses left tinted) would mix two kinds of training faces.
+    with pytest.raises(FacecraftError, match=r"other settings \(paint_hair False -> True\)"):
+        train(facesets, out, tiny_config(steps=2, paint_hair=True), progress=False)
     with pytest.raises(FacecraftError, match="identities"):
         train({"A": facesets["A"], "C": facesets["B"]}, out, tiny_config(steps=2), progress=False)
     with pytest.raises(FacecraftError, match="at least two identities"):

@@ -56,6 +56,9 @@ class TrainConfig:
     draws a bare face there: it took a source's fringe streak off the target's forehead, but cost recognition
     on that pair and greyed the demo's eyes (docs/swap.md), so it is off by default; off, hair is only left
     out of the loss."""
+    untint_lenses: bool = True
+    """Take the tint and glare of a glasses wearer's lenses out of their training faces (train/lenses.py), so
+    the decoder does not draw them as shades around the eyes of the faces it is swapped onto."""
     threads: int = 0
     """CPU threads for torch (0: the count a resumed model was trained with, else the free cores)."""
     deterministic: bool = False

@@ -29,9 +29,10 @@ from facecraft.face.parse import (
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
-from facecraft.train.glasses import glasses_donors, paint_glasses
+from facecraft.train.glasses import glasses_donors, glasses_labels, paint_glasses
 from facecraft.train.hair import paint_hair as paint_hair_over
 from facecraft.train.holdout import holdout
+from facecraft.train.lenses import untint_lenses
 from facecraft.train.parsing import parsed_labels
 
 MIN_FACES = 16
@@ -100,12 +101,14 @@ def load_identity(
     parse: bool | None = None,
     progress: bool = True,
     paint_hair: bool = False,
+    untint: bool = True,
 ) -> IdentityData:
     """Read a whole faceset into memory, resized to ``size`` pixels; whole tracks or spaced
     segments of faces are held out for validation (:mod:`facecraft.train.holdout`).
     ``parse``: use the face parser's masks (None: unless FACECRAFT_NO_PARSER turns it off); ``progress``: a
     bar while faces not parsed before are parsed; ``paint_hair``: paint the hair over the face out of the faces
-    (:mod:`facecraft.train.hair`, with the parser only)."""
+    (:mod:`facecraft.train.hair`, with the parser only); ``untint``: take the tint and glare of a glasses
+    wearer's lenses out of their faces (:mod:`facecraft.train.lenses`, with the parser only)."""
     with Faceset.open(path) as fs:
         faces = fs.faces()
         if len(faces) < MIN_FACES:
@@ -129,6 +132,10 @@ def load_identity(
             lab = labels[i] if use_parser else None
             if lab is not None:
                 img, frames = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
+                if untint and donors is not None:
+                    img = untint_lenses(
+                        img, glasses_labels(labels, i, donors), frames, face.aligned_landmarks
+                    )
                 if paint_hair:
                     img, lab = paint_hair_over(img, lab, face.aligned_landmarks, frames)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)

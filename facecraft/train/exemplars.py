@@ -1,6 +1,7 @@
 """Keep a few dozen of each identity's sharp faces with the model, for the swap to lend detail from
-(:mod:`facecraft.swap.exemplars`). Glasses frames are painted out as in training and only the parser's face
-classes may lend (never hair or frames); without the parser, the mesh's face oval."""
+(:mod:`facecraft.swap.exemplars`). Glasses frames are painted out and the lenses' tint and reflections taken
+out as in training, and only the parser's face classes may lend (never hair or frames); without the parser,
+the mesh's face oval."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.faceset.store import Faceset
 from facecraft.swap.exemplars import choose_exemplars, save_bank
-from facecraft.train.glasses import glasses_donors, paint_glasses
+from facecraft.train.glasses import glasses_donors, glasses_labels, paint_glasses
+from facecraft.train.lenses import untint_lenses
 from facecraft.train.parsing import parsed_labels
 
 
 def keep_exemplars(
-    model_dir: str | Path, identity: str, faceset: str | Path, use_parser: bool, only: set[int] | None = None
+    model_dir: str | Path,
+    identity: str,
+    faceset: str | Path,
+    use_parser: bool,
+    only: set[int] | None = None,
+    untint: bool = True,
 ) -> Path | None:
-    """Choose and save ``identity``'s exemplars from its faceset (``only``: among these face ids); returns
-    the file (None: no faces)."""
+    """Choose and save ``identity``'s exemplars from its faceset (``only``: among these face ids; ``untint``:
+    as :attr:`TrainConfig.untint_lenses`); returns the file (None: no faces)."""
     with Faceset.open(faceset) as fs:
         faces = [f for f in fs.faces() if only is None or f.id in only]
         if not faces:
@@ -38,6 +45,9 @@ def keep_exemplars(
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
                 img, frames = paint_glasses(img, labels, int(i), face.aligned_landmarks, donors)
+                if untint and donors is not None:
+                    lab = glasses_labels(labels, int(i), donors)
+                    img = untint_lenses(img, lab, frames, face.aligned_landmarks)
                 # the eyes behind a glasses' lenses lend too; the frames never
                 lend = class_mask(labels[i], (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
                 masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))

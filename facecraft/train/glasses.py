@@ -224,6 +224,17 @@ def paint_frames(image: np.ndarray, frames: np.ndarray) -> np.ndarray:
     return cv2.inpaint(image, frames, r, cv2.INPAINT_TELEA)
 
 
+def glasses_labels(
+    labels: list[np.ndarray], index: int, donors: list[tuple[int, np.ndarray]] | None
+) -> np.ndarray:
+    """The label map of face ``index`` of a person with the glasses' outline it is painted by: its own, or
+    borrowed from its donor (:func:`glasses_donors`)."""
+    if donors is not None and donors[index][0] != index:
+        donor, move = donors[index]
+        return borrowed_labels(labels[index], labels[donor], move)
+    return labels[index]
+
+
 def paint_glasses(
     image: np.ndarray,
     labels: list[np.ndarray],
@@ -233,9 +244,6 @@ def paint_glasses(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Face ``index`` of a person (BGR ``image``; ``labels`` of all their faces; ``donors`` from
     :func:`glasses_donors`) with its glasses painted out, and what was painted (0/255)."""
-    lab = labels[index]
-    if donors is not None and donors[index][0] != index:
-        donor, move = donors[index]
-        lab = borrowed_labels(lab, labels[donor], move)
+    lab = glasses_labels(labels, index, donors)
     frames = frames_to_paint(image, lab, aligned_landmarks, wearer=donors is not None)
     return paint_frames(image, frames), frames

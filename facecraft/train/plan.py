@@ -101,6 +101,7 @@ def plan_run(
             config.max_val,
             progress=progress and dist.main,
             paint_hair=config.paint_hair,
+            untint=config.untint_lenses,
         )
         for n, p in facesets.items()
     ]
@@ -108,6 +109,9 @@ def plan_run(
     settings: dict[str, Any] = {"seed": config.seed, "batch": batch}
     # What the learned mask was taught: the parser's face (hair and glasses left out) or the mesh oval.
     settings["mask_target"] = "landmarks" if parser_disabled() else "parser"
+    # How the training faces were prepared: a resumed run must prepare them the same way.
+    settings["paint_hair"] = config.paint_hair
+    settings["untint_lenses"] = config.untint_lenses
     if threads:
         settings["cpu_threads"] = old.settings.get("cpu_threads", threads) if old is not None else threads
     info = ModelInfo(
