@@ -142,13 +142,19 @@ def _landmarks(size: int = 256) -> np.ndarray:
 
 def test_landmark_masks_and_kept_regions() -> None:
     lm = _landmarks()
-    assert set(list_masks()) == {"landmarks", "learned", "both", "parse"}
+    assert set(list_masks()) == {"landmarks", "learned", "both", "parse", "parse-learned"}
     oval = get_mask("landmarks").make(lm, None, 256)
     learned = np.zeros((256, 256), np.float32)
     learned[:, :128] = 1.0
     both = get_mask("both").make(lm, learned, 256)
     assert oval.sum() > 0 and np.isclose(both.sum(), oval[:, :128].sum())
     assert np.array_equal(get_mask("learned").make(lm, learned, 256), learned)
+    # parse-learned: the target's parsed face, only where the model's learned mask draws face too
+    parsed = np.zeros((256, 256), np.float32)
+    parsed[64:, :] = 1.0  # the top of the oval is hair on the target
+    narrow = get_mask("parse-learned").make(lm, learned, 256, parsed)
+    assert np.array_equal(narrow, np.minimum(np.minimum(oval, parsed), learned))
+    assert 0 < narrow.sum() < get_mask("parse").make(lm, learned, 256, parsed).sum()
     kept = keep_regions(oval, lm, EYES + MOUTH)
     for name, idx in (("left_eye", 0), ("right_eye", 1)):
         x, y = template("whole_face", 256)[idx].round().astype(int)
