@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from facecraft.face.align import Alignment, template
+from facecraft.face.regions import NOSE_TIP
 from facecraft.swap.blend import get_blend, list_blends
 from facecraft.swap.mask import get_mask, list_masks
 from facecraft.swap.mask.refine import EYES, MOUTH, erode_dilate, feather, keep_regions, skin_mask
@@ -152,9 +153,14 @@ def test_landmark_masks_and_kept_regions() -> None:
     # parse-learned: the target's parsed face, only where the model's learned mask draws face too
     parsed = np.zeros((256, 256), np.float32)
     parsed[64:, :] = 1.0  # the top of the oval is hair on the target
+    lm[NOSE_TIP] = template("whole_face", 256)[2]
     narrow = get_mask("parse-learned").make(lm, learned, 256, parsed)
-    assert np.array_equal(narrow, np.minimum(np.minimum(oval, parsed), learned))
-    assert 0 < narrow.sum() < get_mask("parse").make(lm, learned, 256, parsed).sum()
+    whole = get_mask("parse").make(lm, learned, 256, parsed)
+    nose_y = round(float(lm[NOSE_TIP, 1]))
+    assert np.array_equal(narrow[:nose_y], whole[:nose_y])  # above the nose: the parse mask whole
+    low = slice(nose_y + 30, 256)  # well below it: only where the learned mask draws face too
+    assert np.array_equal(narrow[low], np.minimum(whole, learned)[low])
+    assert 0 < narrow.sum() < whole.sum()
     kept = keep_regions(oval, lm, EYES + MOUTH)
     for name, idx in (("left_eye", 0), ("right_eye", 1)):
         x, y = template("whole_face", 256)[idx].round().astype(int)

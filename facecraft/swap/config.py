@@ -25,8 +25,8 @@ class SwapConfig:
     """Seconds into the input where the output ends (None: the end)."""
     mask: str = "auto"
     """parse (mesh face oval minus what the face parser says is not face on either side), landmarks (mesh
-    face oval), learned (the model's mask), both (landmarks and learned), parse-learned (parse where the
-    model's mask draws face too: the target's jaw stays where the source's face is narrower); auto: parse, or
+    face oval), learned (the model's mask), both (landmarks and learned), parse-learned (parse, below the
+    nose only where the model's mask draws face too: the target's jaw stays where the source's face is narrower); auto: parse, or
     landmarks when the
     parser is turned off (FACECRAFT_NO_PARSER=1; its weights carry non-commercial terms)."""
     erode: float = 0.0
