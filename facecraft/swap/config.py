@@ -25,10 +25,10 @@ class SwapConfig:
     """Seconds into the input where the output ends (None: the end)."""
     mask: str = "auto"
     """parse (mesh face oval minus what the face parser says is not face on either side), landmarks (mesh
-    face oval), learned (the model's mask), both (landmarks and learned), parse-learned (parse, below the
-    nose only where the model's mask draws face too: the target's jaw stays where the source's face is narrower); auto: parse, or
-    landmarks when the
-    parser is turned off (FACECRAFT_NO_PARSER=1; its weights carry non-commercial terms)."""
+    face oval), learned (the model's mask), both (landmarks and learned), parse-learned (parse, and below the
+    nose only where the model's mask draws face too: the target's jaw stays where the source's face is
+    narrower); auto: parse, or landmarks when the parser is turned off (FACECRAFT_NO_PARSER=1; its weights
+    carry non-commercial terms)."""
     erode: float = 0.0
     """Shrink the mask by this many frame pixels."""
     dilate: float = 0.0
