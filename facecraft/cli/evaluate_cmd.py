@@ -106,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
     for key, label in _LABELS:
         value = s[key]
         print(f"  {key:24s} {'n/a' if value is None else f'{value:.3f}':>8s}   {label}")
+    shade = s.get("eye_shade")
+    if shade is not None:
+        print(
+            f"  {'eye_shade':24s} L {shade[0]:+.1f} a {shade[1]:+.1f} b {shade[2]:+.1f}   around the eyes, "
+            "swapped vs original (Lab; 0 = the target's own, a+ pinker, b- bluer)"
+        )
     print(
         f"  same-person thresholds (SFace cosine, calibrated in docs/metrics.md): face vs source faceset "
         f"{data['source_match_threshold']:.2f}, face vs face {data['pair_match_threshold']:.2f}"

@@ -190,3 +190,50 @@ def expression_agreement(original: list[dict[str, float]], swapped: list[dict[st
         out["eyes_closed"]["closed_frames_original"] = int((a >= 0.5).sum())
         out["eyes_closed"]["closed_frames_kept"] = int(((a >= 0.5) & (b >= 0.5)).sum())
     return out
+
+
+EYE_NEAR = (0.015, 0.08)
+"""The skin around the eyes: the mesh's eye outlines grown by these shares of the face width (the lids
+left out), brows and the outside of the face oval left out."""
+EYE_RING = (0.10, 0.16)
+"""The face's skin further out, to compare with: the eye outlines grown by these shares of the face width."""
+
+
+def eye_region_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """Lab (L, a*, b*; 0..255 as OpenCV stores them) of the skin around the eyes minus that of the skin
+    further out (medians over :data:`EYE_NEAR` and :data:`EYE_RING`), for (478, >=2) frame landmarks; None
+    when either region is empty (a face off the frame)."""
+    h, w = image.shape[:2]
+    width = float(np.ptp(landmarks[:, 0]))
+    eyes, brows, oval = (np.zeros((h, w), np.uint8) for _ in range(3))
+    for names, mask in (
+        (("left_eye", "right_eye"), eyes),
+        (("left_eyebrow", "right_eyebrow"), brows),
+        (("face_oval",), oval),
+    ):
+        for name in names:
+            cv2.fillPoly(mask, [np.round(polygon(landmarks, name)).astype(np.int32)], 1)
+    brow_gap = max(1, round(width * 0.02))
+    keep = (oval > 0) & (cv2.dilate(brows, np.ones((2 * brow_gap + 1,) * 2, np.uint8)) == 0)
+
+    def grown(share: float) -> np.ndarray:
+        r = max(1, round(width * share))
+        return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+
+    near = grown(EYE_NEAR[1]) & ~grown(EYE_NEAR[0]) & keep
+    ring = grown(EYE_RING[1]) & ~grown(EYE_RING[0]) & keep
+    if not near.any() or not ring.any():
+        return None
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float64)
+    return np.median(lab[near], axis=0) - np.median(lab[ring], axis=0)
+
+
+def eye_shade(original: np.ndarray, swapped: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """(dL, da*, db*): how much darker or more coloured the swap made the skin around the eyes relative to
+    the face around it, compared with the original frame (:func:`eye_region_colour` of each, on the original's
+    landmarks); 0 = the target's own. A source's tinted lenses show as a*/b* away from 0 (pink: a* up; blue:
+    b* down). None when not measurable."""
+    a, b = eye_region_colour(swapped, landmarks), eye_region_colour(original, landmarks)
+    if a is None or b is None:
+        return None
+    return a - b

@@ -51,6 +51,7 @@ class FrameScore:
     sharpness_replaced_swapped: float | None = None
     expression_original: dict[str, float] | None = None
     expression_swapped: dict[str, float] | None = None
+    eye_shade: list[float] | None = None
 
 
 @dataclass
@@ -84,6 +85,7 @@ class EvaluateReport:
             if s.changed and s.sharpness_replaced_swapped is not None and s.sharpness_replaced_original
         ]
         kept = [s for s in f if s.expression_original is not None and s.expression_swapped is not None]
+        shades = [s.eye_shade for s in f if s.eye_shade is not None]
         change_o = sum(s.change_original or 0.0 for s in f)
         change_s = sum(s.change_swapped or 0.0 for s in f)
         return {
@@ -103,6 +105,7 @@ class EvaluateReport:
             "flicker_ratio": change_s / change_o if change_o > 0 else None,
             "sharpness_ratio": float(np.median(ratios)) if ratios else None,
             "sharpness_ratio_replaced": float(np.median(replaced)) if replaced else None,
+            "eye_shade": [float(v) for v in np.mean(shades, axis=0)] if shades else None,
             "expression": metrics.expression_agreement(
                 [s.expression_original for s in kept if s.expression_original is not None],
                 [s.expression_swapped for s in kept if s.expression_swapped is not None],
@@ -129,6 +132,8 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 def _round(v: Any) -> Any:
     if isinstance(v, dict):
         return _clean(v)
+    if isinstance(v, list):
+        return [_round(x) for x in v]
     return round(v, 5) if isinstance(v, float) and math.isfinite(v) else v
 
 
@@ -238,6 +243,9 @@ def _score(
         both = metrics.replaced_sharpness(original, swapped, inner)
         if both is not None:
             score.sharpness_replaced_original, score.sharpness_replaced_swapped = both
+    if score.changed:
+        shade = metrics.eye_shade(original, swapped, pair.original.landmarks)
+        score.eye_shade = None if shade is None else [float(v) for v in shade]
     score.expression_original = metrics.expression_channels(pair.original.blendshapes)
     score.expression_swapped = metrics.expression_channels(pair.swapped.blendshapes)
     if prev is not None:
