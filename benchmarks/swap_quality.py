@@ -55,6 +55,7 @@ def summary_of(report: Any) -> dict[str, Any]:
         "identity_to_original": s["identity_to_original"],
         "sharpness_ratio": s["sharpness_ratio"],
         "sharpness_ratio_replaced": s["sharpness_ratio_replaced"],
+        "eye_shade": s.get("eye_shade"),
         "flicker_ratio": s["flicker_ratio"],
         "seam": s["seam"],
         "expression_error": s["expression_error"],
