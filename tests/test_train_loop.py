@@ -214,6 +214,23 @@ def test_bad_inputs_are_clear_errors(facesets, tmp_path):  # noqa: F811
         train(facesets, out, tiny_config(steps=2, paint_hair=True), progress=False)
     with pytest.raises(FacecraftError, match="identities"):
         train({"A": facesets["A"], "C": facesets["B"]}, out, tiny_config(steps=2), progress=False)
+
+
+def test_a_model_from_before_the_lens_untinting_resumes_as_it_was_trained(facesets, tmp_path):  # noqa: F811
+    import json
+
+    from facecraft.train.distributed import DistInfo
+    from facecraft.train.plan import plan_run
+
+    out = tmp_path / "m"
+    train(facesets, out, tiny_config(steps=1), progress=False)
+    info = json.loads((out / "model.json").read_text())
+    assert info["settings"]["untint_lenses"] is True
+    del info["settings"]["untint_lenses"], info["settings"]["paint_hair"]  # as written before they existed
+    (out / "model.json").write_text(json.dumps(info))
+    plan = plan_run(facesets, out, tiny_config(steps=2), torch.device("cpu"), DistInfo(), progress=False)
+    assert plan.config.untint_lenses is False
+    train(facesets, out, tiny_config(steps=2), progress=False)  # and it resumes without a clash
     with pytest.raises(FacecraftError, match="at least two identities"):
         train({"A": facesets["A"]}, tmp_path / "x", tiny_config(), progress=False)
     with pytest.raises(FacecraftError, match="not a faceset"):

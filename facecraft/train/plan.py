@@ -164,7 +164,9 @@ def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
             f"the model folder was trained at --size {old.size}, not {config.size}; use a new output folder"
         )
     batch = config.batch or old.settings.get("batch")
-    return replace(config, model=old.architecture, size=old.size, batch=batch)
+    # A model from before the lenses were untinted goes on with its faces prepared as they were.
+    untint = config.untint_lenses if "untint_lenses" in old.settings else False
+    return replace(config, model=old.architecture, size=old.size, batch=batch, untint_lenses=untint)
 
 
 def _check_resume(root: Path, old: ModelInfo, new: ModelInfo) -> None:

@@ -120,7 +120,7 @@ def _train(
         # The source person's sharp faces, kept for the swap to lend detail from (swap.exemplars).
         parser_on = plan.info.settings.get("mask_target") == "parser"
         for d in plan.data:
-            keep_exemplars(root, d.name, d.source, parser_on, untint=config.untint_lenses)
+            keep_exemplars(root, d.name, d.source, parser_on, untint=plan.config.untint_lenses)
     trainer, checkpointer = _build(plan, root, device, dist, progress)
     start_step = trainer.state.step
     _fit(trainer, checkpointer, plan, root, device, dist)
