@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from facecraft.face.regions import polygon
+from facecraft.imaging import disk
 
 
 def face_size(landmarks: np.ndarray) -> float:
@@ -205,20 +206,17 @@ def eye_region_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray | 
     when either region is empty (a face off the frame)."""
     h, w = image.shape[:2]
     width = float(np.ptp(landmarks[:, 0]))
-    eyes, brows, oval = (np.zeros((h, w), np.uint8) for _ in range(3))
-    for names, mask in (
-        (("left_eye", "right_eye"), eyes),
-        (("left_eyebrow", "right_eyebrow"), brows),
-        (("face_oval",), oval),
-    ):
+    eyes, brows = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    for names, mask in ((("left_eye", "right_eye"), eyes), (("left_eyebrow", "right_eyebrow"), brows)):
         for name in names:
             cv2.fillPoly(mask, [np.round(polygon(landmarks, name)).astype(np.int32)], 1)
     brow_gap = max(1, round(width * 0.02))
-    keep = (oval > 0) & (cv2.dilate(brows, np.ones((2 * brow_gap + 1,) * 2, np.uint8)) == 0)
+    keep = oval_mask(landmarks, image.shape) & (
+        cv2.dilate(brows, np.ones((2 * brow_gap + 1,) * 2, np.uint8)) == 0
+    )
 
     def grown(share: float) -> np.ndarray:
-        r = max(1, round(width * share))
-        return cv2.dilate(eyes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+        return cv2.dilate(eyes, disk(max(1, round(width * share)))) > 0
 
     near = grown(EYE_NEAR[1]) & ~grown(EYE_NEAR[0]) & keep
     ring = grown(EYE_RING[1]) & ~grown(EYE_RING[0]) & keep

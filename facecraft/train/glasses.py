@@ -126,7 +126,7 @@ def thin_rims(image: np.ndarray, labels: np.ndarray, aligned_landmarks: np.ndarr
     scale = size / 256
     lines = np.abs(cv2.GaussianBlur(light, (0, 0), scale) - cv2.GaussianBlur(light, (0, 0), 3 * scale))
     rims = cv2.dilate((zone & (lines > THIN_CONTRAST)).astype(np.uint8), disk(1))
-    rims[_eyes(aligned_landmarks, size, 0.01) > 0] = 0
+    rims[eyes_grown(aligned_landmarks, size, 0.01) > 0] = 0
     return rims
 
 
@@ -146,7 +146,8 @@ def clear_frames(image: np.ndarray, labels: np.ndarray) -> bool:
     return float(far[band].mean()) < CLEAR_SHARE
 
 
-def _eyes(aligned_landmarks: np.ndarray, size: int, grow: float) -> np.ndarray:
+def eyes_grown(aligned_landmarks: np.ndarray, size: int, grow: float) -> np.ndarray:
+    """(S, S) uint8 0/1: the mesh's two eye outlines grown by ``grow`` of the crop (at least a pixel)."""
     outlines = np.zeros((size, size), np.uint8)
     for name in ("left_eye", "right_eye"):
         cv2.fillPoly(outlines, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 1)
@@ -189,7 +190,7 @@ def _thick_rims(
     class near its edge whose colour is far from what the lenses show, joined to the band, never the eyes
     (the mesh's eyes, grown by 3 % of the crop)."""
     size = labels.shape[0]
-    eyes = _eyes(aligned_landmarks, size, 0.03)
+    eyes = eyes_grown(aligned_landmarks, size, 0.03)
     lens = (glasses > 0) & (band == 0) & (eyes == 0)
     if lens.sum() < 20:
         return np.zeros_like(glasses)

@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 
 from facecraft.face.parse import class_mask
-from facecraft.face.regions import polygon
 from facecraft.imaging import disk
+from facecraft.train.glasses import eyes_grown
 
 SMOOTH = 0.04
 """Gaussian (share of the crop) of the lens's colour field: a tint and a reflection's glow, not the eyes."""
@@ -55,10 +55,7 @@ def lens_shift(
     if glasses.sum() < MIN_PIXELS:
         return None
     framed = frames > 0
-    outlines = np.zeros((size, size), np.uint8)
-    for name in ("left_eye", "right_eye"):
-        cv2.fillPoly(outlines, [np.round(polygon(aligned_landmarks, name)).astype(np.int32)], 1)
-    eyes = cv2.dilate(outlines, disk(max(1, round(size * EYE_GROW)))) > 0
+    eyes = eyes_grown(aligned_landmarks, size, EYE_GROW) > 0
     near_frames = cv2.dilate(framed.astype(np.uint8), disk(max(1, round(size * FRAME_CLEARANCE)))) > 0
     lens = glasses & ~near_frames & ~eyes
     region = glasses | framed
