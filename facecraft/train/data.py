@@ -29,10 +29,10 @@ from facecraft.face.parse import (
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
-from facecraft.train.glasses import glasses_donors, glasses_labels, paint_glasses
+from facecraft.train.glasses import glasses_donors
 from facecraft.train.hair import paint_hair as paint_hair_over
 from facecraft.train.holdout import holdout
-from facecraft.train.lenses import untint_lenses
+from facecraft.train.lenses import glasses_out
 from facecraft.train.parsing import parsed_labels
 
 MIN_FACES = 16
@@ -131,11 +131,7 @@ def load_identity(
                 )
             lab = labels[i] if use_parser else None
             if lab is not None:
-                img, frames = paint_glasses(img, labels, i, face.aligned_landmarks, donors)
-                if untint and donors is not None:
-                    img = untint_lenses(
-                        img, glasses_labels(labels, i, donors), frames, face.aligned_landmarks
-                    )
+                img, frames = glasses_out(img, labels, i, face.aligned_landmarks, donors, untint)
                 if paint_hair:
                     img, lab = paint_hair_over(img, lab, face.aligned_landmarks, frames)
             images[i] = img if fsize == size else cv2.resize(img, (size, size), interpolation=interp)

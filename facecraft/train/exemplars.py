@@ -13,8 +13,8 @@ from facecraft.face.parse import FACE_CLASSES, OCCLUDER_CLASSES, class_mask
 from facecraft.face.quality import face_mask
 from facecraft.faceset.store import Faceset
 from facecraft.swap.exemplars import choose_exemplars, save_bank
-from facecraft.train.glasses import glasses_donors, glasses_labels, paint_glasses
-from facecraft.train.lenses import untint_lenses
+from facecraft.train.glasses import glasses_donors
+from facecraft.train.lenses import glasses_out
 from facecraft.train.parsing import parsed_labels
 
 
@@ -44,10 +44,7 @@ def keep_exemplars(
             if not use_parser:
                 masks.append(face_mask(face.aligned_landmarks, size))
             else:
-                img, frames = paint_glasses(img, labels, int(i), face.aligned_landmarks, donors)
-                if untint and donors is not None:
-                    lab = glasses_labels(labels, int(i), donors)
-                    img = untint_lenses(img, lab, frames, face.aligned_landmarks)
+                img, frames = glasses_out(img, labels, int(i), face.aligned_landmarks, donors, untint)
                 # the eyes behind a glasses' lenses lend too; the frames never
                 lend = class_mask(labels[i], (*FACE_CLASSES, "eyeglasses")).astype(np.uint8) * 255
                 masks.append(np.where(frames > 0, 0, lend).astype(np.uint8))

@@ -19,7 +19,7 @@ import numpy as np
 
 from facecraft.face.parse import class_mask
 from facecraft.imaging import disk
-from facecraft.train.glasses import eyes_grown
+from facecraft.train.glasses import eyes_grown, glasses_labels, paint_glasses
 
 SMOOTH = 0.04
 """Gaussian (share of the crop) of the lens's colour field: a tint and a reflection's glow, not the eyes."""
@@ -110,3 +110,20 @@ def untint_lenses(
     changed = weight > 0
     out[changed] = moved[changed]  # the rest is not sent through Lab and back (rounding)
     return out
+
+
+def glasses_out(
+    image: np.ndarray,
+    labels: list[np.ndarray],
+    index: int,
+    aligned_landmarks: np.ndarray,
+    donors: list[tuple[int, np.ndarray]] | None,
+    untint: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Face ``index`` of a person as training and the exemplars take it: the glasses' frames painted out
+    (:func:`facecraft.train.glasses.paint_glasses`) and, for a wearer with ``untint``, the lenses' tint and
+    reflections taken out (:func:`untint_lenses`); and what was painted as frames (0/255)."""
+    img, frames = paint_glasses(image, labels, index, aligned_landmarks, donors)
+    if untint and donors is not None:
+        img = untint_lenses(img, glasses_labels(labels, index, donors), frames, aligned_landmarks)
+    return img, frames
