@@ -6,7 +6,7 @@ minutes, swaps both ways, and evaluates every labelled, encoded output against i
 defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
 kept, the running average of the weights), ``new_no_exemplars``, ``new_training_weights`` (``new``'s
 model with its last training weights instead of their average), ``new_no_perceptual`` and
-``new_lite128`` and ``new_tinted_lenses``. The do-nothing baseline (the original scored as if it
+``new_lite128``, ``new_tinted_lenses`` and ``new_adversarial``. The do-nothing baseline (the original scored as if it
 were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
 JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
@@ -90,6 +90,9 @@ def contact_sheet(videos: list[Path], out: Path, frames: int = 4) -> None:
     cv2.imwrite(str(out), np.vstack(rows))
 
 
+ADVERSARIAL = 0.1
+"""The adversarial recipe's loss weight; with --steps its phase is the last third of the steps (with
+--minutes, the whole training)."""
 RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]] = {
     # name: (face parser on, architecture, loss changes, swap changes, the recipe whose model it swaps with)
     "old": (
@@ -105,12 +108,13 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     "new_no_perceptual": (True, "lite", {"perceptual": 0.0}, {}, None),
     "new_lite128": (True, "lite128", {}, {}, None),
     "new_tinted_lenses": (True, "lite", {}, {}, None),
+    "new_adversarial": (True, "lite", {"adversarial": ADVERSARIAL}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
 trained first when absent), ``new``'s last training weights instead of their running average (the same
 training: train/ema.py), without the perceptual loss, at 128 px, and with a glasses wearer's lenses left tinted
-in the training faces (train/lenses.py)."""
+in the training faces (train/lenses.py), and with an adversarial finishing phase (train/adversarial.py)."""
 TRAIN_CHANGES: dict[str, dict[str, Any]] = {"new_tinted_lenses": {"untint_lenses": False}}
 """Training settings a recipe changes besides the loss."""
 
@@ -169,6 +173,8 @@ def run_recipe(
         return result
     model = out / f"model_{name}"
     result = {"model": arch}
+    if loss.get("adversarial") and args.steps:
+        loss = {**loss, "adversarial_from": args.steps * 2 // 3}
     with parser_switch(use_parser):
         cfg = TrainConfig(
             model=arch,

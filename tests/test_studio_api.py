@@ -214,6 +214,12 @@ def test_uploads_are_type_checked_size_limited_and_never_overwrite(
     assert not list((root / "media").glob(".upload-*")) and not (root.parent / "portrait.jpg").exists()
 
 
+def test_the_train_form_offers_every_architecture_of_the_model_registry() -> None:
+    from facecraft.train.models import list_architectures
+
+    assert sorted(specs.MODELS) == sorted(list_architectures())
+
+
 def test_sniff_reads_the_content() -> None:
     assert sniff(b"\x00\x00\x00\x20ftypisom" + bytes(52)) == "video"
     assert sniff(b"\x00\x00\x00\x20ftypM4A " + bytes(52)) == "audio"

@@ -104,6 +104,25 @@ def test_resume_after_n_steps_equals_an_uninterrupted_2n_run_bit_for_bit(faceset
         assert all(torch.equal(a[k], b[k]) for k in a), name
 
 
+def test_the_adversarial_phase_trains_from_its_step_and_resumes_bit_for_bit(facesets, tmp_path):  # noqa: F811
+    loss = LossConfig(adversarial=0.1, adversarial_from=2, identity=0.0, perceptual=0.0)
+    cfg = tiny_config(steps=5, save_every=2, loss=loss)
+    train(facesets, tmp_path / "full", cfg, progress=False)
+    train(facesets, tmp_path / "split", tiny_config(steps=3, save_every=2, loss=loss), progress=False)
+    train(facesets, tmp_path / "split", cfg, progress=False)
+    a = load_file(list_checkpoints(tmp_path / "full")[-1][1] / "optimizer.safetensors")
+    b = load_file(list_checkpoints(tmp_path / "split")[-1][1] / "optimizer.safetensors")
+    assert any(k.startswith("adversary.net.") for k in a) and any(k.startswith("adversary.optim.") for k in a)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # before adversarial_from the judge is not trained: its step-2 checkpoint still holds the initial weights
+    first = load_file(list_checkpoints(tmp_path / "full")[0][1] / "optimizer.safetensors")
+    assert not any(k.startswith("adversary.optim.") for k in first)
+    assert _changed(first, a, "adversary.net.")  # and later it is
+    # the phase changes what the model learns: the same run without it ends elsewhere
+    train(facesets, tmp_path / "plain", tiny_config(steps=5, save_every=2), progress=False)
+    assert _changed(_weights(tmp_path / "plain")[1], _weights(tmp_path / "full")[1], "")
+
+
 _KILL_DURING_SAVE = """
 import os, signal, sys
 from facecraft.train import checkpoint, train

@@ -25,7 +25,9 @@ from facecraft.studio.project import Project, safe_name, stamp
 KINDS = ("extract", "train", "swap", "animate", "evaluate", "verify", "curate")
 AUDIO_EXTS = frozenset({".wav", ".mp3", ".m4a", ".aac", ".ogg", ".flac", ".opus"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
-MODELS = ("lite", "original", "standard", "hd")
+MODELS = ("lite", "lite128", "original", "standard", "hd")
+"""The architectures a studio train job offers: the model registry's, listed here so that the server starts
+without importing torch (a test keeps the two the same)."""
 
 # CLI options the studio sets itself (paths, consent, preview) or that make no sense in a form.
 _NOT_OPTIONS = {

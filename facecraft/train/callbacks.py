@@ -79,6 +79,8 @@ class Validator(Callback):
             record["training_weights_val_ssim"] = mean_ssim(
                 validate(trainer.net, trainer.data, trainer.device)
             )
+        if trainer.adversary is not None and not math.isnan(trainer.adversary.loss):
+            record["discriminator_loss"] = round(trainer.adversary.loss, 4)  # 2 at chance, 0: it tells all
         s.history.append(record)
         if self.root is not None:
             with (self.root / "metrics.jsonl").open("a") as f:
@@ -162,6 +164,9 @@ class Checkpointer(Callback):
             "total_seconds": self.extra.get("total_seconds", 0.0) + s.run_seconds,
             "nan_restores": s.restores,
         }
+        if trainer.adversary is not None:  # the discriminator goes on where it was when resumed
+            tensors.update(trainer.adversary.state())
+            state["adversary"] = trainer.adversary.meta()
         weights = trainer.net.state_dict()
         if trainer.average is not None:  # the model file holds what a user gets; resuming needs both
             tensors.update(

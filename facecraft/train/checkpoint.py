@@ -103,7 +103,8 @@ class Checkpoint:
     state: dict[str, Any]
     """JSON state: step, best, elapsed seconds, optimizer param_groups..."""
     tensors: dict[str, torch.Tensor]
-    """Optimizer tensors (``optim.<param>.<key>``) and RNG states (``rng.<device>``)."""
+    """Optimizer tensors (``optim.<param>.<key>``), RNG states (``rng.<device>``), the training weights
+    (``train.*``) and the discriminator (``adversary.*``) when training kept them."""
 
 
 def list_checkpoints(root: Path) -> list[tuple[int, Path]]:

@@ -38,6 +38,13 @@ class LossConfig:
     train.perceptual) on reconstructions; 0 turns it off (it is also off without the face parser)."""
     perceptual_faces: int = 4
     """Faces per identity and step the perceptual loss looks at."""
+    adversarial: float = 0.0
+    """Weight of the adversarial loss (a PatchGAN discriminator judging the drawn faces' texture, see
+    train.adversarial); 0 (the default) turns it off. A finishing phase: e.g. 0.1 on a resumed model."""
+    adversarial_from: int = 0
+    """Step from which the adversarial loss applies (when its weight is above 0)."""
+    adversarial_faces: int = 4
+    """Faces per identity and step the discriminator judges (and as many real ones)."""
 
     def __post_init__(self) -> None:
         if (
@@ -49,12 +56,14 @@ class LossConfig:
                 self.background,
                 self.identity,
                 self.perceptual,
+                self.adversarial,
+                self.adversarial_from,
             )
             < 0
         ):
-            raise FacecraftError("loss weights must not be negative")
-        if self.identity_faces < 1 or self.perceptual_faces < 1:
-            raise FacecraftError("identity_faces and perceptual_faces must be at least 1")
+            raise FacecraftError("loss weights and adversarial_from must not be negative")
+        if min(self.identity_faces, self.perceptual_faces, self.adversarial_faces) < 1:
+            raise FacecraftError("identity_faces, perceptual_faces and adversarial_faces must be at least 1")
 
 
 def _gauss(window: int, sigma: float, x: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,7 @@ from facecraft.fileio import FolderLock, require_dir
 from facecraft.train.autobatch import cuda_step_fits, largest_batch
 from facecraft.train.callbacks import Checkpointer, Previewer, ProgressBar, StopWhen, TensorBoard, Validator
 from facecraft.train.checkpoint import (
+    Checkpoint,
     ModelInfo,
     load_latest,
     optimizer_from_tensors,
@@ -162,11 +163,11 @@ def _build(
     optimizer = torch.optim.Adam(net.parameters(), lr=plan.learning_rate, betas=(0.5, 0.999))
     extra: dict[str, Any] = {"total_images": 0, "total_seconds": 0.0, "data_order": {}}
     state = TrainState()
-    averaged = None
+    kept: Checkpoint | None = None
     if old is not None:
         if dist.main:
             remove_partial_saves(root)
-        state, extra, corrupt, averaged = _restore(root, net, optimizer, plan.learning_rate, device, extra)
+        state, extra, corrupt, kept = _restore(root, net, optimizer, plan.learning_rate, device, extra)
         plan.warnings.extend(corrupt)
         barrier(dist)
         if corrupt and dist.main:
@@ -192,8 +193,10 @@ def _build(
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
     trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
-    if trainer.average is not None and averaged is not None:
-        trainer.average.load(averaged)
+    if kept is not None and trainer.average is not None and training_weights(kept.tensors):
+        trainer.average.load(kept.weights)
+    if kept is not None and trainer.adversary is not None:
+        trainer.adversary.load(kept.tensors, kept.state.get("adversary"))
     return trainer, checkpointer
 
 
@@ -278,9 +281,10 @@ def _restore(
     lr: float,
     device: torch.device,
     extra: dict[str, Any],
-) -> tuple[TrainState, dict[str, Any], list[str], dict[str, torch.Tensor] | None]:
+) -> tuple[TrainState, dict[str, Any], list[str], Checkpoint | None]:
     """Load the newest good checkpoint into ``net`` and ``optimizer`` (weights, Adam state, RNG, step);
-    the last item is the checkpoint's running average of the weights, when it kept one."""
+    the last item is that checkpoint (its running average of the weights and its discriminator, when it kept
+    them, are loaded once the trainer exists)."""
     ck, warnings = load_latest(root)
     if ck is None:
         return TrainState(), extra, warnings, None
@@ -294,8 +298,7 @@ def _restore(
     if "rng.cuda" in ck.tensors and device.type == "cuda":
         torch.cuda.set_rng_state(ck.tensors["rng.cuda"], device)
     state = TrainState(step=ck.step, metrics=ck.state.get("metrics", {}), best=ck.state.get("best", {}))
-    averaged = ck.weights if training else None
-    return state, {k: ck.state.get(k, v) for k, v in extra.items()}, warnings, averaged
+    return state, {k: ck.state.get(k, v) for k, v in extra.items()}, warnings, ck
 
 
 def _callbacks(

@@ -18,6 +18,7 @@ from torch import nn
 
 from facecraft.errors import FacecraftError
 from facecraft.face.parse import parser_disabled
+from facecraft.train.adversarial import Adversary, face_weight
 from facecraft.train.augment import augment, draw_params, params_to
 from facecraft.train.config import TrainConfig
 from facecraft.train.data import IdentityData, batch_positions
@@ -83,8 +84,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.state = state or TrainState()
         self.model: nn.Module = net
+        ids = [device.index] if device.type == "cuda" else None
         if dist.world > 1:
-            ids = [device.index] if device.type == "cuda" else None
             self.model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
         if config.compile:
             self.model = torch.compile(self.model)  # type: ignore[assignment]
@@ -95,6 +96,12 @@ class Trainer:
         self.perceptual_loss: PerceptualLoss | None = None
         if config.loss.perceptual > 0 and not parser_disabled():
             self.perceptual_loss = PerceptualLoss().to(device)
+        self.adversary: Adversary | None = None
+        if config.loss.adversarial > 0:
+            self.adversary = Adversary(device, config.seed)
+            if dist.world > 1:
+                judge = nn.parallel.DistributedDataParallel(self.adversary.net, device_ids=ids)
+                self.adversary.model = judge
         self.average = WeightAverage(net, config.weight_average) if config.weight_average else None
         self._good: tuple[dict[str, torch.Tensor], dict[str, Any]] | None = None
         self._bad_in_a_row = 0
@@ -167,6 +174,10 @@ class Trainer:
             loss = loss + self.config.loss.identity * self._identity_term(outputs, len(inputs), swaps)
         if self.perceptual_loss is not None:
             loss = loss + self.config.loss.perceptual * self._perceptual_term(outputs, targets, masks)
+        judged = None
+        if self.adversary is not None and self.state.step >= self.config.loss.adversarial_from:
+            judged = self._judged(outputs, targets, masks)
+            loss = loss + self.config.loss.adversarial * self.adversary.generator_loss(judged[1], judged[3])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         clip = self.config.grad_clip or math.inf
@@ -178,6 +189,9 @@ class Trainer:
             self.optimizer.step()
             if self.average is not None:
                 self.average.update(self.net, self.state.step)
+            if judged is not None:
+                assert self.adversary is not None
+                self.adversary.update(*judged)
             self._bad_in_a_row = 0
             self.state.loss = loss_value
         else:
@@ -214,6 +228,20 @@ class Trainer:
         share = self.dist.world * mine / k
         return self.perceptual_loss(drawn, real, weight) * share
 
+    def _judged(
+        self, outputs: list[torch.Tensor], targets: list[torch.Tensor], masks: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What the discriminator judges this step: (real faces, drawn faces, their face weights): the first
+        ``adversarial_faces`` of each identity's whole batch (this process's share under DDP) and their
+        reconstructions, plus the swapped faces the model appended (laid out as their input faces)."""
+        n, k = len(targets), self.config.loss.adversarial_faces
+        mine = max(1, len(range(self.dist.rank, k, self.dist.world)))
+        real = torch.cat([t[:mine] for t in targets])
+        drawn = [o[:mine, :3] for o in outputs[:n]] + [o[:, :3] for o in outputs[n:]]
+        w_real = torch.cat([face_weight(m[:mine]) for m in masks])
+        w_drawn = [w_real] + [face_weight(masks[i][: o.shape[0]]) for i, o in enumerate(outputs[n:])]
+        return real, torch.cat(drawn), w_real, torch.cat(w_drawn)
+
     def _compile_now(self) -> None:
         """Let torch.compile trace and build its kernels before the clock starts, so that ``--minutes``
         counts training only: one step at the current batch, then weights and optimizer state go back to
@@ -221,7 +249,10 @@ class Trainer:
         t0 = time.perf_counter()
         kept = (self.state.step, self.state.run_images, self.state.loss, self.state.restores)
         averaged = None if self.average is None else {k: v.clone() for k, v in self.average.shadow.items()}
+        judge = None if self.adversary is None else (self.adversary.state(), self.adversary.meta())
         self.train_step()
+        if self.adversary is not None and judge is not None:
+            self.adversary.load(*judge)
         assert self._good is not None
         self.net.load_state_dict(self._good[0])
         if self.average is not None and averaged is not None:
