@@ -215,9 +215,11 @@ def test_uploads_are_type_checked_size_limited_and_never_overwrite(
 
 
 def test_the_train_form_offers_every_architecture_of_the_model_registry() -> None:
+    from facecraft.train.config import DEFAULT_MODEL
     from facecraft.train.models import list_architectures
 
     assert sorted(specs.MODELS) == sorted(list_architectures())
+    assert specs.DEFAULT_MODEL == DEFAULT_MODEL == specs.MODELS[0]  # the form's first choice is the default
 
 
 def test_sniff_reads_the_content() -> None:

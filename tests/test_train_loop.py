@@ -275,7 +275,20 @@ def test_a_model_from_before_the_lens_untinting_resumes_as_it_was_trained(facese
 def test_cli_trains_resumes_and_reports_errors_in_one_line(facesets, tmp_path, capsys):  # noqa: F811
     out = tmp_path / "m"
     args = ["-q", "train", "--a", str(facesets["A"]), "--b", str(facesets["B"]), "-o", str(out)]
-    small = ["--size", "32", "--batch", "2", "--device", "cpu", "--threads", "1", "--preview-every", "1"]
+    small = [
+        "--model",
+        "lite",
+        "--size",
+        "32",
+        "--batch",
+        "2",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--preview-every",
+        "1",
+    ]
     assert main([*args, *small, "--steps", "2"]) == 0
     assert "step 2 (2 this run" in capsys.readouterr().out
     assert (out / "preview.png").is_file() and (out / "model.json").is_file()

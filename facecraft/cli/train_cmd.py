@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="MODEL", help="model folder to create or resume")
     p.add_argument(
         "--model",
-        help="architecture: lite (default), original, standard or hd; a resumed model keeps its own",
+        help="architecture: lite128 (default), lite (a few minutes on a CPU), original, standard or hd; "
+        "a resumed model keeps its own",
     )
     p.add_argument(
         "--size",

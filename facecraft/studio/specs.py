@@ -25,7 +25,9 @@ from facecraft.studio.project import Project, safe_name, stamp
 KINDS = ("extract", "train", "swap", "animate", "evaluate", "verify", "curate")
 AUDIO_EXTS = frozenset({".wav", ".mp3", ".m4a", ".aac", ".ogg", ".flac", ".opus"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
-MODELS = ("lite", "lite128", "original", "standard", "hd")
+MODELS = ("lite128", "lite", "original", "standard", "hd")
+DEFAULT_MODEL = "lite128"
+"""train.config.DEFAULT_MODEL (a test keeps them the same)."""
 """The architectures a studio train job offers: the model registry's, listed here so that the server starts
 without importing torch (a test keeps the two the same)."""
 
@@ -216,7 +218,7 @@ def _train(project: Project, p: dict[str, Any]) -> JobPlan:
     if a == b:
         raise FacecraftError("choose two different facesets for A and B")
     name = check_name(p.get("name"), "model")
-    model = p.get("model") or "lite"
+    model = p.get("model") or DEFAULT_MODEL
     if model not in MODELS:
         raise FacecraftError(f"model must be one of {', '.join(MODELS)}")
     steps = _int(p, "steps", 0, 0, 10_000_000)

@@ -20,7 +20,7 @@ from facecraft.errors import FacecraftError
 from facecraft.face.parse import parser_disabled
 from facecraft.fileio import LOCK_NAME
 from facecraft.train.checkpoint import MODEL_JSON, ModelInfo, read_model_info, write_model_info
-from facecraft.train.config import TrainConfig
+from facecraft.train.config import DEFAULT_MODEL, TrainConfig
 from facecraft.train.data import IdentityData, check_compatible, load_identity
 from facecraft.train.device import cpu_threads
 from facecraft.train.distributed import DistInfo, barrier
@@ -153,7 +153,7 @@ def _threads(config: TrainConfig, old: ModelInfo | None, dist: DistInfo) -> tupl
 def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
     """Fill model/size from the model folder when resuming; reject a different architecture."""
     if old is None:
-        return replace(config, model=config.model or "lite")
+        return replace(config, model=config.model or DEFAULT_MODEL)
     if config.model and config.model != old.architecture:
         raise FacecraftError(
             f"the model folder holds a {old.architecture!r} model, not {config.model!r}; "

@@ -216,7 +216,7 @@ async function showModel(box, name) {
 async function pageTrain(main) {
   const fs = S.facesets.map(f => f.name);
   const a = h("select", {id: "train-a"}, options(fs, fs[0])), b = h("select", {id: "train-b"}, options(fs, fs[1]));
-  const name = h("input", {id: "model-name", value: "model1"}), arch = h("select", {id: "model-arch"}, options(S.architectures, "lite"));
+  const name = h("input", {id: "model-name", value: "model1"}), arch = h("select", {id: "model-arch"}, options(S.architectures, S.architectures[0]));
   const steps = h("input", {id: "train-steps", type: "number", min: 0, value: 500, style: "width:90px"});
   const minutes = h("input", {id: "train-minutes", type: "number", min: 0, step: "any", value: "", style: "width:80px", placeholder: "or minutes"});
   const prevEvery = h("input", {id: "preview-every", type: "number", min: 1, value: 50, style: "width:70px"});
