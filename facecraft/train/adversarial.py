@@ -30,7 +30,7 @@ from facecraft.train.checkpoint import optimizer_from_tensors, optimizer_to_tens
 PREFIX = "adversary."
 """Prefix of the discriminator's weights and optimizer tensors in a checkpoint's ``optimizer.safetensors``."""
 CHANNELS = (32, 64, 128)
-LEARNING_RATE = 2e-4
+LEARNING_RATE = 1e-3
 
 
 class PatchDiscriminator(nn.Module):
