@@ -76,8 +76,13 @@ class Adversary:
         self.model: nn.Module = self.net
         """What :meth:`update` calls: ``net``, or its DDP wrapper under torchrun."""
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=LEARNING_RATE, betas=(0.5, 0.999))
-        self.loss = float("nan")
-        """The discriminator's last hinge loss (2 at chance; 0 when it tells every patch apart)."""
+        self._loss: torch.Tensor | None = None
+
+    @property
+    def loss(self) -> float:
+        """The discriminator's last hinge loss (2 at chance; 0 when it tells every patch apart; NaN before its
+        first step). Read when asked (validation), so a step costs no extra device-to-host read."""
+        return math.nan if self._loss is None else float(self._loss)
 
     def generator_loss(self, drawn: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """How unreal the discriminator finds the drawn faces (N, 3, S, S) under ``weight`` (N, 1, S, S):
@@ -91,17 +96,16 @@ class Adversary:
     def update(
         self, real: torch.Tensor, drawn: torch.Tensor, weight_real: torch.Tensor, weight_drawn: torch.Tensor
     ) -> None:
-        """One discriminator step (hinge loss) on real and drawn faces; a non-finite loss skips it."""
+        """One discriminator step (hinge loss) on real and drawn faces (finite: the trainer calls it only after a
+        finite step of the model)."""
         scores = self.model(torch.cat([real, drawn.detach()]))
         n = real.shape[0]
         loss = _patch_mean(F.relu(1 - scores[:n]), weight_real)
         loss = loss + _patch_mean(F.relu(1 + scores[n:]), weight_drawn)
         self.optimizer.zero_grad(set_to_none=True)
-        value = float(loss.detach())
-        if math.isfinite(value):
-            loss.backward()
-            self.optimizer.step()
-            self.loss = value
+        loss.backward()
+        self.optimizer.step()
+        self._loss = loss.detach()
 
     def state(self) -> dict[str, torch.Tensor]:
         """Weights and Adam tensors, named under :data:`PREFIX`, for the checkpoint."""
