@@ -26,10 +26,8 @@ KINDS = ("extract", "train", "swap", "animate", "evaluate", "verify", "curate")
 AUDIO_EXTS = frozenset({".wav", ".mp3", ".m4a", ".aac", ".ogg", ".flac", ".opus"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$")
 MODELS = ("lite128", "lite", "original", "standard", "hd")
-DEFAULT_MODEL = "lite128"
-"""train.config.DEFAULT_MODEL (a test keeps them the same)."""
-"""The architectures a studio train job offers: the model registry's, listed here so that the server starts
-without importing torch (a test keeps the two the same)."""
+"""The architectures a studio train job offers, the default (train.config.DEFAULT_MODEL) first: the model
+registry's, listed here so that the server starts without importing torch (a test keeps them the same)."""
 
 # CLI options the studio sets itself (paths, consent, preview) or that make no sense in a form.
 _NOT_OPTIONS = {
@@ -218,7 +216,7 @@ def _train(project: Project, p: dict[str, Any]) -> JobPlan:
     if a == b:
         raise FacecraftError("choose two different facesets for A and B")
     name = check_name(p.get("name"), "model")
-    model = p.get("model") or DEFAULT_MODEL
+    model = p.get("model") or MODELS[0]
     if model not in MODELS:
         raise FacecraftError(f"model must be one of {', '.join(MODELS)}")
     steps = _int(p, "steps", 0, 0, 10_000_000)
