@@ -185,6 +185,48 @@ def keep_irises_in_lids(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return out
 
 
+IRIS_REACH = 0.26
+"""Furthest an iris centre goes from the middle of its eye, in eye widths (corner to corner): an iris is
+about 0.4 eye widths across, so beyond this it would run into the corner. A driver's furthest glances
+measure 0.19-0.26."""
+_IRIS_KNEE = 0.18  # gaze up to here is passed on unchanged; beyond, eased towards IRIS_REACH
+
+
+def keep_irises_in_eyes(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``after`` with the irises eased back along their eyes' corner-to-corner line where a gaze carries
+    them past :data:`IRIS_REACH` (or past where ``before``, the portrait at rest, already had them).
+
+    Both irises get the same correction (the eyes stay yoked). An iris pushed into the corner otherwise
+    turns its triangles over and the eye is drawn as a white sliver without an iris.
+    """
+    shifts, axes = [], []
+    for iris, (a, b) in ((IRIS_LEFT, regions.LEFT_EYE_CORNERS), (IRIS_RIGHT, regions.RIGHT_EYE_CORNERS)):
+        idx = list(iris)
+        along = after[b, :2] - after[a, :2]
+        width = max(float(np.linalg.norm(along)), 1e-6)
+        axis = along / width
+        centre = (after[a, :2] + after[b, :2]) / 2
+        u = float((after[idx, :2].mean(0) - centre) @ axis) / width
+        rest_width = max(float(np.linalg.norm(before[b, :2] - before[a, :2])), 1e-6)
+        u0 = float((before[idx, :2].mean(0) - (before[a, :2] + before[b, :2]) / 2) @ axis) / rest_width
+        knee = max(_IRIS_KNEE, abs(u0) if u0 * u > 0 else 0.0)
+        reach = max(IRIS_REACH, knee + 1e-3)
+        if abs(u) > knee:
+            span = reach - knee
+            eased = knee + span * np.tanh((abs(u) - knee) / span)
+            shifts.append((np.sign(u) * eased - u) * width)
+        else:
+            shifts.append(0.0)
+        axes.append(axis)
+    if shifts[0] * shifts[1] >= 0:  # the same way (or one untouched): both by the larger correction
+        biggest = max(shifts, key=abs)
+        shifts = [biggest, biggest]
+    out = after.copy()
+    for iris, shift, axis in zip((IRIS_LEFT, IRIS_RIGHT), shifts, axes, strict=True):
+        out[list(iris), :2] += shift * axis
+    return out
+
+
 def brow_raise(landmarks: np.ndarray, amount: float) -> np.ndarray:
     """Raise both brows by 0.04 face widths at 1; the forehead and upper lids follow softly."""
     pu, pv, fw = _local(landmarks)

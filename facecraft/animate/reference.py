@@ -2,8 +2,9 @@
 
 Motion is relative to this frame, so a talking reference (lips apart) eats the mouth's range: the portrait
 then opens its mouth half as much as the driver. By default the most neutral frame near the start is
-chosen by its blendshapes and lip gap (closed mouth, no smile, eyes open); ``--reference-frame N`` picks
-one by hand.
+chosen by its blendshapes and lip gap (closed mouth, no smile, eyes open and looking ahead: gaze is
+relative too, so a reference glancing sideways would turn the portrait's eyes the other way whenever the
+driver looks at the camera); ``--reference-frame N`` picks one by hand.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Reference:
 def neutrality(mesh: Mesh) -> float:
     """How far a driving face is from a neutral, closed-mouth face (0 = neutral; lower is better).
 
-    Lip gap (face widths) dominates, then jaw opening, smile, pucker and closed eyes (blendshapes).
+    Lip gap (face widths) dominates, then jaw opening, smile, pucker, closed eyes and eyes looking aside or
+    down (blendshapes; the eyeLook scores of a face looking ahead stay under about 0.35).
     """
     lm = mesh.landmarks.astype(np.float64)
     b = mesh.blendshapes
@@ -44,7 +46,15 @@ def neutrality(mesh: Mesh) -> float:
     smile = (b[_IDX["mouthSmileLeft"]] + b[_IDX["mouthSmileRight"]]) / 2
     shape = max(b[_IDX["mouthPucker"]], b[_IDX["mouthFunnel"]])
     blink = max(0.0, (b[_IDX["eyeBlinkLeft"]] + b[_IDX["eyeBlinkRight"]]) / 2 - 0.35)
-    return float(8.0 * gap + 0.3 * b[_IDX["jawOpen"]] + 0.5 * smile + 0.3 * shape + blink)
+    return float(8.0 * gap + 0.3 * b[_IDX["jawOpen"]] + 0.5 * smile + 0.3 * shape + blink + _gaze_away(b))
+
+
+def _gaze_away(b: np.ndarray) -> float:
+    """How far both eyes look aside or down (0 when looking ahead)."""
+    image_right = (b[_IDX["eyeLookOutLeft"]] + b[_IDX["eyeLookInRight"]]) / 2
+    image_left = (b[_IDX["eyeLookInLeft"]] + b[_IDX["eyeLookOutRight"]]) / 2
+    down = (b[_IDX["eyeLookDownLeft"]] + b[_IDX["eyeLookDownRight"]]) / 2
+    return 0.5 * max(0.0, max(image_left, image_right) - 0.35) + 0.5 * max(0.0, down - 0.35)
 
 
 def choose_reference(

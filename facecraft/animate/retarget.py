@@ -16,6 +16,7 @@ from facecraft.animate.expressions import (
     JAW_DROP,
     blink,
     jaw_open,
+    keep_irises_in_eyes,
     keep_irises_in_lids,
 )
 from facecraft.animate.geometry import (
@@ -84,6 +85,7 @@ def expression_points(
     shaped = portrait + fw * offsets @ orient.T
     if rest is not None:
         shaped = shaped + rest
+    shaped = keep_irises_in_eyes(portrait, shaped)
     return keep_irises_in_lids(portrait, _firm_up_blinks(portrait, shaped, motion.blink))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate import layers, lids, mirror, mouth, shading, warp
+from facecraft.animate import gaze, layers, lids, mirror, mouth, shading, warp
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.geometry import face_width
 from facecraft.animate.portrait import Portrait
@@ -30,6 +30,7 @@ class GeometricRenderer(Renderer):
         self.head: layers.HeadLayer | None = None
         neck_length = 0.8
         self.eyes: lids.EyeOpenings | None = None
+        self.eyeballs: np.ndarray | None = None  # the parser's eyeballs (H, W) 0..1, for the gaze
         if config.layers and parsed is not None:
             face = np.zeros((h, w), np.uint8)
             cv2.fillPoly(
@@ -38,6 +39,7 @@ class GeometricRenderer(Renderer):
             alpha, backdrop, neck, eyes = parsed
             self.head = layers.build_layer(portrait.image, alpha, face > 0, backdrop)
             self.eyes = lids.EyeOpenings.prepare(portrait.image, portrait.landmarks, eyes)
+            self.eyeballs = eyes.astype(np.float32)
             neck_length = layers.neck_length(neck, portrait.landmarks)
         self.layout = warp.build_layout(
             portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length
@@ -67,9 +69,18 @@ class GeometricRenderer(Renderer):
                 self.layout.size[0] / self.layout.field_size[0],
             )
 
+    def maps(self, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, warp.FaceCover]:
+        """The backward maps (output pixel -> portrait pixel) and face cover for the ``target`` mesh."""
+        lm = self.portrait.landmarks
+        # The mesh carries the irises with the eyes' outlines; the gaze slides them inside the opening.
+        carried = gaze.carried_irises(lm, target)
+        map_x, map_y, cover = warp.backward_map_and_cover(self.layout, lm, carried)
+        map_x, map_y = gaze.shift_irises(map_x, map_y, target, carried, self.eyeballs)
+        return map_x, map_y, cover
+
     def render(self, request: FrameRequest) -> np.ndarray:
         lm = self.portrait.landmarks
-        map_x, map_y, cover = warp.backward_map_and_cover(self.layout, lm, request.target)
+        map_x, map_y, cover = self.maps(request.target)
         if self.head is not None:
             reach = float(np.abs(request.target[:, :2] - lm[:, :2]).max()) * 1.5
             frame = layers.composite(self.head, map_x, map_y, reach)

@@ -1,0 +1,111 @@
+"""Gaze drawn inside the eye: the iris slides between the lids instead of dragging the mesh with it.
+
+The mesh warp is piecewise affine over triangles that join the iris points to the lids and eye corners.
+Moving an iris by a fifth of the eye's width (a glance aside) squeezes the triangles between it and the
+corner until they turn over: the iris drawn as a white sliver with a dark wedge, the lid pulled along. So
+the warp carries each iris only as its eye's outline moves (no gaze), and the gaze is a displacement of
+the backward map inside the eye opening: the iris and a band around it move as one piece, the white on
+either side is squeezed or stretched towards the corners, which do not move. Along the eye the map stays
+monotone for any iris centre between the corners, so nothing folds. Pure functions.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from facecraft.animate.expressions import IRIS_LEFT, IRIS_RIGHT
+from facecraft.face import regions
+
+IRIS_HALF = 0.15
+"""Half the width, in eye widths, of the band around the iris centre that moves as one piece (an iris is
+about 0.4 eye widths across; its edges give a little, which a real eyeball's curvature does too)."""
+_EYES = (
+    ("left", IRIS_LEFT, regions.LEFT_EYE_CORNERS),
+    ("right", IRIS_RIGHT, regions.RIGHT_EYE_CORNERS),
+)
+_MIN_SHIFT = 0.05  # pixels: a smaller gaze leaves the map alone
+
+
+def _affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """(3, 2) least-squares affine taking points ``src`` (N, 2) onto ``dst`` (N, 2)."""
+    a = np.c_[src, np.ones(len(src))]
+    return np.linalg.lstsq(a, dst, rcond=None)[0]
+
+
+def carried_irises(portrait: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``target`` (478, 3) with each iris where its eye's outline alone carries it from ``portrait``: the
+    affine fitted from the portrait's eye outline to the target's, applied to the portrait's iris."""
+    out = np.array(target, np.float64, copy=True)
+    for side, iris, _ in _EYES:
+        outline = list(regions.region(f"{side}_eye"))
+        m = _affine(portrait[outline, :2], target[outline, :2])
+        idx = list(iris)
+        out[idx, :2] = np.c_[portrait[idx, :2], np.ones(len(idx))] @ m
+    return out
+
+
+def _outline_opening(outline: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 0..1 over a box at ``origin``: the eye opening the mesh outline (N, 2) gives, grown a
+    little (the mesh's lid points sit inside the real lid edge), soft-edged."""
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(outline - origin).astype(np.int32)], 255)
+    grown = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return cv2.GaussianBlur(grown.astype(np.float32) / 255.0, (0, 0), 1.0)
+
+
+def shift_irises(
+    map_x: np.ndarray,
+    map_y: np.ndarray,
+    target: np.ndarray,
+    carried: np.ndarray,
+    eyes: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The backward maps (H, W) float32 (output pixel -> portrait pixel, warped with ``carried``) with each
+    iris moved from where ``carried`` has it to where ``target`` has it, inside the eye opening: the mesh's
+    eye outline, joined by ``eyes`` ((H, W) 0..1 in the portrait, the parser's eyeballs) carried by the maps.
+
+    A pixel at position u along its eye (0 and 1 at the corners) samples the map at u minus the shift times
+    a weight: 1 within :data:`IRIS_HALF` of the iris centre, falling linearly to 0 at each corner.
+    """
+    h, w = map_x.shape
+    out_x, out_y = map_x, map_y
+    for side, iris, (ca, cb) in _EYES:
+        idx = list(iris)
+        shift = target[idx, :2].mean(0) - carried[idx, :2].mean(0)
+        if float(np.abs(shift).max()) < _MIN_SHIFT:
+            continue
+        a, b = target[ca, :2], target[cb, :2]
+        length = float(np.linalg.norm(b - a))
+        if length < 2.0:
+            continue
+        axis = (b - a) / length
+        outline = target[list(regions.region(f"{side}_eye")), :2]
+        x0, y0 = np.floor(outline.min(0)).astype(int) - 2
+        x1, y1 = np.ceil(outline.max(0)).astype(int) + 3
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        u = ((xs - a[0]) * axis[0] + (ys - a[1]) * axis[1]) / length
+        centre = float((target[idx, :2].mean(0) - a) @ axis) / length
+        lo, hi = centre - IRIS_HALF, centre + IRIS_HALF
+        weight = np.ones_like(u)
+        if lo > 1e-3:
+            weight = np.where(u < lo, u / lo, weight)
+        if hi < 1 - 1e-3:
+            weight = np.where(u > hi, (1 - u) / (1 - hi), weight)
+        # The mesh's outline lies a little inside the lids; the parser's eyeballs reach them (where it
+        # sees the eye at all: on a dark painted eye it can miss one).
+        opening = _outline_opening(carried[list(regions.region(f"{side}_eye")), :2], (x0, y0), u.shape)
+        if eyes is not None:
+            seen = cv2.remap(eyes, map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1], cv2.INTER_LINEAR)
+            opening = np.maximum(opening, np.clip((seen - 0.15) / 0.35, 0.0, 1.0))
+        weight = np.clip(weight, 0.0, 1.0) * opening
+        sx = xs - (weight * shift[0]).astype(np.float32)
+        sy = ys - (weight * shift[1]).astype(np.float32)
+        if out_x is map_x:
+            out_x, out_y = map_x.copy(), map_y.copy()
+        out_x[y0:y1, x0:x1] = cv2.remap(map_x, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out_y[y0:y1, x0:x1] = cv2.remap(map_y, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out_x, out_y
