@@ -24,6 +24,7 @@ _EYES = (
     ("left", IRIS_LEFT, regions.LEFT_EYE_CORNERS),
     ("right", IRIS_RIGHT, regions.RIGHT_EYE_CORNERS),
 )
+_OUTLINES = {side: np.array(regions.region(f"{side}_eye")) for side, _, _ in _EYES}
 _MIN_SHIFT = 0.05  # pixels: a smaller gaze leaves the map alone
 
 
@@ -38,7 +39,7 @@ def carried_irises(portrait: np.ndarray, target: np.ndarray) -> np.ndarray:
     affine fitted from the portrait's eye outline to the target's, applied to the portrait's iris."""
     out = np.array(target, np.float64, copy=True)
     for side, iris, _ in _EYES:
-        outline = list(regions.region(f"{side}_eye"))
+        outline = _OUTLINES[side]
         m = _affine(portrait[outline, :2], target[outline, :2])
         idx = list(iris)
         out[idx, :2] = np.c_[portrait[idx, :2], np.ones(len(idx))] @ m
@@ -80,7 +81,7 @@ def shift_irises(
         if length < 2.0:
             continue
         axis = (b - a) / length
-        outline = target[list(regions.region(f"{side}_eye")), :2]
+        outline = target[_OUTLINES[side], :2]
         x0, y0 = np.floor(outline.min(0)).astype(int) - 2
         x1, y1 = np.ceil(outline.max(0)).astype(int) + 3
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
@@ -97,7 +98,7 @@ def shift_irises(
             weight = np.where(u > hi, (1 - u) / (1 - hi), weight)
         # The mesh's outline lies a little inside the lids; the parser's eyeballs reach them (where it
         # sees the eye at all: on a dark painted eye it can miss one).
-        opening = _outline_opening(carried[list(regions.region(f"{side}_eye")), :2], (x0, y0), u.shape)
+        opening = _outline_opening(carried[_OUTLINES[side], :2], (x0, y0), u.shape)
         if eyes is not None:
             seen = cv2.remap(eyes, map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1], cv2.INTER_LINEAR)
             opening = np.maximum(opening, np.clip((seen - 0.15) / 0.35, 0.0, 1.0))
