@@ -17,20 +17,31 @@ from facecraft.animate import teeth
 from facecraft.animate.geometry import face_width, mouth_opening
 from facecraft.face import regions
 
+NEUTRAL = 128.0  # a* and b* of grey in OpenCV's 8-bit Lab
+CHROMA_GAIN = (0.15, 2.5)
+"""Limits of the factor on a* and b* (their distance from grey) between the driver's skin and the portrait's."""
+
 
 @dataclass(frozen=True)
 class ColourMatch:
-    """Per-channel Lab mean/std transfer from the driving face's skin to the portrait's."""
+    """Lab transfer from the driving face's skin to the portrait's: lightness by mean and std; a* and b*
+    by ``chroma_gain`` (2,), the factor on their distance from grey that takes the driver's skin to the
+    portrait's, or by mean and std where the driver's skin is near grey in that channel (gain NaN)."""
 
     src_mean: np.ndarray
     src_std: np.ndarray
     dst_mean: np.ndarray
     dst_std: np.ndarray
+    chroma_gain: np.ndarray
 
     def apply(self, bgr: np.ndarray) -> np.ndarray:
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
-        lab = (lab - self.src_mean) * (self.dst_std / self.src_std) + self.dst_mean
-        return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+        shifted = (lab - self.src_mean) * (self.dst_std / self.src_std) + self.dst_mean
+        for c in (1, 2):
+            gain = float(self.chroma_gain[c - 1])
+            if np.isfinite(gain):
+                shifted[..., c] = NEUTRAL + (lab[..., c] - NEUTRAL) * gain
+        return cv2.cvtColor(np.clip(shifted, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
 
 
 def skin_stats(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +63,17 @@ def colour_match(
     dm, ds = skin_stats(dst_image, dst_lm)
     # Keep the interior's contrast (teeth against a dark mouth): only shift and mildly rescale.
     ratio = np.clip(ds / ss, 0.6, 1.6)
-    return ColourMatch(sm, ss, dm, ss * ratio)
+    # Colour scales about grey rather than shifts: a tanned driver's mouth is less yellow than its skin,
+    # and shifted onto a pale portrait's grey-pink skin that difference came out blue (teeth and tongue of
+    # a blue-grey tint in a colourised photograph). Scaled, a pale portrait gets a paler mouth, a yellowed
+    # painting a yellower one.
+    away = sm[1:] - NEUTRAL
+    gain = np.where(
+        np.abs(away) >= 4.0,
+        np.clip((dm[1:] - NEUTRAL) / np.where(np.abs(away) >= 4.0, away, 1.0), *CHROMA_GAIN),
+        np.nan,
+    )
+    return ColourMatch(sm, ss, dm, ss * ratio, gain)
 
 
 def interior_strength(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:

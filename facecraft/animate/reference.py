@@ -38,7 +38,8 @@ def neutrality(mesh: Mesh) -> float:
     """How far a driving face is from a neutral, closed-mouth face (0 = neutral; lower is better).
 
     Lip gap (face widths) dominates, then jaw opening, smile, pucker, closed eyes and eyes looking aside or
-    down (blendshapes; the eyeLook scores of a face looking ahead stay under about 0.35).
+    down (blendshapes; the eyeLook scores of a face looking ahead, or a little off camera, stay under
+    about 0.45; a glance aside reaches 0.85-0.97).
     """
     lm = mesh.landmarks.astype(np.float64)
     b = mesh.blendshapes
@@ -54,7 +55,7 @@ def _gaze_away(b: np.ndarray) -> float:
     image_right = (b[_IDX["eyeLookOutLeft"]] + b[_IDX["eyeLookInRight"]]) / 2
     image_left = (b[_IDX["eyeLookInLeft"]] + b[_IDX["eyeLookOutRight"]]) / 2
     down = (b[_IDX["eyeLookDownLeft"]] + b[_IDX["eyeLookDownRight"]]) / 2
-    return 0.5 * max(0.0, max(image_left, image_right) - 0.35) + 0.5 * max(0.0, down - 0.35)
+    return 0.5 * max(0.0, max(image_left, image_right) - 0.5) + 0.5 * max(0.0, down - 0.5)
 
 
 def choose_reference(
