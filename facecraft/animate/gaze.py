@@ -46,6 +46,13 @@ def carried_irises(portrait: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
+def _gaussian(sigma: float) -> np.ndarray:
+    """A 1-D Gaussian kernel (a single tap when ``sigma`` is under half a pixel)."""
+    if sigma < 0.5:
+        return np.ones((1, 1), np.float32)
+    return cv2.getGaussianKernel(2 * int(np.ceil(2.5 * sigma)) + 1, sigma).astype(np.float32)
+
+
 def _outline_opening(outline: np.ndarray, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
     """(H, W) float32 0..1 over a box at ``origin``: the eye opening the mesh outline (N, 2) gives, grown a
     little (the mesh's lid points sit inside the real lid edge), soft-edged."""
@@ -81,9 +88,15 @@ def shift_irises(
         if length < 2.0:
             continue
         axis = (b - a) / length
+        # The shift fades with the opening at the lids and corners. The map folds where the weight falls
+        # by more than 1 / shift per pixel along the shift, so the opening is blurred along each axis by
+        # that axis's shift (a Gaussian edge's steepest slope is 0.4 / sigma); the box reaches past the
+        # blur's tail, so the shift does not stop at its edge.
+        sigma = np.abs(shift)
+        margin = 2 + int(np.ceil(2.5 * sigma.max()))
         outline = target[_OUTLINES[side], :2]
-        x0, y0 = np.floor(outline.min(0)).astype(int) - 2
-        x1, y1 = np.ceil(outline.max(0)).astype(int) + 3
+        x0, y0 = np.floor(outline.min(0)).astype(int) - margin
+        x1, y1 = np.ceil(outline.max(0)).astype(int) + margin + 1
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
@@ -102,6 +115,7 @@ def shift_irises(
         if eyes is not None:
             seen = cv2.remap(eyes, map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1], cv2.INTER_LINEAR)
             opening = np.maximum(opening, np.clip((seen - 0.15) / 0.35, 0.0, 1.0))
+        opening = cv2.sepFilter2D(opening, -1, _gaussian(sigma[0]), _gaussian(sigma[1]))
         weight = np.clip(weight, 0.0, 1.0) * opening
         sx = xs - (weight * shift[0]).astype(np.float32)
         sy = ys - (weight * shift[1]).astype(np.float32)
