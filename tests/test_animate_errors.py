@@ -42,6 +42,7 @@ def _inputs(shared_data: Path) -> tuple[Path, Path, Path]:
         ("neither", r"nothing drives the portrait"),
         ("both", r"not both"),
         ("missing_audio", r"audio source .* does not exist"),
+        ("silent_audio", r"is silent .* give a file with speech"),
         ("missing_driver", r"driving video .* does not exist"),
         ("output_is_input", r"is one of the inputs"),
         ("bad_seconds", r"--seconds must be"),
@@ -67,6 +68,8 @@ def test_bad_requests_fail_before_rendering(
         kwargs["performance"] = "talk"
     elif kind == "missing_audio":
         kwargs.update(driving=None, audio=tmp_path / "nope.wav")
+    elif kind == "silent_audio":  # a clip whose sound track is digital silence
+        kwargs.update(driving=None, audio=shared_data / "videos" / "man_grey_backdrop_7s_audio.mp4")
     elif kind == "missing_driver":
         kwargs["driving"] = tmp_path / "nope.mp4"
     elif kind == "output_is_input":

@@ -23,6 +23,10 @@ LEAD_S = 0.04
 """The mouth moves this much before the sound it makes (lips shape a syllable before it is heard)."""
 
 
+SILENT_PEAK = 1e-3
+"""An audio whose loudest sample is under this (-60 dBFS) holds no speech (e.g. a video's silent track)."""
+
+
 def read_audio(path: str | Path, rate: int = RATE) -> np.ndarray:
     """The first audio stream of ``path`` (an audio file or a video) as mono float32 at ``rate`` Hz."""
     import av
@@ -42,6 +46,11 @@ def read_audio(path: str | Path, rate: int = RATE) -> np.ndarray:
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     if len(samples) < rate // 10:
         raise FacecraftError(f"the audio of {path.name} is shorter than 0.1 s")
+    if float(np.abs(samples).max()) < SILENT_PEAK:
+        raise FacecraftError(
+            f"the audio of {path.name} is silent (its loudest sample is under -60 dBFS), so the mouth would "
+            "never move; give a file with speech in it"
+        )
     return samples
 
 
