@@ -70,6 +70,7 @@ def test_a_renderer_that_does_nothing_scores_no_better_than_the_still_frame(movi
         # delivered the same way, doing nothing scores what the delivered still frame scores
         assert m["animated"] == pytest.approx(m["still_delivered"], rel=0.05, abs=0.05), (name, m)
     assert result["renderer"] == "test-do-nothing" and result["mouth_interior"] == "drawn"
+    assert result["mouth"]["amplitude"] < 0.3, result["mouth"]  # the still mouth: only the mesh's noise
 
 
 def test_the_geometric_renderer_beats_the_still_frame_on_both_detectors(moving_clip: Path) -> None:
@@ -81,6 +82,7 @@ def test_the_geometric_renderer_beats_the_still_frame_on_both_detectors(moving_c
     assert metrics["akd_mesh"]["animated"] < 0.6 * metrics["akd_mesh"]["still"], metrics["akd_mesh"]
     assert metrics["akd_yunet"]["animated"] < 0.85 * metrics["akd_yunet"]["still"], metrics["akd_yunet"]
     assert 0.5 < metrics["csim"]["animated"] <= 1.0
+    assert result["mouth"]["amplitude"] > 0.6 and result["mouth"]["correlation"] > 0.6, result["mouth"]
 
 
 def test_cli_prints_the_still_baseline_next_to_every_metric(
@@ -93,7 +95,7 @@ def test_cli_prints_the_still_baseline_next_to_every_metric(
     printed = capsys.readouterr().out
     for name in METRICS:
         assert name in printed
-    assert "still" in printed
+    assert "still" in printed and "mouth       amplitude" in printed
     saved = json.loads(out.read_text())
     assert saved["frames"] == 4 and saved["mouth_interior"] == "drawn"
     # the answer's shading is not used either

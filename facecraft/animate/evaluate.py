@@ -18,6 +18,9 @@ What makes the numbers honest:
   and, independent of it, YuNet's five points. Both in pixels of the 256-px face crop.
 - CSIM: SFace cosine of the delivered face to the real face of the same frame (as Zakharov et al. 2019),
   aligned with YuNet's points.
+- Mouth: the inner-lip gap over the face width, read by the mesh on every delivered and every real frame:
+  ``amplitude`` is the delivered range (5th to 95th percentile) over the real one (a mouth that opens half
+  as much as the person's scores 0.5; the still frame scores 0), ``correlation`` follows the timing.
 
 Units: SSIM and CSIM 0..1 (higher is better), L1 0..1 of the pixel range and AKD in pixels (lower is better).
 """
@@ -36,6 +39,7 @@ import numpy as np
 
 from facecraft.animate.config import AnimateConfig
 from facecraft.animate.driving import FaceFollower
+from facecraft.animate.geometry import face_width, mouth_opening
 from facecraft.animate.run import animate
 from facecraft.errors import FacecraftError
 from facecraft.face.detect import Detection, FaceDetector
@@ -166,6 +170,7 @@ def score(real_video: Path, animated_video: Path, still_video: Path | None = Non
     out: dict[str, Any] = {"frames": frames, "size": list(first.shape[1::-1]), "face_crop": list(crop)}
     out["metrics"] = {name: _summary(rows[name], higher) for name, higher in METRICS.items()}
     out["faces_lost"] = lost
+    out["mouth"] = _mouth(gen_points, [o.mesh for o in real])
     out["jitter"] = {
         "animated": _jitter(gen_points, scale),
         "real": _jitter([o.mesh for o in real], scale),
@@ -289,6 +294,26 @@ def _summary(rows: list[tuple[float, ...]], higher_is_better: bool) -> dict[str,
     if "still_delivered" in means:
         out["better_than_delivered_still"] = beats("still_delivered")
     return out
+
+
+def _mouth(animated: list[np.ndarray | None], real: list[np.ndarray | None]) -> dict[str, float | None]:
+    """Lip gap (face widths) of the delivered frames against the real ones: ``amplitude`` (5-95 % range
+    ratio) and ``correlation``, over the frames where both show a face."""
+    pairs = [
+        (mouth_opening(a) / face_width(a), mouth_opening(b) / face_width(b))
+        for a, b in zip(animated, real, strict=False)
+        if a is not None and b is not None
+    ]
+    if len(pairs) < 3:
+        return {"amplitude": None, "correlation": None}
+    gen, truth = np.array(pairs).T
+    spread = float(np.percentile(truth, 95) - np.percentile(truth, 5))
+    amplitude = float(np.percentile(gen, 95) - np.percentile(gen, 5)) / spread if spread > 1e-6 else None
+    corr = float(np.corrcoef(gen, truth)[0, 1]) if gen.std() > 1e-9 and truth.std() > 1e-9 else None
+    return {
+        "amplitude": round(amplitude, 3) if amplitude is not None else None,
+        "correlation": round(corr, 3) if corr is not None else None,
+    }
 
 
 def _jitter(points: list[np.ndarray | None], scale: float) -> float | None:

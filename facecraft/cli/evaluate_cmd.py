@@ -152,6 +152,11 @@ def _reenact(args: argparse.Namespace) -> int:
         )
     jitter = result["jitter"]
     print(f"  jitter      {_num(jitter['animated']):>9s} (real video {_num(jitter['real'])})")
+    mouth = result["mouth"]
+    print(
+        f"  mouth       amplitude {_num(mouth['amplitude'])}, correlation {_num(mouth['correlation'])} "
+        "(lip gap against the real video's; the still frame: 0)"
+    )
     print(f"  faces lost  {result['faces_lost']:9d}")
     return 0
 
