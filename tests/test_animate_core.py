@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,3 +228,36 @@ def test_the_two_irises_move_together() -> None:
     out = conjugate_gaze(expr)
     assert out[list(IRIS_LEFT), 0].mean() == pytest.approx(0.01)
     assert out[list(IRIS_RIGHT), 0].mean() == pytest.approx(0.01)
+
+
+def test_the_upper_teeth_show_as_far_as_the_upper_lip_lifts_off_them(shared_data: Path) -> None:
+    """The upper incisors hang from the skull: a dropped jaw shows little of them, a lifted upper lip (a
+    broad smile) shows them all; the drawn interior fills that much of the opening with teeth."""
+    from facecraft.animate.expressions import face_axes, jaw_open, lip_halves
+    from facecraft.animate.geometry import face_width
+    from facecraft.animate.mouth import UPPER_TEETH_AT_REST, upper_teeth_shown
+    from facecraft.animate.portrait import load_portrait
+    from facecraft.animate.teeth import drawn_interior
+    from facecraft.face.detect import FaceDetector
+    from facecraft.face.mesh import FaceMesher
+
+    with FaceMesher() as mesher:
+        lm = load_portrait(
+            shared_data / "portraits" / "einstein_photo.jpg", mesher, FaceDetector(), size=384
+        ).landmarks
+    fw = face_width(lm)
+    assert upper_teeth_shown(lm, lm) == pytest.approx(UPPER_TEETH_AT_REST * fw, abs=0.01 * fw)
+    dropped = lm + jaw_open(lm, 1.0)
+    assert upper_teeth_shown(lm, dropped) < 0.03 * fw, "a dropped jaw does not uncover the upper teeth"
+    lifted = dropped.copy()
+    upper, _ = lip_halves()
+    _, down = face_axes(lm)
+    lifted[upper, :2] -= 0.04 * fw * down  # the upper lip drawn up off the teeth
+    assert upper_teeth_shown(lm, lifted) > upper_teeth_shown(lm, dropped) + 0.035 * fw
+
+    mask = np.zeros((40, 80), bool)
+    mask[8:32, 6:74] = True  # an opening 24 px tall on a face 200 px wide
+    lip, skin = np.array([70.0, 80.0, 170.0]), np.array([120.0, 170.0, 210.0])
+    talking = drawn_interior(mask, 200.0, lip, skin, upper_teeth_px=4.0).astype(np.float32).mean(2)
+    smiling = drawn_interior(mask, 200.0, lip, skin, upper_teeth_px=14.0).astype(np.float32).mean(2)
+    assert (smiling[8:32, 40] > 120).sum() >= (talking[8:32, 40] > 120).sum() + 8

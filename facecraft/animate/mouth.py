@@ -76,6 +76,28 @@ def colour_match(
     return ColourMatch(sm, ss, dm, ss * ratio, gain)
 
 
+UPPER_TEETH_AT_REST = 0.015
+"""Face widths of upper teeth below the line where the lips meet at rest (the incisors' edge)."""
+
+
+def upper_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
+    """Pixels of upper teeth visible below the upper lip at the middle of the ``target_lm`` mouth.
+
+    The upper incisors hang from the skull with their edge a little below where the portrait's lips meet
+    at rest: carried with the head, that edge stays put while a smile lifts the upper lip off the teeth and
+    a dropped jaw moves only the lower lip. What shows is the stretch from the upper lip down to the edge.
+    """
+    from facecraft.animate.expressions import face_axes
+    from facecraft.animate.motion import head_transform
+
+    scale, rot, shift = head_transform(portrait_lm, target_lm)
+    rest = (portrait_lm[regions.UPPER_LIP_INNER] + portrait_lm[regions.LOWER_LIP_INNER]) / 2
+    edge = (scale * rot @ np.asarray(rest, np.float64) + shift)[:2]
+    _, down = face_axes(target_lm)
+    rise = float((edge - target_lm[regions.UPPER_LIP_INNER, :2]) @ down)
+    return rise + UPPER_TEETH_AT_REST * face_width(target_lm)
+
+
 def interior_strength(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     """0..1: how much wider the target mouth is open than the portrait's (0 when not wider)."""
     extra = mouth_opening(target_lm) - mouth_opening(portrait_lm)
@@ -118,7 +140,7 @@ def paint_interior(
     if driving is not None:
         inside = _driving_interior(driving, local, (x0, y0), (w, h))
     else:
-        inside = _drawn_interior(target_lm, local, (x0, y0), (w, h), lip_colour, skin_colour)
+        inside = _drawn_interior(portrait_lm, target_lm, local, (w, h), lip_colour, skin_colour)
     mask = np.zeros((h, w), np.float32)
     cv2.fillPoly(mask, [np.round(local * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
     mask = cv2.GaussianBlur(mask, (3, 3), 0) * strength
@@ -148,9 +170,9 @@ def _driving_interior(
 
 
 def _drawn_interior(
+    portrait_lm: np.ndarray,
     target_lm: np.ndarray,
     local: np.ndarray,
-    origin: tuple[int, int],
     size: tuple[int, int],
     lip_colour: np.ndarray,
     skin_colour: np.ndarray,
@@ -159,4 +181,10 @@ def _drawn_interior(
     w, h = size
     mask = np.zeros((h, w), np.uint8)
     cv2.fillPoly(mask, [np.round(local * 4).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=2)
-    return teeth.drawn_interior(mask > 0, face_width(target_lm), lip_colour, skin_colour)
+    return teeth.drawn_interior(
+        mask > 0,
+        face_width(target_lm),
+        lip_colour,
+        skin_colour,
+        upper_teeth_shown(portrait_lm, target_lm),
+    )

@@ -36,12 +36,22 @@ def _lip_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return top, bottom, inside
 
 
+UPPER_TEETH_MAX = 0.075
+"""Longest stretch of upper teeth shown, in face widths (an upper incisor is about a fourteenth of a face wide)."""
+
+
 def drawn_interior(
-    mask: np.ndarray, face_width_px: float, lip_bgr: np.ndarray, skin_bgr: np.ndarray
+    mask: np.ndarray,
+    face_width_px: float,
+    lip_bgr: np.ndarray,
+    skin_bgr: np.ndarray,
+    upper_teeth_px: float | None = None,
 ) -> np.ndarray:
     """The interior (H, W, 3) uint8 BGR for the inner-lip opening ``mask`` (H, W) bool of one mouth.
 
     ``face_width_px`` sets the teeth's size; ``lip_bgr``, ``skin_bgr`` (3,): the portrait's lip and skin colours.
+    ``upper_teeth_px``: how much of the upper teeth shows below the upper lip at the middle of the mouth
+    (:func:`facecraft.animate.mouth.upper_teeth_shown`); None: a third of the opening.
     """
     h, w = mask.shape
     top, bottom, inside = _lip_lines(mask)
@@ -67,8 +77,13 @@ def drawn_interior(
 
     tooth = teeth_colour(skin_bgr).astype(np.float32)
     size = 0.045 * face_width_px
-    upper_h = np.minimum(0.32 * gap, size) * np.sqrt(across)
+    if upper_teeth_px is None:
+        upper_h = np.minimum(0.32 * gap, size) * np.sqrt(across)
+    else:
+        shown = float(np.clip(upper_teeth_px, 0.3 * size, UPPER_TEETH_MAX * face_width_px))
+        upper_h = np.minimum(shown, 0.85 * gap) * np.sqrt(across)
     lower_h = np.minimum(0.22 * np.maximum(gap - 0.1 * face_width_px, 0.0), 0.6 * size) * np.sqrt(across)
+    lower_h = np.minimum(lower_h, np.maximum(gap - upper_h - 1.0, 0.0))
     upper = _band(ys, top, top + upper_h)
     lower = _band(ys, bottom - lower_h, bottom)
     # Individual teeth: a tooth width that shrinks towards the corners (the arch turns away).
