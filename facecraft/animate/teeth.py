@@ -51,7 +51,8 @@ def drawn_interior(
 
     ``face_width_px`` sets the teeth's size; ``lip_bgr``, ``skin_bgr`` (3,): the portrait's lip and skin colours.
     ``upper_teeth_px``: how much of the upper teeth shows below the upper lip at the middle of the mouth
-    (:func:`facecraft.animate.mouth.upper_teeth_shown`); None: a third of the opening.
+    (:func:`facecraft.animate.mouth.upper_teeth_shown`), where that is more than a third of the opening
+    (up to 0.045 face widths), which is what shows without it.
     """
     h, w = mask.shape
     top, bottom, inside = _lip_lines(mask)
@@ -77,11 +78,11 @@ def drawn_interior(
 
     tooth = teeth_colour(skin_bgr).astype(np.float32)
     size = 0.045 * face_width_px
-    if upper_teeth_px is None:
-        upper_h = np.minimum(0.32 * gap, size) * np.sqrt(across)
-    else:
+    upper_h = np.minimum(0.32 * gap, size)
+    if upper_teeth_px is not None:  # a lifted upper lip uncovers more (never less) than a third of the gap
         shown = float(np.clip(upper_teeth_px, 0.3 * size, UPPER_TEETH_MAX * face_width_px))
-        upper_h = np.minimum(shown, 0.85 * gap) * np.sqrt(across)
+        upper_h = np.maximum(upper_h, np.minimum(shown, 0.85 * gap))
+    upper_h = upper_h * np.sqrt(across)
     lower_h = np.minimum(0.22 * np.maximum(gap - 0.1 * face_width_px, 0.0), 0.6 * size) * np.sqrt(across)
     lower_h = np.minimum(lower_h, np.maximum(gap - upper_h - 1.0, 0.0))
     upper = _band(ys, top, top + upper_h)
