@@ -14,7 +14,9 @@ import cv2
 import numpy as np
 
 from facecraft.animate import teeth
+from facecraft.animate.expressions import face_axes
 from facecraft.animate.geometry import face_width, mouth_opening
+from facecraft.animate.motion import head_transform
 from facecraft.face import regions
 
 NEUTRAL = 128.0  # a* and b* of grey in OpenCV's 8-bit Lab
@@ -87,9 +89,6 @@ def upper_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     at rest: carried with the head, that edge stays put while a smile lifts the upper lip off the teeth and
     a dropped jaw moves only the lower lip. What shows is the stretch from the upper lip down to the edge.
     """
-    from facecraft.animate.expressions import face_axes
-    from facecraft.animate.motion import head_transform
-
     scale, rot, shift = head_transform(portrait_lm, target_lm)
     rest = (portrait_lm[regions.UPPER_LIP_INNER] + portrait_lm[regions.LOWER_LIP_INNER]) / 2
     edge = (scale * rot @ np.asarray(rest, np.float64) + shift)[:2]
