@@ -37,6 +37,7 @@ from facecraft.animate import AnimateConfig
 from facecraft.animate import warp as warp_module
 from facecraft.animate.driving import FaceFollower, VideoDriver
 from facecraft.animate.expressions import IRIS_LEFT, IRIS_RIGHT
+from facecraft.animate.gaze import fold_share
 from facecraft.animate.layers import parse_head
 from facecraft.animate.portrait import load_portrait
 from facecraft.animate.run import Animation
@@ -54,7 +55,6 @@ CLIPS = (
     "obama_speaking_8s.mp4",
 )
 AHEAD = 0.35
-FOLD_DET = 0.05
 FOLD_SHARE = 0.01
 _LOOK = [BLENDSHAPE_NAMES.index(f"eyeLook{d}{s}") for d in ("In", "Out", "Down") for s in ("Left", "Right")]
 _BLINK = [BLENDSHAPE_NAMES.index(f"eyeBlink{s}") for s in ("Left", "Right")]
@@ -88,23 +88,6 @@ def _maps(anim: Animation, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     else:  # the code before the gaze was drawn inside the eye: one mesh warp
         map_x, map_y, _ = warp_module.backward_map_and_cover(renderer.layout, anim.portrait.landmarks, target)
     return map_x, map_y
-
-
-def fold_share(target: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> float:
-    """Share of the pixels in the boxes around both eyes where the map turns over or squashes flat."""
-    bad = total = 0
-    for side in ("left", "right"):
-        outline = target[list(regions.region(f"{side}_eye")), :2]
-        grow = 0.3 * float(np.ptp(outline[:, 0]))
-        x0, y0 = np.maximum(np.floor(outline.min(0) - grow).astype(int), 0)
-        x1, y1 = np.ceil(outline.max(0) + grow).astype(int)
-        mx, my = map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1]
-        det = np.gradient(mx, axis=1) * np.gradient(my, axis=0) - np.gradient(mx, axis=0) * np.gradient(
-            my, axis=1
-        )
-        bad += int((det < FOLD_DET).sum())
-        total += det.size
-    return bad / max(total, 1)
 
 
 def _drawn_gaze(target: np.ndarray, iris: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> float:
@@ -175,16 +158,23 @@ def measure(portrait: Path, clip: Path, mesher: FaceMesher, detector: FaceDetect
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def pairs_asked(doc: str | None) -> list[tuple[Path, Path]]:
+    """(portrait, driving clip) paths from ``--portraits`` and ``--clips`` (every shared one by default)."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     ap.add_argument("--portraits", default=",".join(PORTRAITS))
     ap.add_argument("--clips", default=",".join(CLIPS))
     args = ap.parse_args()
+    return [
+        (DATA / "portraits" / p, DATA / "videos" / c)
+        for p in args.portraits.split(",")
+        for c in args.clips.split(",")
+    ]
+
+
+def main() -> None:
+    pairs = pairs_asked(__doc__)
     mesher, detector = FaceMesher(), FaceDetector()
-    rows = []
-    for p in args.portraits.split(","):
-        for c in args.clips.split(","):
-            rows.append(measure(DATA / "portraits" / p, DATA / "videos" / c, mesher, detector))
+    rows = [measure(portrait, clip, mesher, detector) for portrait, clip in pairs]
     mesher.close()
     frames = sum(r["frames"] for r in rows)
     result = {

@@ -12,9 +12,8 @@ Set ``PYTHONPATH`` to another checkout to measure its code the same way.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -32,15 +31,9 @@ from facecraft.face.detect import FaceDetector
 from facecraft.face.mesh import FaceMesher
 from facecraft.media.video import iter_frames
 
-DATA = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-PORTRAITS = ("mona_lisa.jpg", "einstein_photo.jpg", "lady_agnew_painting.jpg")
-CLIPS = (
-    "man_green_screen_3s.mp4",
-    "man_glasses_orange_7s_audio.mp4",
-    "man_grey_backdrop_7s_audio.mp4",
-    "woman_glasses_talking_5s_audio.mp4",
-    "obama_speaking_8s.mp4",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from animate_gaze import pairs_asked  # the same portraits and clips
+
 OPEN = 0.04
 BLUE = 126
 
@@ -77,16 +70,10 @@ def measure(portrait: Path, clip: Path, mesher: FaceMesher, detector: FaceDetect
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--portraits", default=",".join(PORTRAITS))
-    ap.add_argument("--clips", default=",".join(CLIPS))
-    args = ap.parse_args()
+    pairs = pairs_asked(__doc__)
     mesher, detector = FaceMesher(), FaceDetector()
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for p in args.portraits.split(","):
-            for c in args.clips.split(","):
-                rows.append(measure(DATA / "portraits" / p, DATA / "videos" / c, mesher, detector, Path(tmp)))
+        rows = [measure(portrait, clip, mesher, detector, Path(tmp)) for portrait, clip in pairs]
     mesher.close()
     scored = [r for r in rows if "blue" in r]
     result = {

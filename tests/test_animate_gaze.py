@@ -13,6 +13,7 @@ import pytest
 from facecraft.animate import AnimateConfig
 from facecraft.animate.driving import FaceFollower
 from facecraft.animate.expressions import IRIS_LEFT, IRIS_REACH, IRIS_RIGHT, keep_irises_in_eyes
+from facecraft.animate.gaze import fold_share
 from facecraft.animate.geometry import face_width
 from facecraft.animate.layers import parse_head
 from facecraft.animate.motion import Motion
@@ -72,23 +73,6 @@ def test_irises_stay_inside_the_eyes_and_move_together() -> None:
     assert np.array_equal(keep_irises_in_eyes(rest, rest), rest)
 
 
-def _fold_share(target: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> float:
-    """Share of the pixels around both eyes where the backward map turns over or squashes flat."""
-    bad = total = 0
-    for side in ("left", "right"):
-        outline = target[list(regions.region(f"{side}_eye")), :2]
-        grow = 0.3 * float(np.ptp(outline[:, 0]))
-        x0, y0 = np.maximum(np.floor(outline.min(0) - grow).astype(int), 0)
-        x1, y1 = np.ceil(outline.max(0) + grow).astype(int)
-        mx, my = map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1]
-        det = np.gradient(mx, axis=1) * np.gradient(my, axis=0) - np.gradient(mx, axis=0) * np.gradient(
-            my, axis=1
-        )
-        bad += int((det < 0.05).sum())
-        total += det.size
-    return bad / total
-
-
 def _drawn_offsets(
     target: np.ndarray, irises: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
 ) -> list[float]:
@@ -131,7 +115,7 @@ def test_a_glance_aside_slides_the_iris_without_folding_the_eye(
     for amount in (-0.22, 0.22):
         target = anim.target(_glance(pic.landmarks, amount))
         map_x, map_y, _ = anim.renderer.maps(target)  # type: ignore[attr-defined]
-        folded = _fold_share(target, map_x, map_y)
+        folded = fold_share(target, map_x, map_y)
         assert folded < 0.002, f"{name}, glance {amount}: {folded:.1%} of the eye region folds"
         moved = np.array(_drawn_offsets(target, visible, map_x, map_y)) - rest
         assert np.all(moved * np.sign(amount) > 0.5 * abs(amount)), (

@@ -124,3 +124,26 @@ def shift_irises(
         out_x[y0:y1, x0:x1] = cv2.remap(map_x, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out_y[y0:y1, x0:x1] = cv2.remap(map_y, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out_x, out_y
+
+
+FOLD_DET = 0.05
+"""A backward map whose Jacobian determinant is under this turns the picture over or squashes it flat."""
+
+
+def fold_share(target: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> float:
+    """Share of the pixels in the boxes around both eyes of ``target`` (478, >=2) where the backward maps
+    (H, W) turn over or squash flat (a folded eye: a white sliver and a dark wedge). For tests and
+    benchmarks; closing lids squash the eye as they should, so measure it on open eyes."""
+    bad = total = 0
+    for side, _, _ in _EYES:
+        outline = target[_OUTLINES[side], :2]
+        grow = 0.3 * float(np.ptp(outline[:, 0]))
+        x0, y0 = np.maximum(np.floor(outline.min(0) - grow).astype(int), 0)
+        x1, y1 = np.ceil(outline.max(0) + grow).astype(int)
+        mx, my = map_x[y0:y1, x0:x1], map_y[y0:y1, x0:x1]
+        det = np.gradient(mx, axis=1) * np.gradient(my, axis=0) - np.gradient(mx, axis=0) * np.gradient(
+            my, axis=1
+        )
+        bad += int((det < FOLD_DET).sum())
+        total += det.size
+    return bad / max(total, 1)
