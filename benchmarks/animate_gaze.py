@@ -36,12 +36,11 @@ import facecraft
 from facecraft.animate import AnimateConfig
 from facecraft.animate import warp as warp_module
 from facecraft.animate.driving import FaceFollower, VideoDriver
-from facecraft.animate.expressions import IRIS_LEFT, IRIS_RIGHT
+from facecraft.animate.expressions import EYES, eye_line, iris_offsets
 from facecraft.animate.gaze import fold_share
 from facecraft.animate.layers import parse_head
 from facecraft.animate.portrait import load_portrait
 from facecraft.animate.run import Animation
-from facecraft.face import regions
 from facecraft.face.detect import FaceDetector
 from facecraft.face.mesh import BLENDSHAPE_NAMES, FaceMesher
 
@@ -58,23 +57,12 @@ AHEAD = 0.35
 FOLD_SHARE = 0.01
 _LOOK = [BLENDSHAPE_NAMES.index(f"eyeLook{d}{s}") for d in ("In", "Out", "Down") for s in ("Left", "Right")]
 _BLINK = [BLENDSHAPE_NAMES.index(f"eyeBlink{s}") for s in ("Left", "Right")]
-_EYES = ((IRIS_LEFT, regions.LEFT_EYE_CORNERS), (IRIS_RIGHT, regions.RIGHT_EYE_CORNERS))
-
-
-def gaze(landmarks: np.ndarray) -> float:
-    """Mean over the two eyes of the iris centre's offset from the eye's middle, in eye widths."""
-    out = []
-    for iris, (a, b) in _EYES:
-        along = landmarks[b, :2] - landmarks[a, :2]
-        middle = (landmarks[a, :2] + landmarks[b, :2]) / 2
-        out.append(float((landmarks[list(iris), :2].mean(0) - middle) @ along) / float(along @ along))
-    return float(np.mean(out))
 
 
 def iris_disks(landmarks: np.ndarray, eyes: np.ndarray) -> np.ndarray:
     """(H, W) float32: the portrait's visible irises (disks through the iris points, inside the eyeballs)."""
     disks = np.zeros(eyes.shape, np.uint8)
-    for iris, _ in _EYES:
+    for iris, _ in EYES:
         pts = landmarks[list(iris), :2]
         radius = float(np.linalg.norm(pts[1:] - pts[0], axis=1).mean())
         cv2.circle(disks, tuple(np.round(pts[0]).astype(int)), round(radius), 1, -1)
@@ -93,9 +81,9 @@ def _maps(anim: Animation, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _drawn_gaze(target: np.ndarray, iris: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> float:
     """Where the drawn iris's centre of mass sits along each eye (eye widths from the middle), mean of both."""
     out = []
-    for _, (a, b) in _EYES:
+    for _, (a, b) in EYES:
+        middle, axis, width = eye_line(target, (a, b))
         along = target[b, :2] - target[a, :2]
-        middle = (target[a, :2] + target[b, :2]) / 2
         x0, y0 = np.floor(np.minimum(target[a, :2], target[b, :2]) - 0.3 * np.abs(along).max()).astype(int)
         x1, y1 = np.ceil(np.maximum(target[a, :2], target[b, :2]) + 0.3 * np.abs(along).max()).astype(int)
         x0, y0 = max(x0, 0), max(y0, 0)
@@ -104,7 +92,7 @@ def _drawn_gaze(target: np.ndarray, iris: np.ndarray, map_x: np.ndarray, map_y: 
             return float("nan")
         ys, xs = np.mgrid[y0 : y0 + drawn.shape[0], x0 : x0 + drawn.shape[1]]
         centre = np.array([(xs * drawn).sum(), (ys * drawn).sum()]) / drawn.sum()
-        out.append(float((centre - middle) @ along) / float(along @ along))
+        out.append(float((centre - middle) @ axis) / width)
     return float(np.mean(out))
 
 
@@ -137,7 +125,7 @@ def measure(portrait: Path, clip: Path, mesher: FaceMesher, detector: FaceDetect
             kept.append(float(carried.sum()) / rest_area)
             folds.append(fold_share(target, map_x, map_y))
         drawn.append(_drawn_gaze(target, iris, map_x, map_y))
-        driven.append(gaze(motion.landmarks.astype(np.float64)))
+        driven.append(float(np.mean(iris_offsets(motion.landmarks.astype(np.float64)))))
         ahead.append(bool(np.all(shapes[_LOOK] < AHEAD)))
     kept_a, folds_a, drawn_a, driven_a, ahead_a = map(np.array, (kept, folds, drawn, driven, ahead))
     centre = float(np.median(driven_a[ahead_a])) if ahead_a.any() else float(np.median(driven_a))

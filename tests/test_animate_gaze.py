@@ -12,7 +12,15 @@ import pytest
 
 from facecraft.animate import AnimateConfig
 from facecraft.animate.driving import FaceFollower
-from facecraft.animate.expressions import IRIS_LEFT, IRIS_REACH, IRIS_RIGHT, keep_irises_in_eyes
+from facecraft.animate.expressions import (
+    EYES,
+    IRIS_LEFT,
+    IRIS_REACH,
+    IRIS_RIGHT,
+    eye_line,
+    iris_offsets,
+    keep_irises_in_eyes,
+)
 from facecraft.animate.gaze import fold_share
 from facecraft.animate.geometry import face_width
 from facecraft.animate.layers import parse_head
@@ -25,23 +33,11 @@ from facecraft.face.detect import FaceDetector
 from facecraft.face.mesh import BLENDSHAPE_NAMES, FaceMesher
 from facecraft.media.video import probe
 
-EYES = ((IRIS_LEFT, regions.LEFT_EYE_CORNERS), (IRIS_RIGHT, regions.RIGHT_EYE_CORNERS))
-
 
 @pytest.fixture(scope="module")
 def mesher() -> Iterator[FaceMesher]:
     with FaceMesher() as m:
         yield m
-
-
-def _offsets(landmarks: np.ndarray) -> list[float]:
-    """Each iris centre's offset from its eye's middle along the corner-to-corner line, in eye widths."""
-    out = []
-    for iris, (a, b) in EYES:
-        along = landmarks[b, :2] - landmarks[a, :2]
-        middle = (landmarks[a, :2] + landmarks[b, :2]) / 2
-        out.append(float((landmarks[list(iris), :2].mean(0) - middle) @ along) / float(along @ along))
-    return out
 
 
 def _glance(landmarks: np.ndarray, amount: float) -> Motion:
@@ -63,7 +59,7 @@ def test_irises_stay_inside_the_eyes_and_move_together() -> None:
             rest[[a, b, *iris], 0] += 80
     far = rest.copy()
     far[list(IRIS_LEFT) + list(IRIS_RIGHT), 0] += 0.45 * 40  # a glance the eye cannot make
-    eased = _offsets(keep_irises_in_eyes(rest, far))
+    eased = iris_offsets(keep_irises_in_eyes(rest, far))
     assert max(abs(u) for u in eased) <= IRIS_REACH + 1e-9
     assert eased[0] == pytest.approx(eased[1]), "the two eyes must stay yoked"
     assert min(eased) > 0.2, "a far glance still looks far"
@@ -73,21 +69,20 @@ def test_irises_stay_inside_the_eyes_and_move_together() -> None:
     assert np.array_equal(keep_irises_in_eyes(rest, rest), rest)
 
 
-def _drawn_offsets(
+def _drawniris_offsets(
     target: np.ndarray, irises: np.ndarray, map_x: np.ndarray, map_y: np.ndarray
 ) -> list[float]:
     """Where the drawn iris's centre of mass sits along each eye of ``target``, in eye widths."""
     drawn = cv2.remap(irises, map_x, map_y, cv2.INTER_LINEAR)
     ys, xs = np.mgrid[0 : drawn.shape[0], 0 : drawn.shape[1]]
     out = []
-    for _, (a, b) in EYES:
-        along = target[b, :2] - target[a, :2]
+    for _, corners in EYES:
+        middle, axis, width = eye_line(target, corners)
         near = np.zeros(drawn.shape, np.uint8)
-        middle = np.round((target[a, :2] + target[b, :2]) / 2).astype(int)
-        cv2.circle(near, (int(middle[0]), int(middle[1])), round(0.7 * float(np.linalg.norm(along))), 1, -1)
+        cv2.circle(near, (round(middle[0]), round(middle[1])), round(0.7 * width), 1, -1)
         mass = drawn * near
         centre = np.array([(xs * mass).sum(), (ys * mass).sum()]) / mass.sum()
-        out.append(float((centre - (target[a, :2] + target[b, :2]) / 2) @ along) / float(along @ along))
+        out.append(float((centre - middle) @ axis) / width)
     return out
 
 
@@ -111,13 +106,13 @@ def test_a_glance_aside_slides_the_iris_without_folding_the_eye(
         cv2.fillPoly(opening, [np.round(regions.polygon(pic.landmarks, f"{side}_eye")).astype(np.int32)], 1)
     visible = (irises * opening).astype(np.float32)
     anim = Animation(pic, AnimateConfig(size=384), None)
-    rest = _offsets(pic.landmarks)
+    rest = iris_offsets(pic.landmarks)
     for amount in (-0.22, 0.22):
         target = anim.target(_glance(pic.landmarks, amount))
         map_x, map_y, _ = anim.renderer.maps(target)  # type: ignore[attr-defined]
         folded = fold_share(target, map_x, map_y)
         assert folded < 0.002, f"{name}, glance {amount}: {folded:.1%} of the eye region folds"
-        moved = np.array(_drawn_offsets(target, visible, map_x, map_y)) - rest
+        moved = np.array(_drawniris_offsets(target, visible, map_x, map_y)) - rest
         assert np.all(moved * np.sign(amount) > 0.5 * abs(amount)), (
             f"{name}, glance {amount}: the drawn irises moved {moved} eye widths"
         )

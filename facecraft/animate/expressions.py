@@ -192,6 +192,27 @@ measure 0.19-0.26."""
 _IRIS_KNEE = 0.18  # gaze up to here is passed on unchanged; beyond, eased towards IRIS_REACH
 
 
+EYES = ((IRIS_LEFT, regions.LEFT_EYE_CORNERS), (IRIS_RIGHT, regions.RIGHT_EYE_CORNERS))
+"""(iris points, (corner, corner)) of the image-left and the image-right eye."""
+
+
+def eye_line(landmarks: np.ndarray, corners: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float]:
+    """(middle (2,), unit axis (2,) from the first corner to the second, width in pixels) of one eye."""
+    a, b = landmarks[corners[0], :2], landmarks[corners[1], :2]
+    width = max(float(np.linalg.norm(b - a)), 1e-6)
+    return (a + b) / 2, (b - a) / width, width
+
+
+def iris_offsets(landmarks: np.ndarray) -> list[float]:
+    """Each iris centre's offset from its eye's middle along the corner-to-corner line, in eye widths
+    (image-left eye, image-right eye): the gaze, 0 looking ahead."""
+    out = []
+    for iris, corners in EYES:
+        middle, axis, width = eye_line(landmarks, corners)
+        out.append(float((landmarks[list(iris), :2].mean(0) - middle) @ axis) / width)
+    return out
+
+
 def keep_irises_in_eyes(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """``after`` with the irises eased back along their eyes' corner-to-corner line where a gaze carries
     them past :data:`IRIS_REACH` (or past where ``before``, the portrait at rest, already had them).
@@ -200,15 +221,8 @@ def keep_irises_in_eyes(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     turns its triangles over and the eye is drawn as a white sliver without an iris.
     """
     shifts, axes = [], []
-    for iris, (a, b) in ((IRIS_LEFT, regions.LEFT_EYE_CORNERS), (IRIS_RIGHT, regions.RIGHT_EYE_CORNERS)):
-        idx = list(iris)
-        along = after[b, :2] - after[a, :2]
-        width = max(float(np.linalg.norm(along)), 1e-6)
-        axis = along / width
-        centre = (after[a, :2] + after[b, :2]) / 2
-        u = float((after[idx, :2].mean(0) - centre) @ axis) / width
-        rest_width = max(float(np.linalg.norm(before[b, :2] - before[a, :2])), 1e-6)
-        u0 = float((before[idx, :2].mean(0) - (before[a, :2] + before[b, :2]) / 2) @ axis) / rest_width
+    for (_, corners), u, u0 in zip(EYES, iris_offsets(after), iris_offsets(before), strict=True):
+        _, axis, width = eye_line(after, corners)
         knee = max(_IRIS_KNEE, abs(u0) if u0 * u > 0 else 0.0)
         reach = max(IRIS_REACH, knee + 1e-3)
         if abs(u) > knee:
@@ -222,7 +236,7 @@ def keep_irises_in_eyes(before: np.ndarray, after: np.ndarray) -> np.ndarray:
         biggest = max(shifts, key=abs)
         shifts = [biggest, biggest]
     out = after.copy()
-    for iris, shift, axis in zip((IRIS_LEFT, IRIS_RIGHT), shifts, axes, strict=True):
+    for (iris, _), shift, axis in zip(EYES, shifts, axes, strict=True):
         out[list(iris), :2] += shift * axis
     return out
 

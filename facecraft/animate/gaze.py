@@ -14,16 +14,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from facecraft.animate.expressions import IRIS_LEFT, IRIS_RIGHT
+from facecraft.animate.expressions import EYES
 from facecraft.face import regions
 
 IRIS_HALF = 0.15
 """Half the width, in eye widths, of the band around the iris centre that moves as one piece (an iris is
 about 0.4 eye widths across; its edges give a little, which a real eyeball's curvature does too)."""
-_EYES = (
-    ("left", IRIS_LEFT, regions.LEFT_EYE_CORNERS),
-    ("right", IRIS_RIGHT, regions.RIGHT_EYE_CORNERS),
-)
+_EYES = tuple((side, iris, corners) for side, (iris, corners) in zip(("left", "right"), EYES, strict=True))
 _OUTLINES = {side: np.array(regions.region(f"{side}_eye")) for side, _, _ in _EYES}
 _MIN_SHIFT = 0.05  # pixels: a smaller gaze leaves the map alone
 

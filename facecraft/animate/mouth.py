@@ -69,12 +69,10 @@ def colour_match(
     # and shifted onto a pale portrait's grey-pink skin that difference came out blue (teeth and tongue of
     # a blue-grey tint in a colourised photograph). Scaled, a pale portrait gets a paler mouth, a yellowed
     # painting a yellower one.
-    away = sm[1:] - NEUTRAL
-    gain = np.where(
-        np.abs(away) >= 4.0,
-        np.clip((dm[1:] - NEUTRAL) / np.where(np.abs(away) >= 4.0, away, 1.0), *CHROMA_GAIN),
-        np.nan,
-    )
+    gain = np.full(2, np.nan)  # NaN: the driver's skin is within 4 of grey there, so shift as before
+    for i, (src, dst) in enumerate(zip(sm[1:] - NEUTRAL, dm[1:] - NEUTRAL, strict=True)):
+        if abs(src) >= 4.0:
+            gain[i] = np.clip(dst / src, *CHROMA_GAIN)
     return ColourMatch(sm, ss, dm, ss * ratio, gain)
 
 
