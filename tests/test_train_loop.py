@@ -235,6 +235,29 @@ def test_bad_inputs_are_clear_errors(facesets, tmp_path):  # noqa: F811
         train({"A": facesets["A"], "C": facesets["B"]}, out, tiny_config(steps=2), progress=False)
 
 
+def test_the_hair_is_painted_out_by_the_preset_and_a_resumed_model_keeps_its_choice(facesets, tmp_path):  # noqa: F811
+    import json
+
+    from facecraft.train.distributed import DistInfo
+    from facecraft.train.plan import plan_run
+
+    def planned(out, **changes):
+        config = tiny_config(**changes)
+        return plan_run(
+            facesets, tmp_path / out, config, torch.device("cpu"), DistInfo(), progress=False
+        ).config
+
+    assert planned("a", model="lite128", model_settings={}).paint_hair is True  # lite128's preset paints it
+    assert planned("b", model="lite128", model_settings={}, paint_hair=False).paint_hair is False  # asked
+    assert planned("c").paint_hair is False  # lite's preset leaves it
+    # A lite128 model trained before its preset painted the hair goes on with its faces as they were.
+    info = json.loads((tmp_path / "a" / "model.json").read_text())
+    assert info["settings"]["paint_hair"] is True
+    info["settings"]["paint_hair"] = False
+    (tmp_path / "a" / "model.json").write_text(json.dumps(info))
+    assert planned("a", model="lite128", model_settings={}).paint_hair is False
+
+
 def test_a_model_from_before_the_lens_untinting_resumes_as_it_was_trained(facesets, tmp_path):  # noqa: F811
     import json
 

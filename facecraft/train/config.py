@@ -58,11 +58,12 @@ class TrainConfig:
     weight_average: float = 0.999
     """Validate, preview and save a running average of the weights, its decay at most this (0: the
     training weights themselves; train/ema.py)."""
-    paint_hair: bool = False
+    paint_hair: bool | None = None
     """Paint the hair over and around the face oval out of the training faces (train/hair.py), so the decoder
-    draws a bare face there: it took a source's fringe streak off the target's forehead, but cost recognition
-    on that pair and greyed the demo's eyes (docs/swap.md), so it is off by default; off, hair is only left
-    out of the loss."""
+    draws a bare face there; off, hair is only left out of the loss. None: the architecture preset's choice
+    (on for ``lite128``: it took a source's fringe streak and temple smear off the target and was recognised
+    as often or more; off for ``lite``, where it greyed the demo's eyes and cost recognition, and for the
+    larger models, not measured: docs/swap.md), or, when resuming, what the model was trained with."""
     untint_lenses: bool = True
     """Take the tint and glare of a glasses wearer's lenses out of their training faces (train/lenses.py), so
     the decoder does not draw them as shades around the eyes of the faces it is swapped onto."""

@@ -84,6 +84,7 @@ def plan_run(
     # the preset's other settings (augment.*, loss.*, ...) yield to any the caller changed
     extra = {k: v for k, v in preset.train.items() if k not in ("batch", "learning_rate")}
     config = apply_settings(config, extra, only_defaults=True)
+    config = replace(config, paint_hair=bool(config.paint_hair))
     assert config.model is not None
     model_cfg = _model_config(root, config, preset.model, old)
     lr = config.learning_rate or float(preset.train.get("learning_rate", 1e-4))
@@ -100,7 +101,7 @@ def plan_run(
             config.val_fraction,
             config.max_val,
             progress=progress and dist.main,
-            paint_hair=config.paint_hair,
+            paint_hair=bool(config.paint_hair),
             untint=config.untint_lenses,
         )
         for n, p in facesets.items()
@@ -110,7 +111,7 @@ def plan_run(
     # What the learned mask was taught: the parser's face (hair and glasses left out) or the mesh oval.
     settings["mask_target"] = "landmarks" if parser_disabled() else "parser"
     # How the training faces were prepared: a resumed run must prepare them the same way.
-    settings["paint_hair"] = config.paint_hair
+    settings["paint_hair"] = bool(config.paint_hair)
     settings["untint_lenses"] = config.untint_lenses
     if threads:
         settings["cpu_threads"] = old.settings.get("cpu_threads", threads) if old is not None else threads
@@ -166,7 +167,11 @@ def _settle(config: TrainConfig, old: ModelInfo | None) -> TrainConfig:
     batch = config.batch or old.settings.get("batch")
     # A model from before the lenses were untinted goes on with its faces prepared as they were.
     untint = config.untint_lenses if "untint_lenses" in old.settings else False
-    return replace(config, model=old.architecture, size=old.size, batch=batch, untint_lenses=untint)
+    # The hair painted (or not) as the model was trained, whatever its preset says now.
+    paint = bool(old.settings.get("paint_hair", False)) if config.paint_hair is None else config.paint_hair
+    return replace(
+        config, model=old.architecture, size=old.size, batch=batch, untint_lenses=untint, paint_hair=paint
+    )
 
 
 def _check_resume(root: Path, old: ModelInfo, new: ModelInfo) -> None:
