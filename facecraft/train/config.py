@@ -61,9 +61,10 @@ class TrainConfig:
     paint_hair: bool | None = None
     """Paint the hair over and around the face oval out of the training faces (train/hair.py), so the decoder
     draws a bare face there; off, hair is only left out of the loss. None: the architecture preset's choice
-    (on for ``lite128``: it took a source's fringe streak and temple smear off the target and was recognised
-    as often or more; off for ``lite``, where it greyed the demo's eyes and cost recognition, and for the
-    larger models, not measured: docs/swap.md), or, when resuming, what the model was trained with."""
+    (on for ``lite128``: recognised as the source as often or more, two seeds, and a source's fringe streak
+    and temple smear gone from the target with one of them; off for ``lite``, where it greyed the demo's eyes
+    and cost recognition, and for the larger models, not measured: docs/swap.md), or, when resuming, what the
+    model was trained with."""
     untint_lenses: bool = True
     """Take the tint and glare of a glasses wearer's lenses out of their training faces (train/lenses.py), so
     the decoder does not draw them as shades around the eyes of the faces it is swapped onto."""

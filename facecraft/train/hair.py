@@ -8,9 +8,10 @@ smooth colour of the person's forehead skin instead (never the hair's or the bac
 applies there like on the rest of the face. Hair further out stays and stays out of the loss; a target's own
 fringe is kept at swap time by the parse mask.
 
-On for ``lite128`` (its preset; ``TrainConfig.paint_hair``), where it took one source's fringe streak and
-temple smear off the target and was recognised as often or more; off for ``lite``, where it cost recognition
-and greyed the demo's eyes (docs/swap.md, "The hair over the face painted out").
+On for ``lite128`` (its preset; ``TrainConfig.paint_hair``), where its swaps were recognised as the source as
+often or more (two seeds) and one source's fringe streak and temple smear left the target with one seed of
+two; off for ``lite``, where it cost recognition and greyed the demo's eyes (docs/swap.md, "The hair over the
+face painted out").
 """
 
 from __future__ import annotations
