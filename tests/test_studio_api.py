@@ -441,12 +441,21 @@ def test_one_studio_per_project(studio: tuple[TestClient, Path]) -> None:
 def test_jobs_left_running_by_a_dead_studio_go_back_to_the_queue(tmp_path: Path) -> None:
     project = Project.open(tmp_path / "p")
     store = JobStore(project.db_path)
-    job_id = store.add("verify", {}, "verify x")
+    job_id = store.add("verify", {}, "verify x", ["verify", "x.png"])
     store.claim_next()
     store.set(job_id, pid=os.getpid())  # a live pid that is not a studio runner: must not be signalled
     Worker(project, store).recover()
     job = store.get(job_id)
     assert job is not None and job.state == "queued" and job.pid is None
+
+
+def test_a_job_is_queued_with_its_command_line(tmp_path: Path) -> None:
+    """A worker may claim a job the instant it is queued: its command line must already be there."""
+    store = JobStore(Project.open(tmp_path / "p").db_path)
+    store.add("swap", {"video": "media/a.mp4"}, "swap a.mp4", ["swap", "a.mp4", "-m", "m"])
+    claimed = store.claim_next()
+    assert claimed is not None and claimed.state == "running"
+    assert claimed.argv == ["swap", "a.mp4", "-m", "m"]
 
 
 def test_event_stream_sends_the_job_list(studio: tuple[TestClient, Path]) -> None:

@@ -81,11 +81,13 @@ class JobStore:
         finally:
             conn.close()
 
-    def add(self, kind: str, params: dict[str, Any], title: str) -> int:
+    def add(self, kind: str, params: dict[str, Any], title: str, argv: list[str]) -> int:
+        """Queue a job with its command line in one statement: a worker may claim it the moment it exists
+        (adding the command line afterwards let a worker start ``facecraft`` with none, a CI failure)."""
         with self._conn() as c:
             cur = c.execute(
-                "INSERT INTO jobs (kind, state, params, title, created) VALUES (?, 'queued', ?, ?, ?)",
-                (kind, json.dumps(params), title, time.time()),
+                "INSERT INTO jobs (kind, state, params, argv, title, created) VALUES (?, 'queued', ?, ?, ?, ?)",
+                (kind, json.dumps(params), json.dumps(argv), title, time.time()),
             )
             return int(cur.lastrowid or 0)
 

@@ -230,8 +230,7 @@ async def create_job(request: Request) -> Response:
         )
     except FacecraftError as exc:
         return _error(exc)
-    job_id = studio.store.add(plan.kind, plan.params, plan.title)
-    studio.store.set(job_id, argv=plan.argv)
+    job_id = studio.store.add(plan.kind, plan.params, plan.title, plan.argv)
     studio.worker.wake()
     job = studio.store.get(job_id)
     return JSONResponse(job.to_json() if job else {}, status_code=201)
