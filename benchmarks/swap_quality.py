@@ -110,6 +110,7 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     "new_tinted_lenses": (True, "lite", {}, {}, None),
     "new_adversarial": (True, "lite", {"adversarial": ADVERSARIAL}, {}, None),
     "new_lite128_hair_kept": (True, "lite128", {}, {}, None),
+    "new_lite128_aim_training": (True, "lite128", {"identity_aim": "training"}, {}, None),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
@@ -117,7 +118,8 @@ trained first when absent), ``new``'s last training weights instead of their run
 training: train/ema.py), without the perceptual loss, at 128 px, and with a glasses wearer's lenses left tinted
 in the training faces (train/lenses.py), with an adversarial finishing phase (train/adversarial.py), and at 128 px with
 the hair over the face left in the training faces (only out of the loss), as ``lite128`` trained before its
-preset painted it out (train/hair.py)."""
+preset painted it out (train/hair.py), and at 128 px with the identity loss aimed at the person as the
+training faces show them, glasses and hair painted out (``loss.identity_aim=training``)."""
 TRAIN_CHANGES: dict[str, dict[str, Any]] = {
     "new_tinted_lenses": {"untint_lenses": False},
     "new_lite128_hair_kept": {"paint_hair": False},

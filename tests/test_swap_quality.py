@@ -383,6 +383,13 @@ def _identity_loss_moves(facesets: dict[str, Path]) -> None:  # noqa: F811
     data = {n: load_identity(n, p, size, parse=False) for n, p in facesets.items()}
     people = [faceset_identity(str(p)) for p in facesets.values()]
     loss_fn = IdentityLoss(size, data["A"].coverage, people)
+    # The trainer aims each decoder at its person as the training faces show them (glasses painted out).
+    loss_fn.aim_at([data[n].images[data[n].train_idx] for n in ("A", "B")])
+    with torch.no_grad():
+        own = loss_fn.embed(data["A"].images[data["A"].train_idx].float() / 255)
+    assert torch.allclose(loss_fn.people.norm(dim=1), torch.ones(2))
+    assert float((own @ loss_fn.people[0]).mean()) > float((own @ loss_fn.people[1]).mean()) + 0.2
+    assert float(torch.nn.functional.normalize(own.mean(0), dim=0) @ loss_fn.people[0]) > 0.999
     cfg = make_config(
         "lite",
         {

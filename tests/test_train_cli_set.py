@@ -71,6 +71,7 @@ def test_options_and_set_reach_the_config(tmp_path: Path, monkeypatch: pytest.Mo
         ("augment.flip=false", "augment.flip must be float, got False"),
         ("loss.identity=high", "loss.identity must be float"),
         ("loss.l1=-1", "must not be negative"),
+        ("loss.identity_aim=mirror", "loss.identity_aim must be faceset or training"),
     ],
 )
 def test_a_bad_set_is_one_line(

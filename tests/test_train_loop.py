@@ -423,3 +423,25 @@ def test_progress_false_reaches_the_parser_of_the_facesets(facesets, tmp_path, m
         progress=False,
     )
     assert seen == [False, False]
+
+
+def test_the_identity_loss_aims_at_the_faceset_or_at_the_training_faces(facesets) -> None:  # noqa: F811
+    from facecraft.train.data import load_identity
+    from facecraft.train.distributed import DistInfo
+    from facecraft.train.identity_loss import faceset_identity
+    from facecraft.train.models import build_model, make_config
+    from facecraft.train.testing import TINY_LITE
+    from facecraft.train.trainer import Trainer
+
+    data = [load_identity(n, p, 32) for n, p in facesets.items()]
+    net = build_model("lite", make_config("lite", TINY_LITE), ["A", "B"])
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    cpu, dist = torch.device("cpu"), DistInfo()
+    by_faceset = Trainer(net, opt, data, tiny_config(), 4, cpu, dist).identity_loss
+    aim = LossConfig(identity_aim="training")
+    by_training = Trainer(net, opt, data, tiny_config(loss=aim), 4, cpu, dist).identity_loss
+    assert by_faceset is not None and by_training is not None
+    for i, d in enumerate(data):
+        assert torch.allclose(by_faceset.people[i], faceset_identity(d.source))
+        assert torch.allclose(by_training.people[i], by_training.person_of(d.images[d.train_idx]), atol=1e-5)
+        assert float(by_training.people[i] @ by_faceset.people[i]) < 0.999

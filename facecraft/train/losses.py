@@ -30,6 +30,11 @@ class LossConfig:
     identity: float = 0.3
     """Weight of the identity loss (1 - SFace cosine to the decoder's person), on reconstructions and on
     swapped faces (see train.identity_loss); 0 turns it off."""
+    identity_aim: str = "faceset"
+    """What each decoder's drawings should look like to SFace: ``faceset``, the person in their extracted
+    frames (as they are, glasses on); ``training``, the person in the faces the model is trained on (glasses,
+    and with ``paint_hair`` the hair over the face, painted out). With ``faceset`` a glasses wearer's decoder
+    is pushed to draw the rims that painting took out (docs/swap.md, 3 December)."""
     identity_faces: int = 2
     """Faces per identity and step the identity loss looks at (each reconstructed and swapped). SFace is
     bigger than the CPU models: with 2 faces it roughly doubles a ``lite`` step on a CPU."""
@@ -62,6 +67,8 @@ class LossConfig:
             < 0
         ):
             raise FacecraftError("loss weights and adversarial_from must not be negative")
+        if self.identity_aim not in ("faceset", "training"):
+            raise FacecraftError("loss.identity_aim must be faceset or training")
         if min(self.identity_faces, self.perceptual_faces, self.adversarial_faces) < 1:
             raise FacecraftError("identity_faces, perceptual_faces and adversarial_faces must be at least 1")
 

@@ -93,6 +93,8 @@ class Trainer:
         if config.loss.identity > 0:
             people = [faceset_identity(d.source) for d in data]
             self.identity_loss = IdentityLoss(net.size, data[0].coverage, people).to(device)
+            if config.loss.identity_aim == "training":
+                self.identity_loss.aim_at([d.images[d.train_idx] for d in data])
         self.perceptual_loss: PerceptualLoss | None = None
         if config.loss.perceptual > 0 and not parser_disabled():
             self.perceptual_loss = PerceptualLoss().to(device)
