@@ -3,11 +3,11 @@
 Extracts two clips (A and B) and parses their faces once, then per recipe trains for the same steps or
 minutes, swaps both ways, and evaluates every labelled, encoded output against its original. Recipes:
 ``old`` (landmark masks, reconstruction loss only, landmark paste mask, nothing restored), ``new`` (the
-defaults: face-parser masks, SFace identity loss, perceptual loss, parse mask, target detail, blinks
-kept, the running average of the weights), ``new_no_exemplars``, ``new_training_weights`` (``new``'s
-model with its last training weights instead of their average), ``new_no_perceptual`` and
-``new_lite128``, ``new_tinted_lenses`` and ``new_adversarial``. The do-nothing baseline (the original scored as if it
-were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
+defaults: face-parser masks, SFace identity loss, perceptual loss, parse-learned mask, target detail,
+blinks kept, the running average of the weights), ``new_no_exemplars``, ``new_training_weights``
+(``new``'s model with its last training weights instead of their average), ``new_no_perceptual``,
+``new_lite128``, ``new_tinted_lenses``, ``new_adversarial`` and more (RECIPES). The do-nothing baseline
+(the original scored as if it were the swap) sits beside them. Writes contact sheets (original | each recipe) to look at, and prints
 JSON and a one-line summary of every recipe run into the same --out (so runs may go in parallel).
 
     python benchmarks/swap_quality.py --minutes 15 --recipes old,new --out /tmp/swapq
@@ -111,6 +111,7 @@ RECIPES: dict[str, tuple[bool, str, dict[str, Any], dict[str, Any], str | None]]
     "new_adversarial": (True, "lite", {"adversarial": ADVERSARIAL}, {}, None),
     "new_lite128_hair_kept": (True, "lite128", {}, {}, None),
     "new_lite128_aim_training": (True, "lite128", {"identity_aim": "training"}, {}, None),
+    "new_lite128_parse_mask": (True, "lite128", {}, {"mask": "parse"}, "new_lite128"),
 }
 """The previous recipe (landmark masks, reconstruction loss only, landmark paste, nothing restored), the
 current defaults, the defaults without the source person's exemplar detail (the same model as ``new``,
@@ -119,7 +120,8 @@ training: train/ema.py), without the perceptual loss, at 128 px, and with a glas
 in the training faces (train/lenses.py), with an adversarial finishing phase (train/adversarial.py), and at 128 px with
 the hair over the face left in the training faces (only out of the loss), as ``lite128`` trained before its
 preset painted it out (train/hair.py), and at 128 px with the identity loss aimed at the person as the
-training faces show them, glasses and hair painted out (``loss.identity_aim=training``)."""
+training faces show them, glasses and hair painted out (``loss.identity_aim=training``), and ``new_lite128``'s model
+swapped with the ``parse`` mask (the default before ``parse-learned``)."""
 TRAIN_CHANGES: dict[str, dict[str, Any]] = {
     "new_tinted_lenses": {"untint_lenses": False},
     "new_lite128_hair_kept": {"paint_hair": False},

@@ -334,3 +334,17 @@ def test_the_forehead_band_is_reached_from_the_oval_without_a_gap() -> None:
     fringe[top - 8 : top - 5] = 0.0  # the source's fringe across their forehead
     assert np.array_equal(forehead_mask(lm, fringe, everywhere), cut)
     assert forehead_mask(lm, np.zeros_like(everywhere), everywhere).max() == 0.0
+
+
+def test_the_default_mask_keeps_the_target_jaw_and_a_resumed_swap_knows_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from facecraft.swap.config import SwapConfig
+
+    monkeypatch.delenv("FACECRAFT_NO_PARSER", raising=False)
+    config = SwapConfig()
+    assert config.resolved_mask() == "parse-learned"
+    assert config.fingerprint()["mask"] == "parse-learned"
+    on = config.fingerprint()
+    monkeypatch.setenv("FACECRAFT_NO_PARSER", "1")
+    assert config.resolved_mask() == "landmarks"
+    assert config.fingerprint() != on  # resumed with the parser off: the earlier segments are not reused
+    assert SwapConfig(mask="parse").fingerprint()["mask"] == "parse"

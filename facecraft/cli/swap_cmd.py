@@ -41,7 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--mask",
         choices=["auto", *list_masks()],
         default="auto",
-        help="face mask (default auto: parse, or landmarks when FACECRAFT_NO_PARSER=1 turns the parser off)",
+        help=(
+            "face mask (default auto: parse-learned, or landmarks when FACECRAFT_NO_PARSER=1 turns the parser off)"
+        ),
     )
     p.add_argument(
         "--erode", type=number(0, _PX), default=0.0, metavar="PX", help="shrink the mask by PX pixels"

@@ -10,6 +10,11 @@ from facecraft.swap.blend import list_blends
 from facecraft.swap.color import list_colors
 from facecraft.swap.mask import list_masks
 
+DEFAULT_MASK = "parse-learned"
+"""What ``--mask auto`` uses with the face parser on: the parse mask, and below the nose only where the
+model draws face too (docs/swap.md: it took away the demo's chin smudge; recognition on the held-out pair
+within 1.5 points of ``parse``)."""
+
 
 @dataclass(frozen=True)
 class SwapConfig:
@@ -27,8 +32,8 @@ class SwapConfig:
     """parse (mesh face oval minus what the face parser says is not face on either side), landmarks (mesh
     face oval), learned (the model's mask), both (landmarks and learned), parse-learned (parse, and below the
     nose only where the model's mask draws face too: the target's jaw stays where the source's face is
-    narrower); auto: parse, or landmarks when the parser is turned off (FACECRAFT_NO_PARSER=1; its weights
-    carry non-commercial terms)."""
+    narrower); auto: parse-learned, or landmarks when the parser is turned off (FACECRAFT_NO_PARSER=1; its
+    weights carry non-commercial terms)."""
     erode: float = 0.0
     """Shrink the mask by this many frame pixels."""
     dilate: float = 0.0
@@ -111,13 +116,15 @@ class SwapConfig:
             raise FacecraftError("give either --all or --track, not both")
 
     def resolved_mask(self) -> str:
-        """The mask method used: ``auto`` becomes parse, or landmarks when the parser is turned off."""
+        """The mask method used: ``auto`` becomes parse-learned, or landmarks when the parser is turned off."""
         if self.mask != "auto":
             return self.mask
         from facecraft.face.parse import parser_disabled
 
-        return "landmarks" if parser_disabled() else "parse"
+        return "landmarks" if parser_disabled() else DEFAULT_MASK
 
     def fingerprint(self) -> dict[str, Any]:
-        """Everything that changes the output pixels: a resumed run must match it."""
-        return asdict(self)
+        """Everything that changes the output pixels: a resumed run must match it (``auto`` as the mask it
+        stands for, so a run resumed with the parser turned off, or by a version with another default,
+        starts over instead of mixing masks)."""
+        return {**asdict(self), "mask": self.resolved_mask()}
