@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from facecraft.animate import AnimateConfig, reenact_eval
-from facecraft.animate.evaluate import METRICS, akd, face_crop_box, l1, ssim
+from facecraft.animate.evaluate import EVAL_CONTENT_ID, METRICS, akd, face_crop_box, l1, ssim
 from facecraft.animate.renderers import FrameRequest, Renderer, register
 from facecraft.face.detect import Detection
 from facecraft.media.video import iter_frames
@@ -67,8 +67,10 @@ def test_a_renderer_that_does_nothing_scores_no_better_than_the_still_frame(movi
     for name in ("akd_mesh", "akd_yunet", "face_l1"):
         m = metrics[name]
         assert m["animated"] > 0.95 * m["still"], (name, m)  # no real gain: only the encode's noise
-        # delivered the same way, doing nothing scores what the delivered still frame scores
-        assert m["animated"] == pytest.approx(m["still_delivered"], rel=0.05, abs=0.05), (name, m)
+    for name, m in metrics.items():
+        # delivered the same way (the same watermark id, the same encoder), doing nothing is the delivered
+        # still frame, to the last digit
+        assert m["animated"] == m["still_delivered"], (name, m)
     assert result["renderer"] == "test-do-nothing" and result["mouth_interior"] == "drawn"
     assert result["mouth"]["amplitude"] < 0.3, result["mouth"]  # the still mouth: only the mesh's noise
 
@@ -83,6 +85,15 @@ def test_the_geometric_renderer_beats_the_still_frame_on_both_detectors(moving_c
     assert metrics["akd_yunet"]["animated"] < 0.85 * metrics["akd_yunet"]["still"], metrics["akd_yunet"]
     assert 0.5 < metrics["csim"]["animated"] <= 1.0
     assert result["mouth"]["amplitude"] > 0.6 and result["mouth"]["correlation"] > 0.6, result["mouth"]
+
+
+def test_the_same_clip_scores_the_same_twice_and_another_watermark_id_moves_pixels(moving_clip: Path) -> None:
+    first, again = (reenact_eval(moving_clip, max_frames=6) for _ in range(2))
+    assert first["watermark_id"] == again["watermark_id"] == EVAL_CONTENT_ID
+    for key in ("metrics", "mouth", "jitter"):
+        assert first[key] == again[key], key
+    other = reenact_eval(moving_clip, max_frames=6, content_id=EVAL_CONTENT_ID + 1)
+    assert other["metrics"]["frame_l1"] != first["metrics"]["frame_l1"]  # the id is in the pixels
 
 
 def test_cli_prints_the_still_baseline_next_to_every_metric(

@@ -21,11 +21,12 @@ from facecraft.swap.exemplars import ExemplarBank
 from facecraft.swap.images import swap_image
 from facecraft.swap.paste import restore_detail
 from facecraft.swap.targets import REFERENCE_MATCH, TargetFinder
-from facecraft.train.data import region_masks
+from facecraft.train.data import glasses_notice, region_masks
 from facecraft.train.glasses import (
     clear_frames,
     glasses_donors,
     glasses_frames,
+    glasses_seen,
     paint_glasses,
     thin_rims,
     without_glasses_frames,
@@ -145,6 +146,9 @@ def test_clear_frames_the_parser_missed_are_painted_from_the_persons_other_faces
     images, labels, landmarks = _clear_glasses_wearer(12, seen=9)
     donors = glasses_donors(labels, landmarks)
     assert donors is not None and all(donors[i][0] == i for i in range(9))
+    # training says so before it starts: the ghost of the glasses is a known limit for such a person
+    assert glasses_seen(donors) == 9
+    assert "9 of 12 faces" in glasses_notice("A", glasses_seen(donors), 12)
     assert all(donors[i][0] < 9 for i in range(9, 12))
     for i in (3, 10):  # one the parser saw, one it missed
         rim = (
@@ -157,7 +161,7 @@ def test_clear_frames_the_parser_missed_are_painted_from_the_persons_other_faces
         assert np.array_equal(painted[frames == 0], images[i][frames == 0])  # nothing else changes
     # a person the parser saw in glasses in too few faces is no wearer: nothing is borrowed or traced
     _, few, few_landmarks = _clear_glasses_wearer(12, seen=2)
-    assert glasses_donors(few, few_landmarks) is None
+    assert glasses_donors(few, few_landmarks) is None and glasses_seen(None) == 0
 
 
 def test_thin_lines_are_left_alone_where_the_frames_show() -> None:

@@ -113,6 +113,7 @@ def animate(
     consent: str | Path | None = None,
     visible_label: bool = False,
     progress: bool = True,
+    content_id: int | None = None,
 ) -> AnimateReport:
     """Bring ``portrait`` (a photo or painting path, or a BGR image) to life and write ``output`` (MP4).
 
@@ -121,6 +122,8 @@ def animate(
     ``seconds`` sets the length, default the performance's own) or only ``audio`` (speech: the portrait
     speaks it, the output has the audio's length and sound). With a driving video or a performance,
     ``audio`` only replaces the sound track. ``face``: which face of the portrait (0 = largest).
+    ``content_id``: the provenance watermark's id (None: a new random one, as every output gets; the
+    self-reenactment evaluation fixes it, so that a measurement repeats).
     Every option and the output are checked before anything is rendered; the output appears only once
     it is complete and labelled.
     """
@@ -167,7 +170,10 @@ def animate(
         anim, motions, fps, total, audio_from = plan
         h, w = pic.image.shape[:2]
         frames = 0
-        labeller = FrameLabeller(visible_label)  # watermark while writing: no second encode
+        # watermark while writing: no second encode
+        labeller = (
+            FrameLabeller(visible_label) if content_id is None else FrameLabeller(visible_label, content_id)
+        )
         duration = None if audio_from is None else total / fps
         with VideoWriter(staged, w, h, fps, audio_from=audio_from, audio_duration=duration) as writer:
             # Rendering runs a few frames ahead in a thread while this one labels and writes.

@@ -29,7 +29,7 @@ from facecraft.face.parse import (
 from facecraft.face.quality import face_mask
 from facecraft.face.regions import polygon
 from facecraft.faceset.store import Faceset
-from facecraft.train.glasses import glasses_donors
+from facecraft.train.glasses import glasses_donors, glasses_seen
 from facecraft.train.hair import paint_hair as paint_hair_over
 from facecraft.train.holdout import holdout
 from facecraft.train.lenses import glasses_out
@@ -55,6 +55,8 @@ class IdentityData:
     source: str
     holdout: str = ""
     """How the validation faces were chosen, for the training log."""
+    glasses: int = 0
+    """In how many of the faces the parser saw the person's glasses whole (0: not a glasses wearer)."""
 
     def to(self, device: torch.device) -> IdentityData:
         pin = device.type == "cuda"
@@ -69,6 +71,7 @@ class IdentityData:
             self.faceset_size,
             self.source,
             self.holdout,
+            self.glasses,
         )
 
 
@@ -149,6 +152,17 @@ def load_identity(
         fsize,
         str(path),
         split.description,
+        glasses_seen(donors),
+    )
+
+
+def glasses_notice(name: str, seen: int, faces: int) -> str:
+    """What training tells a user about a glasses wearer's faceset (``seen``: faces with the glasses whole)."""
+    return (
+        f"train: {name} wears glasses (seen whole in {seen} of {faces} faces): their frames are painted out of "
+        f"the training faces, but a decoder that never saw {name} without them can still draw a ghost of them "
+        f"(rim lines, doubled brows) on the faces it is swapped onto; footage of {name} without glasses "
+        "avoids it (docs/swap.md, Limits)"
     )
 
 

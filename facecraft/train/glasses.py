@@ -80,6 +80,12 @@ def glasses_donors(
     return donors
 
 
+def glasses_seen(donors: list[tuple[int, np.ndarray]] | None) -> int:
+    """In how many of a person's faces the parser saw their glasses whole (each is its own donor); 0 for a
+    person who does not wear glasses (``donors`` None)."""
+    return 0 if donors is None else sum(i == d for i, (d, _) in enumerate(donors))
+
+
 def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     move, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
     return np.eye(2, 3, dtype=np.float32) if move is None else move.astype(np.float32)

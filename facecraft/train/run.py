@@ -28,7 +28,7 @@ from facecraft.train.checkpoint import (
     write_model_info,
 )
 from facecraft.train.config import TrainConfig
-from facecraft.train.data import IdentityData
+from facecraft.train.data import IdentityData, glasses_notice
 from facecraft.train.device import resolve_device
 from facecraft.train.distributed import DistInfo, barrier, init_distributed, min_over_ranks, shutdown
 from facecraft.train.evaluate import mean_ssim
@@ -190,6 +190,9 @@ def _build(
             )
         )
         log.info("train: validation faces: " + "; ".join(f"{d.name}: {d.holdout}" for d in data))
+        for d in data:
+            if d.glasses:
+                log.info(glasses_notice(d.name, d.glasses, len(d.images)))
     checkpointer = Checkpointer(root, config.save_every, config.keep, extra)
     callbacks = _callbacks(root, config, checkpointer, dist.main, progress)
     trainer = Trainer(net, optimizer, data, config, batch, device, dist, callbacks, state)
