@@ -28,6 +28,10 @@ import numpy as np
 
 SHARED = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CLIPS = ("videos/woman_glasses_talking_5s_audio.mp4", "videos/man_grey_backdrop_7s_audio.mp4")
+WATERMARK_ID = 0x0E7A11
+"""Every swapped file is delivered with this watermark id (a user's output gets a random one, which moves
+the delivered pixels by a few levels: identity 0.526 / 0.528 and sharpness 0.93 / 0.92 for two swaps of the
+same demo model), so a recipe is compared with another, and with itself, on the same draw."""
 
 
 @contextmanager
@@ -225,7 +229,9 @@ def swap_both(
     for direction, (src, dst) in DIRECTIONS.items():
         video = out / f"{name}_{direction}.mp4"
         t0 = time.perf_counter()
-        swap(clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False)
+        swap(
+            clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False, content_id=WATERMARK_ID
+        )
         result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
         result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
 

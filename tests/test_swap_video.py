@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from pathlib import Path
@@ -17,7 +16,6 @@ from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import FrameLabeller
 from facecraft.swap import SwapConfig, swap
-from facecraft.swap import label as swap_label
 from facecraft.swap import run as swap_run
 from facecraft.swap.checkpoint import STATE, output_lock, work_folder
 
@@ -85,45 +83,39 @@ def test_start_end_cuts_video_and_audio_in_sync(shared_data: Path, tmp_path: Pat
     assert abs(lag) < 1 / 25
 
 
-@pytest.fixture
-def fixed_content_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outputs watermarked with one fixed content id (a new output normally gets a random one, so two runs
-    would differ in the watermark alone)."""
-    monkeypatch.setattr(
-        swap_label.provenance, "FrameLabeller", functools.partial(FrameLabeller, content_id=0x5A5A5A)
-    )
+CID = 0x5A5A5A
+"""Outputs watermarked with one fixed content id (a new output normally gets a random one, so two runs
+would differ in the watermark alone)."""
 
 
-@pytest.mark.usefixtures("fixed_content_id")
 def test_resume_equals_uninterrupted(shared_data: Path, tmp_path: Path) -> None:
     src = shared_data / WOMAN
     config = SwapConfig(end=2.0, segment=10, batch=4)
     whole = tmp_path / "whole.mp4"
-    swap(src, TintModel(), whole, config, progress=False)
+    swap(src, TintModel(), whole, config, progress=False, content_id=CID)
 
     resumed = tmp_path / "resumed.mp4"
     with pytest.raises(RuntimeError, match="on purpose"):
-        swap(src, TintModel(fail_after=8), resumed, config, progress=False)
+        swap(src, TintModel(fail_after=8), resumed, config, progress=False, content_id=CID)
     state = json.loads((work_folder(resumed) / STATE).read_text())
     assert 10 <= sum(state["segments"]) < 50 and not resumed.exists()
     model = TintModel()
-    report = swap(src, model, resumed, config, progress=False)
+    report = swap(src, model, resumed, config, progress=False)  # the interrupted run's id, kept
     assert report.resumed_frames == sum(state["segments"]) and model.faces_seen < 50
     assert np.array_equal(_frames(whole), _frames(resumed))
     assert probe(resumed).frame_count == 50
 
 
-@pytest.mark.usefixtures("fixed_content_id")
 def test_frames_without_faces_pass_through_and_no_audio_is_fine(shared_data: Path, tmp_path: Path) -> None:
     src = shared_data / OBAMA
     out = tmp_path / "o.mp4"
     # Track 5 does not exist: nothing is swapped, every frame passes through.
-    report = swap(src, TintModel(), out, SwapConfig(end=0.5, track=5), progress=False)
+    report = swap(src, TintModel(), out, SwapConfig(end=0.5, track=5), progress=False, content_id=CID)
     assert report.faces_swapped == 0 and any("no face" in w for w in report.warnings)
     info = probe(out)
     assert info.frame_count == 15 and not info.has_audio
     plain = tmp_path / "plain.mp4"
-    watermark = swap_label.provenance.FrameLabeller()  # the same fixed content id as the swap's
+    watermark = FrameLabeller(content_id=CID)  # the same content id as the swap's
     with VideoWriter(plain, info.width, info.height, info.fps) as w:
         for frame in _frames(src)[:15]:
             w.write(watermark.apply(frame))

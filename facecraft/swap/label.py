@@ -80,10 +80,20 @@ class LabelSpec:
     Checks the request up front (a missing consent file fails before any work is done).
     """
 
-    def __init__(self, model_files: list[Path], consent: str | Path | None, visible: bool):
+    def __init__(
+        self,
+        model_files: list[Path],
+        consent: str | Path | None,
+        visible: bool,
+        content_id: int | None = None,
+    ):
+        """``content_id``: the watermark id of every output (None: a random one each, as a user's outputs
+        get; a benchmark fixes it, so that the same code scores the same)."""
         self.model_files, self.consent, self.visible = _with_weights(model_files), consent, visible
+        self.content_id = content_id
         OutputLabeller([], consent, visible)  # checks the consent record now, before any work
 
     def labeller(self, source: Path, content_id: int | None = None) -> OutputLabeller:
-        """The labeller of the output made from ``source``."""
-        return OutputLabeller([source, *self.model_files], self.consent, self.visible, content_id)
+        """The labeller of the output made from ``source`` (``content_id``: a resumed video's own id)."""
+        cid = content_id if content_id is not None else self.content_id
+        return OutputLabeller([source, *self.model_files], self.consent, self.visible, cid)

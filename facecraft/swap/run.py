@@ -88,13 +88,15 @@ def swap(
     label: bool = False,
     progress: bool = True,
     device: str = "auto",
+    content_id: int | None = None,
 ) -> SwapReport:
     """Swap faces in ``input`` (video, photo or folder of photos) with the face the ``model`` (a trained model
     folder or a loaded model) makes for identity ``config.to``, writing ``output``.
 
     ``face``: a photo of the person to replace (others are left alone). ``preview``: also write an
     original | swapped side-by-side next to the output. ``consent``/``label``: passed to the provenance
-    labeller. Raises FacecraftError on bad input.
+    labeller; ``content_id``: the outputs' watermark id (None: random, as every user's output; benchmarks fix
+    it so that a measurement repeats). Raises FacecraftError on bad input.
     """
     config = config or SwapConfig()
     src, dst = Path(input), Path(output)
@@ -114,7 +116,7 @@ def swap(
     info = probe(src) if kind == "video" else None  # fails early on an audio-only or broken file
     loaded = load_model(model, device)
     to = pick_identity(loaded, config.to)
-    labels = LabelSpec(_model_files(model), consent, label)
+    labels = LabelSpec(_model_files(model), consent, label, content_id)
     start = time.perf_counter()
     report = SwapReport(dst, preview_path(dst) if preview and kind != "folder" else None)
     weak = quality_warning(loaded, to)
