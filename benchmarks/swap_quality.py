@@ -230,7 +230,12 @@ def swap_both(
         video = out / f"{name}_{direction}.mp4"
         t0 = time.perf_counter()
         swap(
-            clips[dst], model, video, SwapConfig(to=src, **swap_changes), progress=False, content_id=WATERMARK_ID
+            clips[dst],
+            model,
+            video,
+            SwapConfig(to=src, **swap_changes),
+            progress=False,
+            content_id=WATERMARK_ID,
         )
         result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
         result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
