@@ -23,7 +23,10 @@ def test_new_recipe_beats_the_old_one_at_the_same_budget(shared_data: Path, tmp_
     env.pop("FACECRAFT_NO_PARSER", None)
     cmd = [sys.executable, str(ROOT / "benchmarks" / "swap_quality.py"), "--steps", str(STEPS)]
     run = subprocess.run(
-        [*cmd, "--recipes", "old,new", "--out", str(out)], env=env, capture_output=True, text=True
+        [*cmd, "--recipes", "old,new", "--out", str(out), "--watermark-ids", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "swap quality:" in run.stdout
@@ -39,4 +42,9 @@ def test_new_recipe_beats_the_old_one_at_the_same_budget(shared_data: Path, tmp_
         assert n["identity_to_source"] > nothing[direction]["identity_to_source"] + 0.2, (direction, n)
     # her face into his video: nothing of the target is kept by either recipe, so identity compares fairly
     assert new["A_into_B"]["identity_to_source"] > old["A_into_B"]["identity_to_source"], (old, new)
+    # each swap also delivered with a second watermark id: the spread a single file's numbers come from
+    for direction in ("A_into_B", "B_into_A"):
+        over = new[direction]["over_watermark_ids"]
+        low, mid, high = over["source_match_rate"]
+        assert over["ids"] == 2 and low <= new[direction]["source_match_rate"] <= high and low <= mid <= high
     assert (out / "sheet_A_into_B.png").is_file() and (out / "sheet_B_into_A.png").is_file()
