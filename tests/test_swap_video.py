@@ -104,6 +104,9 @@ def test_resume_equals_uninterrupted(shared_data: Path, tmp_path: Path) -> None:
     assert report.resumed_frames == sum(state["segments"]) and model.faces_seen < 50
     assert np.array_equal(_frames(whole), _frames(resumed))
     assert probe(resumed).frame_count == 50
+    from facecraft.provenance import verify
+
+    assert verify(resumed).watermark.content_id_hex == f"{CID:06x}"  # the id asked for, kept by the resume
 
 
 def test_frames_without_faces_pass_through_and_no_audio_is_fine(shared_data: Path, tmp_path: Path) -> None:
