@@ -30,10 +30,6 @@ import numpy as np
 
 SHARED = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CLIPS = ("videos/woman_glasses_talking_5s_audio.mp4", "videos/man_grey_backdrop_7s_audio.mp4")
-WATERMARK_ID = 0x0E7A11
-"""Every swapped file is delivered with this watermark id (a user's output gets a random one, which moves
-the delivered pixels by a few levels: identity 0.526 / 0.528 and sharpness 0.93 / 0.92 for two swaps of the
-same demo model), so a recipe is compared with another, and with itself, on the same draw."""
 
 
 @contextmanager
@@ -233,6 +229,7 @@ def swap_both(
     alone moved one direction's recognition between 94 % and 100 % of frames (six ids, the tuned pair), so
     ``over_watermark_ids`` gives each of :data:`SPREAD_KEYS` as [min, median, max] over the ids."""
     from facecraft.evaluate import evaluate
+    from facecraft.provenance.payload import MEASURE_CONTENT_ID  # the same draw for every recipe and rerun
     from facecraft.swap import swap
     from facecraft.swap.config import SwapConfig
 
@@ -240,7 +237,7 @@ def swap_both(
         video = out / f"{name}_{direction}.mp4"
         config = SwapConfig(to=src, **swap_changes)
         t0 = time.perf_counter()
-        swap(clips[dst], model, video, config, progress=False, content_id=WATERMARK_ID)
+        swap(clips[dst], model, video, config, progress=False, content_id=MEASURE_CONTENT_ID)
         result.setdefault("swap_seconds", {})[direction] = round(time.perf_counter() - t0, 1)
         result[direction] = summary_of(evaluate(clips[dst], video, facesets[src], progress=False))
         if ids < 2:
@@ -248,7 +245,7 @@ def swap_both(
         draws = [result[direction]]
         for k in range(1, ids):
             other = out / f"{name}_{direction}_id{k}.mp4"
-            swap(clips[dst], model, other, config, progress=False, content_id=WATERMARK_ID + k)
+            swap(clips[dst], model, other, config, progress=False, content_id=MEASURE_CONTENT_ID + k)
             draws.append(summary_of(evaluate(clips[dst], other, facesets[src], progress=False)))
             other.unlink()
         result[direction]["over_watermark_ids"] = {"ids": ids} | {

@@ -54,8 +54,9 @@ from facecraft.face.mesh import FaceMesher
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
 from facecraft.provenance import FrameLabeller
+from facecraft.provenance.payload import MEASURE_CONTENT_ID
 
-EVAL_CONTENT_ID = 0x0E7A11
+EVAL_CONTENT_ID = MEASURE_CONTENT_ID
 """The watermark id of the files the evaluation delivers (a real output's is random)."""
 CROP_SIZE = 256
 CROP_MARGIN = 0.1  # FOMM's increase_area
