@@ -261,3 +261,39 @@ def test_the_upper_teeth_show_as_far_as_the_upper_lip_lifts_off_them(shared_data
     talking = drawn_interior(mask, 200.0, lip, skin, upper_teeth_px=4.0).astype(np.float32).mean(2)
     smiling = drawn_interior(mask, 200.0, lip, skin, upper_teeth_px=14.0).astype(np.float32).mean(2)
     assert (smiling[8:32, 40] > 120).sum() >= (talking[8:32, 40] > 120).sum() + 5
+
+
+def test_a_smile_bares_the_lower_teeth_a_dropped_jaw_does_not(shared_data: Path) -> None:
+    """The lower incisors ride on the jaw: a jaw that drops with the lip keeps them covered, a lip pulled
+    down and wide off them (a broad smile) bares them, and the two rows then meet along the whole arch
+    instead of leaving a dark band between them."""
+    from facecraft.animate.expressions import face_axes, jaw_open, lip_halves, smile
+    from facecraft.animate.geometry import face_width
+    from facecraft.animate.mouth import lower_teeth_shown
+    from facecraft.animate.portrait import load_portrait
+    from facecraft.animate.teeth import drawn_interior
+    from facecraft.face.detect import FaceDetector
+    from facecraft.face.mesh import FaceMesher
+
+    with FaceMesher() as mesher:
+        lm = load_portrait(
+            shared_data / "portraits" / "einstein_photo.jpg", mesher, FaceDetector(), size=384
+        ).landmarks
+    fw = face_width(lm)
+    assert lower_teeth_shown(lm, lm) == 0.0
+    assert lower_teeth_shown(lm, lm + jaw_open(lm, 1.0)) < 0.005 * fw, "an open jaw keeps them covered"
+    smiling = lm + smile(lm, 1.2)
+    _, lower = lip_halves()
+    _, down = face_axes(lm)
+    smiling[lower, :2] += 0.06 * fw * down  # the lower lip pulled down off the teeth (the smile lifts it)
+    assert lower_teeth_shown(lm, smiling) > 0.02 * fw
+
+    mask = np.zeros((40, 80), bool)
+    mask[8:32, 6:74] = True  # an opening 24 px tall on a face 200 px wide
+    lip, skin = np.array([70.0, 80.0, 170.0]), np.array([120.0, 170.0, 210.0])
+    upper_only = drawn_interior(mask, 200.0, lip, skin, 14.0, 0.0).astype(np.float32).mean(2)
+    both = drawn_interior(mask, 200.0, lip, skin, 14.0, 10.0).astype(np.float32).mean(2)
+    for col in (40, 25):
+        assert upper_only[8:32, col].min() < 40, "without lower teeth the throat shows"
+        assert both[8:32, col].min() > 60, f"column {col}: the rows meet, no dark band"
+    assert (both[20:32, 40] > 100).sum() >= 8

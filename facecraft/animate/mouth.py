@@ -95,6 +95,46 @@ def upper_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     return rise + UPPER_TEETH_AT_REST * face_width(target_lm)
 
 
+WIDE_MOUTH, TALL_MOUTH = 0.25, 0.6
+"""Lip gap over mouth width at which the lower teeth show fully (a broad smile) and not at all (a yawn)."""
+JAW_TO_INCISORS = 0.9
+"""How far the lower incisors' edge moves for a unit of chin motion (they sit a little nearer the jaw's hinge)."""
+
+
+def lower_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
+    """Pixels of lower teeth visible above the lower lip at the middle of the ``target_lm`` mouth.
+
+    The lower incisors ride on the jaw: at rest their edge sits where the portrait's lips meet (behind the
+    upper teeth, covered by the lower lip); the jaw carries it down by the chin's own drop (measured against
+    the head), while a lower lip pulled down further than the jaw and stretched wide (a broad smile)
+    uncovers it. What shows is the stretch from that edge down to the lower lip; 0 when the lip covers them."""
+    scale, rot, shift = head_transform(portrait_lm, target_lm)
+    carry = scale * rot
+
+    def carried(p: np.ndarray) -> np.ndarray:
+        return (carry @ np.asarray(p, np.float64) + shift)[:2]
+
+    rest = (portrait_lm[regions.UPPER_LIP_INNER] + portrait_lm[regions.LOWER_LIP_INNER]) / 2
+    _, down = face_axes(target_lm)
+    jaw = float((target_lm[regions.CHIN, :2] - carried(portrait_lm[regions.CHIN])) @ down)
+    edge = carried(rest) + JAW_TO_INCISORS * max(jaw, 0.0) * down
+    uncovered = max(float((target_lm[regions.LOWER_LIP_INNER, :2] - edge) @ down), 0.0)
+    # Only a lip stretched wide (a smile, "ee") is pulled off the lower teeth; in speech and in a mouth
+    # opened tall ("ah", a yawn) the lower lip stays over them and the tongue shows instead. On the shared
+    # clips a smile widens the mouth 1.3-1.5 times, speech by at most 1.06 (and the mesh's chin lags the
+    # lip, so the jaw alone would bare a full lower row in every open vowel).
+    width = _mouth_width(target_lm)
+    rest_width = scale * _mouth_width(portrait_lm)
+    stretched = float(np.clip((width / max(rest_width, 1e-6) - 1.05) / 0.25, 0.0, 1.0))
+    tall = mouth_opening(target_lm) / max(width, 1e-6)
+    wide = float(np.clip((TALL_MOUTH - tall) / (TALL_MOUTH - WIDE_MOUTH), 0.0, 1.0))
+    return uncovered * stretched * wide
+
+
+def _mouth_width(landmarks: np.ndarray) -> float:
+    return float(np.linalg.norm(landmarks[regions.MOUTH_RIGHT, :2] - landmarks[regions.MOUTH_LEFT, :2]))
+
+
 def interior_strength(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     """0..1: how much wider the target mouth is open than the portrait's (0 when not wider)."""
     extra = mouth_opening(target_lm) - mouth_opening(portrait_lm)
@@ -184,4 +224,5 @@ def _drawn_interior(
         lip_colour,
         skin_colour,
         upper_teeth_shown(portrait_lm, target_lm),
+        lower_teeth_shown(portrait_lm, target_lm),
     )

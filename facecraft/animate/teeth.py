@@ -38,6 +38,8 @@ def _lip_lines(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 UPPER_TEETH_MAX = 0.075
 """Longest stretch of upper teeth shown, in face widths (an upper incisor is about a fourteenth of a face wide)."""
+LOWER_TEETH_MAX = 0.06
+"""Longest stretch of lower teeth shown, in face widths (a lower incisor's crown is a little shorter)."""
 
 
 def drawn_interior(
@@ -46,6 +48,7 @@ def drawn_interior(
     lip_bgr: np.ndarray,
     skin_bgr: np.ndarray,
     upper_teeth_px: float | None = None,
+    lower_teeth_px: float | None = None,
 ) -> np.ndarray:
     """The interior (H, W, 3) uint8 BGR for the inner-lip opening ``mask`` (H, W) bool of one mouth.
 
@@ -82,25 +85,49 @@ def drawn_interior(
     if upper_teeth_px is not None:  # a lifted upper lip uncovers more (never less) than a third of the gap
         shown = float(np.clip(upper_teeth_px, 0.3 * size, UPPER_TEETH_MAX * face_width_px))
         upper_h = np.maximum(upper_h, np.minimum(shown, 0.85 * gap))
-    upper_h = upper_h * np.sqrt(across)
-    lower_h = np.minimum(0.22 * np.maximum(gap - 0.1 * face_width_px, 0.0), 0.6 * size) * np.sqrt(across)
-    lower_h = np.minimum(lower_h, np.maximum(gap - upper_h - 1.0, 0.0))
+    if lower_teeth_px is not None and lower_teeth_px > 0.0:
+        # Both rows from the middle of the mouth, where the rules measure them, then split every column's
+        # opening in the same proportions: the two rows meet along the arch as they do in the middle (a
+        # bite line that follows the smile), not in a band of constant height that leaves dark crescents
+        # towards the corners. They stop short of the corners, in the cheeks' shade.
+        middle = round(centre)
+        mid = float(max(gap[middle], 1.0))
+        upper_share = float(upper_h[middle]) / mid
+        lower_c = min(float(np.clip(lower_teeth_px, 0.0, LOWER_TEETH_MAX * face_width_px)), mid)
+        short = np.sqrt(np.clip(across / 0.3, 0.0, 1.0))
+        upper_h = upper_share * gap * short
+        lower_h = (lower_c / mid) * gap * short
+        lower_light = 0.8
+    else:
+        upper_h = upper_h * np.sqrt(across)
+        lower_h = np.minimum(0.22 * np.maximum(gap - 0.1 * face_width_px, 0.0), 0.6 * size) * np.sqrt(across)
+        lower_h = np.minimum(lower_h, np.maximum(gap - upper_h - 1.0, 0.0))
+        lower_light = 0.6
     upper = _band(ys, top, top + upper_h)
     lower = _band(ys, bottom - lower_h, bottom)
-    # Individual teeth: a tooth width that shrinks towards the corners (the arch turns away).
+    # Individual teeth: a tooth width that shrinks towards the corners (the arch turns away); the lower
+    # incisors are narrower than the upper ones. The seams between them are faint lines, not a grid.
     centre_tooth = 0.085 * face_width_px
-    phase = np.cumsum(1.0 / np.maximum(centre_tooth * (0.35 + 0.65 * across), 1.0)) - np.sum(
-        1.0 / np.maximum(centre_tooth * (0.35 + 0.65 * across[: int(centre) + 1]), 1.0)
-    )
-    seams = 1.0 - 0.35 * np.exp(-(((phase + 0.5) % 1.0 - 0.5) ** 2) / 0.004)
-    shade_upper = (0.55 + 0.45 * across**0.7) * seams
+    seams_upper = _seams(across, centre, centre_tooth)
+    seams_lower = _seams(across, centre, 0.6 * centre_tooth)
+    shade_upper = (0.55 + 0.45 * across**0.7) * seams_upper
     under_lip = np.clip((ys - top) / np.maximum(0.35 * upper_h, 1.0), 0.0, 1.0)
     shade_upper = shade_upper * (0.75 + 0.25 * under_lip)
-    shade_lower = 0.6 * (0.55 + 0.45 * across**0.7) * seams
-    out += upper[..., None] * (tooth * shade_upper[..., None] - out)
+    # A smile's lower row is lit like the upper one; the sliver of an open vowel sits in the lip's shadow.
+    shade_lower = lower_light * (0.55 + 0.45 * across**0.7) * seams_lower
+    # The lower row first: where the two meet, the upper incisors are in front.
     out += lower[..., None] * (tooth * shade_lower[..., None] - out)
+    out += upper[..., None] * (tooth * shade_upper[..., None] - out)
     out = cv2.GaussianBlur(np.clip(out, 0, 255), (0, 0), 0.6)
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _seams(across: np.ndarray, centre: float, centre_tooth: float) -> np.ndarray:
+    """(W,) shading factor with a faint dark line between teeth ``centre_tooth`` pixels wide at the middle
+    (one line on the midline), narrowing towards the corners as ``across`` (1 middle, 0 corners) falls."""
+    width = np.maximum(centre_tooth * (0.35 + 0.65 * across), 1.0)
+    phase = np.cumsum(1.0 / width) - np.sum(1.0 / width[: int(centre) + 1])
+    return 1.0 - 0.22 * np.exp(-(((phase + 0.5) % 1.0 - 0.5) ** 2) / 0.004)
 
 
 def _band(ys: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
