@@ -28,6 +28,7 @@ import numpy as np
 import facecraft.animate.speech as speech
 from facecraft.animate import AnimateConfig, animate
 from facecraft.animate.lipsync import lip_sync
+from facecraft.provenance.payload import MEASURE_CONTENT_ID
 
 DATA = Path(os.environ.get("FACECRAFT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SPEECH = DATA / "videos" / "woman_glasses_talking_5s_audio.mp4"
@@ -87,7 +88,14 @@ def main() -> int:
                 for portrait in args.portraits.split(","):
                     out = Path(tmp) / f"{portrait}_{mix_name}_{recipe_name}.mp4"
                     path = DATA / "portraits" / f"{portrait}.jpg"
-                    animate(path, audio=wav, output=out, config=AnimateConfig(size=args.size), progress=False)
+                    animate(
+                        path,
+                        audio=wav,
+                        output=out,
+                        config=AnimateConfig(size=args.size),
+                        progress=False,
+                        content_id=MEASURE_CONTENT_ID,  # one watermark id: a rerun scores the same
+                    )
                     scores = lip_sync(out, SPEECH)
                     cell = {"correlation": scores["correlation"], "lag_ms": scores["lag_ms"]}
                     cell["closed_in_silence"] = scores["closed_in_silence"]
