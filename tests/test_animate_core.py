@@ -202,6 +202,10 @@ def test_drawn_teeth_follow_the_lips_and_the_portraits_colour() -> None:
     yellow, grey = teeth_colour(np.array([60.0, 160.0, 190.0])), teeth_colour(np.array([150.0, 150.0, 150.0]))
     assert (yellow[2] - yellow[0]) > (grey[2] - grey[0]) + 10
     assert yellow.max() < 250
+    # Teeth are bright on a dark skin too (the shared clips: 73 levels above Obama's skin, L 104 -> 177).
+    dark_skin = np.array([60.0, 80.0, 120.0])
+    lightness = cv2.cvtColor(teeth_colour(dark_skin).astype(np.uint8).reshape(1, 1, 3), cv2.COLOR_BGR2LAB)
+    assert lightness[0, 0, 0] >= 155
 
 
 def test_a_wink_stays_a_wink_and_looking_down_is_not_a_blink() -> None:
