@@ -95,6 +95,8 @@ def upper_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     return rise + UPPER_TEETH_AT_REST * face_width(target_lm)
 
 
+STRETCH_NONE, STRETCH_FULL = 1.05, 1.3
+"""Mouth width over its rest width at which a lowered lip uncovers none / all of the lower teeth."""
 WIDE_MOUTH, TALL_MOUTH = 0.25, 0.6
 """Lip gap over mouth width at which the lower teeth show fully (a broad smile) and not at all (a yawn)."""
 JAW_TO_INCISORS = 0.9
@@ -125,7 +127,8 @@ def lower_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     # lip, so the jaw alone would bare a full lower row in every open vowel).
     width = _mouth_width(target_lm)
     rest_width = scale * _mouth_width(portrait_lm)
-    stretched = float(np.clip((width / max(rest_width, 1e-6) - 1.05) / 0.25, 0.0, 1.0))
+    stretch = width / max(rest_width, 1e-6)
+    stretched = float(np.clip((stretch - STRETCH_NONE) / (STRETCH_FULL - STRETCH_NONE), 0.0, 1.0))
     tall = mouth_opening(target_lm) / max(width, 1e-6)
     wide = float(np.clip((TALL_MOUTH - tall) / (TALL_MOUTH - WIDE_MOUTH), 0.0, 1.0))
     return uncovered * stretched * wide
