@@ -14,7 +14,7 @@ from swap_standin import TintModel
 from facecraft.errors import FacecraftError
 from facecraft.media.video import iter_frames, probe
 from facecraft.media.writer import VideoWriter
-from facecraft.provenance import FrameLabeller
+from facecraft.provenance import FrameLabeller, verify
 from facecraft.swap import SwapConfig, swap
 from facecraft.swap import run as swap_run
 from facecraft.swap.checkpoint import STATE, output_lock, work_folder
@@ -54,8 +54,6 @@ def test_video_keeps_size_rate_frames_and_audio(shared_data: Path, tmp_path: Pat
     assert share.min() > 0.02 and share.max() < 0.5  # the face changed in every frame, the rest did not
     assert not work_folder(out).exists()
     if report.labelled:
-        from facecraft.provenance import verify
-
         assert verify(out).labelled and verify(tmp_path / "out_preview.mp4").labelled
 
 
@@ -104,8 +102,6 @@ def test_resume_equals_uninterrupted(shared_data: Path, tmp_path: Path) -> None:
     assert report.resumed_frames == sum(state["segments"]) and model.faces_seen < 50
     assert np.array_equal(_frames(whole), _frames(resumed))
     assert probe(resumed).frame_count == 50
-    from facecraft.provenance import verify
-
     assert verify(resumed).watermark.content_id_hex == f"{CID:06x}"  # the id asked for, kept by the resume
 
 

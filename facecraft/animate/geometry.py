@@ -119,6 +119,11 @@ def mouth_opening(landmarks: np.ndarray) -> float:
     )
 
 
+def mouth_width(landmarks: np.ndarray) -> float:
+    """Corner-to-corner width of the mouth (pixels)."""
+    return float(np.linalg.norm(landmarks[regions.MOUTH_RIGHT, :2] - landmarks[regions.MOUTH_LEFT, :2]))
+
+
 def eye_openings(landmarks: np.ndarray) -> tuple[float, float]:
     """Lid gap of the image-left and the image-right eye divided by its width (about 0.3 open, below 0.1
     closed)."""

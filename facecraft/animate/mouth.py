@@ -15,7 +15,7 @@ import numpy as np
 
 from facecraft.animate import teeth
 from facecraft.animate.expressions import face_axes
-from facecraft.animate.geometry import face_width, mouth_opening
+from facecraft.animate.geometry import face_width, mouth_opening, mouth_width
 from facecraft.animate.motion import head_transform
 from facecraft.face import regions
 
@@ -125,17 +125,13 @@ def lower_teeth_shown(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
     # opened tall ("ah", a yawn) the lower lip stays over them and the tongue shows instead. On the shared
     # clips a smile widens the mouth 1.3-1.5 times, speech by at most 1.06 (and the mesh's chin lags the
     # lip, so the jaw alone would bare a full lower row in every open vowel).
-    width = _mouth_width(target_lm)
-    rest_width = scale * _mouth_width(portrait_lm)
+    width = mouth_width(target_lm)
+    rest_width = scale * mouth_width(portrait_lm)
     stretch = width / max(rest_width, 1e-6)
     stretched = float(np.clip((stretch - STRETCH_NONE) / (STRETCH_FULL - STRETCH_NONE), 0.0, 1.0))
     tall = mouth_opening(target_lm) / max(width, 1e-6)
     wide = float(np.clip((TALL_MOUTH - tall) / (TALL_MOUTH - WIDE_MOUTH), 0.0, 1.0))
     return uncovered * stretched * wide
-
-
-def _mouth_width(landmarks: np.ndarray) -> float:
-    return float(np.linalg.norm(landmarks[regions.MOUTH_RIGHT, :2] - landmarks[regions.MOUTH_LEFT, :2]))
 
 
 def interior_strength(portrait_lm: np.ndarray, target_lm: np.ndarray) -> float:
