@@ -14,8 +14,15 @@ from facecraft.animate.motion import Motion, motion_from_mesh
 from facecraft.animate.performance import CHANNELS, load_performance, parse_performance
 from facecraft.animate.portrait import choose_face, frame_box
 from facecraft.animate.retarget import RetargetSettings, target_points
-from facecraft.animate.warp import backward_map, build_layout, thin_plate_weights, warp_image
+from facecraft.animate.warp import (
+    attachment,
+    backward_map,
+    build_layout,
+    thin_plate_weights,
+    warp_image,
+)
 from facecraft.errors import FacecraftError
+from facecraft.face import regions
 from facecraft.face.detect import Detection
 
 
@@ -106,6 +113,36 @@ def test_warp_moves_face_points_to_their_targets() -> None:
     assert mx[y, x] == pytest.approx(x - 6.0, abs=0.3) and my[y, x] == pytest.approx(y + 4.0, abs=0.3)
     # The image border stays put.
     assert abs(mx[0, 0]) < 0.5 and abs(my[255, 255] - 255) < 0.5
+
+
+def test_a_lowered_head_stays_in_front_of_its_collar() -> None:
+    """The neck's share of the head's motion follows where a pixel comes from: a head lowered past its
+    collar shows its chin there (it was cut off by the clothes when the share followed the output row)."""
+    mesh = _fake_mesh(10)
+    oval = regions.region("face_oval")  # clockwise from the forehead; the chin halfway
+    angles = 2 * np.pi * np.arange(len(oval)) / len(oval)
+    mesh[list(oval), :2] = np.c_[128 + 52 * np.sin(angles), 120 - 66 * np.cos(angles)]
+    mesh[regions.UPPER_LIP_INNER] = [128.0, 150.0, 0.0]
+    assert mesh[regions.CHIN, 1] == pytest.approx(186.0)
+    layout = build_layout(mesh, (256, 256), layered=True, neck_length=0.15)
+    neck = layout.neck
+    assert neck is not None
+    chin, length = 186.0, neck.length
+    shift = round(2 * length) + 4
+    _, my = backward_map(layout, mesh, mesh + np.array([0.0, shift, 0.0]))
+    # under the portrait's chin, above the moved one (the last field pixel there blends with the collar)
+    for y in range(round(chin) + 1, round(chin) + shift - 3):
+        assert my[y, 128] == pytest.approx(y - shift, abs=0.5), y
+    far = round(chin + shift + length) + 2
+    assert my[far, 128] == pytest.approx(far, abs=0.5)  # the clothes stay
+    # The share always agrees with the share of the pixel it samples; not moving, it eases from 1 at the
+    # chin to 0 where the neck ends.
+    gy, gx = np.mgrid[0:256, 100:160].astype(np.float32)
+    for dx, dy in ((0.0, 0.0), (3.0, -shift), (-2.0, shift / 2)):
+        share = attachment(gx, gy, np.full_like(gx, dx), np.full_like(gy, dy), neck)
+        np.testing.assert_allclose(share, neck.fade(gx + share * dx, gy + share * dy), atol=0.05)
+    share = attachment(gx, gy, np.zeros_like(gx), np.zeros_like(gy), neck)[:, 28]
+    assert share[int(chin)] > 0.99 and share[int(chin + length) + 2] < 0.01
 
 
 @pytest.mark.parametrize("name", list_performances())

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 HEAD_CLASSES = tuple(name for name in LABELS if name not in ("background", "necklace", "cloth"))
 PARSE_SIZE = 384  # on the head crop: as much detail on the head as the whole portrait at 512, ~55 % the time
 _HOLE_GROW = 0.015  # the plate's hole reaches this far (share of the image side) past the soft head mask
+_HOLE_RIM = 0.01  # ... and this far into the clothes (the neck's soft edge left a skin-coloured rim there)
+_FILL_SPLIT = 0.02  # behind the head the scenery's and the clothes' fills meet over this (share of the side)
 _EDGE_PAD = 0.1  # the layer goes on this far (share of the image side) past the image's edges
 _EDGE_FADE = 0.06  # ... fading out over this distance (share of the image side)
 
@@ -109,9 +111,14 @@ def build_layer(
     grow = max(3, round(_HOLE_GROW * max(h, w)))
     core = (alpha > 0.02).astype(np.uint8)
     hole = cv2.dilate(core, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    if backdrop is not None:  # widen the hole only into the scenery (loose hair edges), not into the clothes
-        hole = np.where(backdrop, hole, core).astype(np.uint8)
-    plate = _fill(image, hole)
+    if backdrop is not None:  # widen the hole into the scenery (loose hair edges), only a little elsewhere
+        rim = max(1, round(_HOLE_RIM * max(h, w)))
+        edge = cv2.dilate(core, np.ones((2 * rim + 1, 2 * rim + 1), np.uint8))
+        hole = np.where(backdrop, hole, edge).astype(np.uint8)
+    middle = (
+        int(np.nonzero(face_mask.any(axis=1))[0].mean()) if face_mask is not None and face_mask.any() else 0
+    )
+    plate = _fill_behind(image, hole, backdrop, middle)
     plate += cv2.GaussianBlur(hole.astype(np.float32), (0, 0), 1.5)[..., None] * _grain(image, hole)
     img = image.astype(np.float32)
     a = alpha[..., None]
@@ -144,6 +151,37 @@ def extend_past_edges(layer: np.ndarray, pad: int) -> np.ndarray:
     beyond = np.maximum(out_y[:, None], out_x[None, :])
     weight = np.clip(edge_alpha, 0.0, 1.0) * np.clip(1.0 - beyond / fade, 0.0, 1.0)
     return np.ascontiguousarray(mirrored * weight[..., None])
+
+
+def _fill_behind(
+    image: np.ndarray, hole: np.ndarray, backdrop: np.ndarray | None, below: int = 0
+) -> np.ndarray:
+    """The image (float32) with ``hole`` (uint8 0/1, the head) filled from what is around it: below the
+    clothes' top edge (the shoulder line, carried straight across behind the neck) from the clothes, above
+    it from the scenery (``backdrop``, bool), meeting in a soft seam. ``below``: the clothes are looked for
+    from this row down (the face's middle). One fill from both mixed them: behind a lowered neck the
+    collar showed a blur of wall and sweater, a pale band over the clothes."""
+    if backdrop is None:
+        return _fill(image, hole)
+    known = hole == 0
+    scenery, rest = known & backdrop, known & ~backdrop
+    rest[:below] = False
+    if scenery.sum() < 16 or rest.sum() < 16:
+        return _fill(image, hole)
+    h, w = hole.shape
+    top = np.where(rest.any(axis=0), rest.argmax(axis=0), h)
+    # a column whose clothes begin right under the hole (the collar under the neck) does not show where
+    # the shoulder line runs behind the neck: take it from the columns either side
+    under_hole = hole[np.clip(top - 2, 0, h - 1), np.arange(w)] > 0
+    seen = (top < h) & ~under_hole
+    if not seen.any():
+        return _fill(image, hole)
+    cols = np.arange(w)
+    line = np.interp(cols, cols[seen], top[seen].astype(np.float64))
+    soft = max(1.0, _FILL_SPLIT * max(h, w))
+    rows = np.arange(h, dtype=np.float64)[:, None]
+    share = np.clip(0.5 + (rows - line[None, :]) / (2 * soft), 0.0, 1.0).astype(np.float32)[..., None]
+    return share * _fill(image, hole, rest) + (1.0 - share) * _fill(image, hole, scenery)
 
 
 def _fill(image: np.ndarray, hole: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:

@@ -31,6 +31,31 @@ _SOURCE_MARGIN = 2.0  # field pixels: how far past its source triangle's box a t
 
 
 @dataclass(frozen=True)
+class Neck:
+    """How much of the head's motion each portrait pixel takes (0..1), on the field's grid: all of it on
+    the head, easing to none over the neck, ``length`` pixels below the head, where it meets the clothes.
+    The neck itself (the parser's) eases from the jaw line, the rest (hair, ears) from the chin's row, so a
+    lowered head hides its neck behind the jaw and long hair beside the face moves with it."""
+
+    share: np.ndarray  # (Hf, Wf) float32
+    scale: tuple[float, float]  # field pixels per portrait pixel (x, y)
+    length: float
+
+    def fade(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The share of portrait pixels (x, y) (any shape, portrait pixels)."""
+        fx = (np.asarray(x, np.float32) + 0.5) * self.scale[0] - 0.5
+        fy = (np.asarray(y, np.float32) + 0.5) * self.scale[1] - 0.5
+        shape, n = fx.shape, fx.size
+        if fx.ndim != 2 or max(shape) >= 32767:  # cv2.remap wants a 2-D map under 32767 a side
+            cols = 1024
+            rows = -(-n // cols)
+            fx = np.resize(fx.ravel(), rows * cols).reshape(rows, cols)
+            fy = np.resize(fy.ravel(), rows * cols).reshape(rows, cols)
+        out = cv2.remap(self.share, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return out.ravel()[:n].reshape(shape)
+
+
+@dataclass(frozen=True)
 class WarpLayout:
     """Everything about the warp that depends only on the portrait (computed once)."""
 
@@ -43,9 +68,7 @@ class WarpLayout:
     ring_parent: np.ndarray  # (R,) the face outline point each ring point was grown from
     ring_depth: np.ndarray  # (R,) z of each ring point (portrait pixels; the skull curves back from the face)
     layered: bool  # rings move rigidly with the head (a head layer over a plate); else partly, border pinned
-    attach: (
-        np.ndarray | None
-    )  # (Hf, Wf) 0..1 how much of the head's motion reaches each field pixel (layered)
+    neck: Neck | None  # where the head's motion fades out below it (layered); None: no fade
     iris_triangle: np.ndarray  # (T,) bool: the triangle has an iris point
     tps_weights: (
         np.ndarray
@@ -73,10 +96,12 @@ def build_layout(
     field_scale: float = 0.5,
     layered: bool = False,
     neck_length: float = 0.8,
+    neck_mask: np.ndarray | None = None,
 ) -> WarpLayout:
     """Precompute the triangulation and the outer thin-plate spline for a portrait mesh (478, 3) of
     an output image of ``size`` (width, height) pixels. ``layered``: see the module docstring.
-    ``neck_length``: face widths below the chin where the head's motion has faded out (the body is still)."""
+    ``neck_length``: face widths below the chin where the head's motion has faded out (the body is still);
+    ``neck_mask``: the parser's (H, W) bool neck, which fades from the jaw line instead (see :class:`Neck`)."""
     w, h = size
     lm = np.asarray(landmarks, np.float64)
     if lm.shape[1] == 2:
@@ -84,7 +109,7 @@ def build_layout(
     pts = lm[:, :2]
     oval = np.array(regions.region("face_oval"), np.int32)
     triangles = _face_triangles(pts, oval)
-    rings, weights, parents, depth = _head_rings(lm, oval, layered, neck_length)
+    rings, weights, parents, depth = _head_rings(lm, oval, layered)
     margin = 0.04 * max(w, h)
     if layered:  # rings may reach past the image: the plate, not the field, keeps the edge still
         margin = -0.25 * max(w, h)
@@ -111,11 +136,7 @@ def build_layout(
     gx = (np.arange(fwid) + 0.5) * (w / fwid) - 0.5
     gy = (np.arange(fhei) + 0.5) * (h / fhei) - 0.5
     grid_x, grid_y = np.meshgrid(gx, gy)
-    attach = None
-    if layered:  # below the chin the motion fades out by the end of the neck: the body does not move
-        below = (gy - lm[regions.CHIN, 1]) / (max(neck_length, 0.1) * face_width(lm))
-        fade = np.clip(1.0 - below, 0.0, 1.0)
-        attach = np.repeat((fade * fade * (3 - 2 * fade))[:, None], fwid, axis=1).astype(np.float32)
+    neck = _neck(lm, oval, (grid_x, grid_y), (w, h), neck_length, neck_mask) if layered else None
     return WarpLayout(
         (w, h),
         (fwid, fhei),
@@ -126,12 +147,50 @@ def build_layout(
         parents,
         depth,
         layered,
-        attach,
+        neck,
         np.asarray((triangles >= IRIS_FIRST).any(axis=1), bool),
         thin_plate_weights(ctrl, np.c_[qx.ravel(), qy.ravel()], span=float(max(w, h))),
         grid_x.astype(np.float32),
         grid_y.astype(np.float32),
     )
+
+
+def _neck(
+    lm: np.ndarray,
+    oval: np.ndarray,
+    grid: tuple[np.ndarray, np.ndarray],
+    size: tuple[int, int],
+    neck_length: float,
+    neck: np.ndarray | None,
+) -> Neck:
+    """The :class:`Neck` of a portrait mesh on the field's ``grid`` (x, y of each field pixel); ``neck``:
+    the parser's (H, W) bool neck of the portrait, or None (all of it eases from the chin's row)."""
+    w, h = size
+    gx, gy = grid
+    length = max(neck_length, 0.1) * face_width(lm)
+
+    def ease(top: np.ndarray) -> np.ndarray:
+        f = np.clip(1.0 - (gy - top) / length, 0.0, 1.0)
+        return f * f * (3 - 2 * f)
+
+    chin = float(lm[regions.CHIN, 1])
+    share = ease(np.full((1, 1), chin, np.float32))
+    face = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(face, [np.round(lm[oval, :2]).astype(np.int32)], 1)
+    has = face.any(axis=0)
+    jaw = np.where(has, h - 1 - np.argmax(face[::-1], axis=0), chin).astype(np.float32)
+    # The neck: the parser's, and whatever lies under the jaw of the lower face down to the clothes (the
+    # parser often calls a neck skin: then it moved with the head and a turn tore it from the collar).
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    lower = has & (jaw > lm[regions.UPPER_LIP_INNER, 1])
+    under_jaw = lower[None, :] & (rows > jaw[None, :]) & (rows < chin + length)
+    on_neck = under_jaw if neck is None else under_jaw | neck
+    cols = np.clip(np.round(gx[0]).astype(int), 0, w - 1)
+    fh, fw = gx.shape
+    blend = cv2.resize(on_neck.astype(np.float32), (fw, fh), interpolation=cv2.INTER_AREA)
+    blend = cv2.GaussianBlur(blend, (0, 0), max(1.0, 0.015 * max(fw, fh)))  # no tear at its edge
+    share = blend * ease(jaw[cols][None, :]) + (1.0 - blend) * share
+    return Neck(share.astype(np.float32), (gx.shape[1] / w, gx.shape[0] / h), length)
 
 
 def _face_triangles(pts: np.ndarray, oval: np.ndarray) -> np.ndarray:
@@ -145,7 +204,7 @@ def _face_triangles(pts: np.ndarray, oval: np.ndarray) -> np.ndarray:
 
 
 def _head_rings(
-    lm: np.ndarray, oval: np.ndarray, layered: bool, neck_length: float = 0.8
+    lm: np.ndarray, oval: np.ndarray, layered: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Points on rings around the face (hair, ears, neck): positions, how much each follows the head, the
     outline point each was grown from, and its depth."""
@@ -161,11 +220,10 @@ def _head_rings(
         grows = ((1.15, 1.0), (1.45, 1.0), (1.9, 1.0), (2.6, 1.0))
     for grow, weight in grows:
         ring = centre + (pts[oval[::2]] - centre) * grow
-        below = (ring[:, 1] - pts[regions.CHIN, 1]) / fw  # neck and shoulders follow the head less
-        if layered:
-            fade = np.clip(1.0 - below / max(neck_length, 0.1), 0.0, 1.0)
-            weights.append(weight * fade * fade * (3 - 2 * fade))
-        else:
+        if layered:  # the whole head moves; how much of that reaches the neck: see attachment()
+            weights.append(np.full(len(ring), weight))
+        else:  # neck and shoulders follow the head less
+            below = (ring[:, 1] - pts[regions.CHIN, 1]) / fw
             weights.append(weight * np.clip(1.0 - 0.9 * below, 0.15, 1.0))
         rings.append(ring)
         # Hair next to the face moves with the outline it grows from; further out the skull curves back
@@ -358,12 +416,52 @@ def backward_map_and_cover(
     full_x = np.arange(w, dtype=np.float32)[None, :]
     full_y = np.arange(h, dtype=np.float32)[:, None]
     ddx, ddy = mx - layout.grid_x, my - layout.grid_y
-    if layout.attach is not None:
-        ddx, ddy = ddx * layout.attach, ddy * layout.attach
+    if layout.neck is not None:
+        share = attachment(layout.grid_x, layout.grid_y, ddx, ddy, layout.neck)
+        ddx, ddy = ddx * share, ddy * share
     dx = cv2.resize(ddx, (w, h), interpolation=cv2.INTER_LINEAR)
     dy = cv2.resize(ddy, (w, h), interpolation=cv2.INTER_LINEAR)
     cover = FaceCover(ids, roi, fx, fy, layout.triangles)
     return dx + full_x, dy + full_y, cover
+
+
+def attachment(
+    grid_x: np.ndarray,
+    grid_y: np.ndarray,
+    head_dx: np.ndarray,
+    head_dy: np.ndarray,
+    neck: Neck,
+    steps: int = 10,
+) -> np.ndarray:
+    """(Hf, Wf) float32: the share of the head's backward displacement each output pixel takes.
+
+    ``grid_x``, ``grid_y``: output pixels; ``head_dx``, ``head_dy``: the backward displacement if the pixel
+    moved fully with the head. A pixel showing portrait pixel ``(x, y) + a * head_d`` must take share ``a``
+    of the motion, ``a = neck.fade((x, y) + a * head_d)``: the share follows where the pixel comes from,
+    not where it lands (by where it lands, a head lowered past its collar sampled sweater where its chin
+    had moved: the chin was cut off and the opened mouth squashed). Where a lowered head folds over its
+    neck, several shares agree: the largest wins, so the head stays in front of its neck and the clothes.
+    """
+    x, y = np.asarray(grid_x, np.float32), np.asarray(grid_y, np.float32)
+    dx, dy = np.asarray(head_dx, np.float32), np.asarray(head_dy, np.float32)
+    out = neck.fade(x + dx, y + dy)
+    # Whole head (its source is above the neck) or whole body (no part of the neck on either side): decided.
+    open_ = (out < 1.0) & ((neck.fade(x, y) > 0.0) | (out > 0.0))
+    x, y, dx, dy = x[open_], y[open_], dx[open_], dy[open_]
+    share = np.zeros(x.shape, np.float32)
+    done = np.zeros(x.shape, bool)
+    prev_share, prev_gap = 1.0, out[open_] - 1.0  # the full share is inconsistent here: its gap is < 0
+    for a in np.linspace(1.0, 0.0, steps + 1, dtype=np.float32)[1:]:
+        # from the head down: the first share whose source takes at least as much wins; between it and the
+        # previous share (gap < 0) the consistent share is where the gap crosses 0
+        gap = neck.fade(x + a * dx, y + a * dy) - a
+        hit = ~done & (gap >= 0)
+        t = gap / np.maximum(gap - prev_gap, 1e-6)
+        share[hit] = (a + t * (prev_share - a))[hit]
+        done |= hit
+        prev_share, prev_gap = float(a), gap
+    out[open_] = share
+    return out
 
 
 def _with_depth(points: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ class GeometricRenderer(Renderer):
             parsed = layers.parse_head(portrait.image, portrait.landmarks)
         self.head: layers.HeadLayer | None = None
         neck_length = 0.8
+        neck_mask = None
         self.eyes: lids.EyeOpenings | None = None
         self.eyeballs: np.ndarray | None = None  # the parser's eyeballs (H, W) 0..1, for the gaze
         if config.layers and parsed is not None:
@@ -41,8 +42,9 @@ class GeometricRenderer(Renderer):
             self.eyes = lids.EyeOpenings.prepare(portrait.image, portrait.landmarks, eyes)
             self.eyeballs = eyes.astype(np.float32)
             neck_length = layers.neck_length(neck, portrait.landmarks)
+            neck_mask = neck
         self.layout = warp.build_layout(
-            portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length
+            portrait.landmarks, (w, h), config.field_scale, self.head is not None, neck_length, neck_mask
         )
         self.mirror = (
             mirror.MirrorMaps.prepare(portrait.landmarks, self.layout.triangles)
