@@ -15,6 +15,7 @@ The map is computed at a reduced resolution (``field_scale``), upsampled, and ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -34,12 +35,23 @@ _SOURCE_MARGIN = 2.0  # field pixels: how far past its source triangle's box a t
 class Neck:
     """How much of the head's motion each portrait pixel takes (0..1), on the field's grid: all of it on
     the head, easing to none over the neck, ``length`` pixels below the head, where it meets the clothes.
-    The neck itself (the parser's) eases from the jaw line, the rest (hair, ears) from the chin's row, so a
-    lowered head hides its neck behind the jaw and long hair beside the face moves with it."""
+    The neck (the parser's, and the skin under the jaw of the lower face) eases from the jaw line, the rest
+    (hair, ears) from the chin's row, so a lowered head hides its neck behind the jaw, a turned one does not
+    tear its neck from the collar, and long hair beside the face moves with it."""
 
     share: np.ndarray  # (Hf, Wf) float32
     scale: tuple[float, float]  # field pixels per portrait pixel (x, y)
     length: float
+
+    @cached_property
+    def rows(self) -> tuple[float, float]:
+        """Portrait rows (top, bottom): above ``top`` every pixel takes the whole motion, below ``bottom``
+        none of it."""
+        partial = np.nonzero(((self.share < 1.0) & (self.share > 0.0)).any(axis=1))[0]
+        if len(partial) == 0:
+            return 0.0, 0.0
+        step = 1.0 / self.scale[1]
+        return float(partial[0] - 1) * step, float(partial[-1] + 2) * step
 
     def fade(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The share of portrait pixels (x, y) (any shape, portrait pixels)."""
@@ -101,7 +113,7 @@ def build_layout(
     """Precompute the triangulation and the outer thin-plate spline for a portrait mesh (478, 3) of
     an output image of ``size`` (width, height) pixels. ``layered``: see the module docstring.
     ``neck_length``: face widths below the chin where the head's motion has faded out (the body is still);
-    ``neck_mask``: the parser's (H, W) bool neck, which fades from the jaw line instead (see :class:`Neck`)."""
+    ``neck_mask``: the parser's (H, W) bool neck, which fades from the jaw line (see :class:`Neck`)."""
     w, h = size
     lm = np.asarray(landmarks, np.float64)
     if lm.shape[1] == 2:
@@ -164,7 +176,7 @@ def _neck(
     neck: np.ndarray | None,
 ) -> Neck:
     """The :class:`Neck` of a portrait mesh on the field's ``grid`` (x, y of each field pixel); ``neck``:
-    the parser's (H, W) bool neck of the portrait, or None (all of it eases from the chin's row)."""
+    the parser's (H, W) bool neck of the portrait, or None (then only the skin under the jaw is neck)."""
     w, h = size
     gx, gy = grid
     length = max(neck_length, 0.1) * face_width(lm)
@@ -431,7 +443,7 @@ def attachment(
     head_dx: np.ndarray,
     head_dy: np.ndarray,
     neck: Neck,
-    steps: int = 10,
+    steps: int = 6,
 ) -> np.ndarray:
     """(Hf, Wf) float32: the share of the head's backward displacement each output pixel takes.
 
@@ -444,13 +456,19 @@ def attachment(
     """
     x, y = np.asarray(grid_x, np.float32), np.asarray(grid_y, np.float32)
     dx, dy = np.asarray(head_dx, np.float32), np.asarray(head_dy, np.float32)
-    out = neck.fade(x + dx, y + dy)
+    # Far above the neck every source is head, far below it every source is body: decided at once.
+    top, bottom = neck.rows
+    reach = float(np.abs(dy).max(initial=0.0)) + 1.0
+    out = (y < top - reach).astype(np.float32)
+    near = (y >= top - reach) & (y <= bottom + reach)
+    x, y, dx, dy = x[near], y[near], dx[near], dy[near]
+    full = neck.fade(x + dx, y + dy)
     # Whole head (its source is above the neck) or whole body (no part of the neck on either side): decided.
-    open_ = (out < 1.0) & ((neck.fade(x, y) > 0.0) | (out > 0.0))
+    open_ = (full < 1.0) & ((neck.fade(x, y) > 0.0) | (full > 0.0))
     x, y, dx, dy = x[open_], y[open_], dx[open_], dy[open_]
     share = np.zeros(x.shape, np.float32)
     done = np.zeros(x.shape, bool)
-    prev_share, prev_gap = 1.0, out[open_] - 1.0  # the full share is inconsistent here: its gap is < 0
+    prev_share, prev_gap = 1.0, full[open_] - 1.0  # the full share is inconsistent here: its gap is < 0
     for a in np.linspace(1.0, 0.0, steps + 1, dtype=np.float32)[1:]:
         # from the head down: the first share whose source takes at least as much wins; between it and the
         # previous share (gap < 0) the consistent share is where the gap crosses 0
@@ -460,7 +478,8 @@ def attachment(
         share[hit] = (a + t * (prev_share - a))[hit]
         done |= hit
         prev_share, prev_gap = float(a), gap
-    out[open_] = share
+    full[open_] = share
+    out[near] = full
     return out
 
 
