@@ -104,7 +104,8 @@ def build_layer(
     """Split ``image`` (BGR uint8) into a head layer and a background plate. ``alpha``: (H, W) 0..1 head
     mask. ``face_mask``: optional (H, W) bool of the face itself, always part of the layer. ``backdrop``:
     optional (H, W) bool of the scenery: the hole for the head reaches into it a little further, to catch
-    loose hair the parser leaves out."""
+    loose hair the parser leaves out, and the hole is filled from it above the shoulder line and from the
+    clothes below (see :func:`_fill_behind`)."""
     h, w = image.shape[:2]
     if face_mask is not None:
         alpha = np.maximum(alpha, face_mask.astype(np.float32))
