@@ -15,6 +15,7 @@ from facecraft.animate.performance import CHANNELS, load_performance, parse_perf
 from facecraft.animate.portrait import choose_face, frame_box
 from facecraft.animate.retarget import RetargetSettings, target_points
 from facecraft.animate.warp import (
+    Neck,
     attachment,
     backward_map,
     build_layout,
@@ -143,6 +144,16 @@ def test_a_lowered_head_stays_in_front_of_its_collar() -> None:
         np.testing.assert_allclose(share, neck.fade(gx + share * dx, gy + share * dy), atol=0.05)
     share = attachment(gx, gy, np.zeros_like(gx), np.zeros_like(gy), neck)[:, 28]
     assert share[int(chin)] > 0.99 and share[int(chin + length) + 2] < 0.01
+
+
+def test_a_neck_below_the_image_leaves_the_whole_picture_on_the_head() -> None:
+    """A portrait cut off at the chin has no neck in the picture: every pixel takes the whole motion (and
+    one cut off above the head, none)."""
+    gy, gx = np.mgrid[0:64, 0:64].astype(np.float32)
+    dx, dy = np.full_like(gx, 2.0), np.full_like(gy, -5.0)
+    for value in (1.0, 0.0):
+        neck = Neck(np.full((32, 32), value, np.float32), (0.5, 0.5), 10.0)
+        np.testing.assert_allclose(attachment(gx, gy, dx, dy, neck), value)
 
 
 @pytest.mark.parametrize("name", list_performances())

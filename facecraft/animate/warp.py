@@ -47,17 +47,20 @@ class Neck:
     def rows(self) -> tuple[float, float]:
         """Portrait rows (top, bottom): above ``top`` every pixel takes the whole motion, below ``bottom``
         none of it."""
-        partial = np.nonzero(((self.share < 1.0) & (self.share > 0.0)).any(axis=1))[0]
-        if len(partial) == 0:
-            return 0.0, 0.0
         step = 1.0 / self.scale[1]
-        return float(partial[0] - 1) * step, float(partial[-1] + 2) * step
+        less = np.nonzero((self.share < 1.0).any(axis=1))[0]  # no such row: all of the image is head
+        some = np.nonzero((self.share > 0.0).any(axis=1))[0]  # no such row: all of it is body
+        top = float(less[0] - 1) * step if len(less) else np.inf
+        bottom = float(some[-1] + 2) * step if len(some) else -np.inf
+        return top, bottom
 
     def fade(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The share of portrait pixels (x, y) (any shape, portrait pixels)."""
         fx = (np.asarray(x, np.float32) + 0.5) * self.scale[0] - 0.5
         fy = (np.asarray(y, np.float32) + 0.5) * self.scale[1] - 0.5
         shape, n = fx.shape, fx.size
+        if n == 0:
+            return fx
         if fx.ndim != 2 or max(shape) >= 32767:  # cv2.remap wants a 2-D map under 32767 a side
             cols = 1024
             rows = -(-n // cols)
@@ -461,6 +464,8 @@ def attachment(
     reach = float(np.abs(dy).max(initial=0.0)) + 1.0
     out = (y < top - reach).astype(np.float32)
     near = (y >= top - reach) & (y <= bottom + reach)
+    if not near.any():
+        return out
     x, y, dx, dy = x[near], y[near], dx[near], dy[near]
     full = neck.fade(x + dx, y + dy)
     # Whole head (its source is above the neck) or whole body (no part of the neck on either side): decided.
